@@ -1,0 +1,146 @@
+"""Incremental content-encoding decoders for the copy of a body that we parse.
+
+At the transport level a response body is still content-encoded; the SDK gets
+the original bytes and decodes them itself, while tokenbudget decodes a copy to
+read usage. Brotli and zstd are decoded when their modules are installed
+(``brotli``/``brotlicffi``, ``zstandard`` or Python 3.14's ``compression.zstd``);
+otherwise :class:`UnsupportedEncoding` is raised and the caller records the call
+as estimated.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any, Protocol
+
+__all__ = ["ContentDecoder", "UnsupportedEncoding", "decoder_for"]
+
+
+class UnsupportedEncoding(Exception):
+    """A content-encoding we cannot decode in this environment."""
+
+
+class ContentDecoder(Protocol):
+    """Push decoder: ``decode(chunk)`` as bytes arrive, ``flush()`` at the end."""
+
+    def decode(self, data: bytes) -> bytes: ...
+
+    def flush(self) -> bytes: ...
+
+
+class IdentityDecoder:
+    """No encoding."""
+
+    def decode(self, data: bytes) -> bytes:
+        return data
+
+    def flush(self) -> bytes:
+        return b""
+
+
+class ZlibDecoder:
+    """gzip, or deflate with or without its zlib wrapper (servers send both)."""
+
+    def __init__(self, gzip: bool) -> None:
+        self._gzip = gzip
+        self._first = True
+        self._obj = zlib.decompressobj(zlib.MAX_WBITS | 16 if gzip else zlib.MAX_WBITS)
+
+    def decode(self, data: bytes) -> bytes:
+        if self._first and data:
+            self._first = False
+            if not self._gzip:
+                try:
+                    return self._obj.decompress(data)
+                except zlib.error:
+                    self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
+        return self._obj.decompress(data)
+
+    def flush(self) -> bytes:
+        return self._obj.flush()
+
+
+class BrotliDecoder:
+    """br, through whichever brotli binding is installed."""
+
+    def __init__(self) -> None:
+        try:
+            import brotli
+        except ImportError:
+            try:
+                import brotlicffi as brotli
+            except ImportError:
+                raise UnsupportedEncoding("br (install brotli to parse it)") from None
+        self._obj: Any = brotli.Decompressor()
+        self._decode = getattr(self._obj, "decompress", None) or self._obj.process
+
+    def decode(self, data: bytes) -> bytes:
+        return bytes(self._decode(data))
+
+    def flush(self) -> bytes:
+        return b""
+
+
+class ZstdDecoder:
+    """zstd, through ``compression.zstd`` (3.14+) or ``zstandard``."""
+
+    def __init__(self) -> None:
+        try:
+            from compression import zstd  # type: ignore[import-not-found]
+
+            self._obj: Any = zstd.ZstdDecompressor()
+        except ImportError:
+            try:
+                import zstandard
+            except ImportError:
+                raise UnsupportedEncoding("zstd (install zstandard to parse it)") from None
+            self._obj = zstandard.ZstdDecompressor().decompressobj()
+
+    def decode(self, data: bytes) -> bytes:
+        return bytes(self._obj.decompress(data))
+
+    def flush(self) -> bytes:
+        return b""
+
+
+class MultiDecoder:
+    """Several encodings, applied in order, so decoded in reverse."""
+
+    def __init__(self, decoders: list[ContentDecoder]) -> None:
+        self._decoders = list(reversed(decoders))
+
+    def decode(self, data: bytes) -> bytes:
+        for decoder in self._decoders:
+            data = decoder.decode(data)
+        return data
+
+    def flush(self) -> bytes:
+        data = b""
+        for decoder in self._decoders:
+            data = decoder.decode(data) + decoder.flush()
+        return data
+
+
+def _single(name: str) -> ContentDecoder:
+    if name in ("", "identity"):
+        return IdentityDecoder()
+    if name in ("gzip", "x-gzip"):
+        return ZlibDecoder(gzip=True)
+    if name == "deflate":
+        return ZlibDecoder(gzip=False)
+    if name == "br":
+        return BrotliDecoder()
+    if name == "zstd":
+        return ZstdDecoder()
+    raise UnsupportedEncoding(name)
+
+
+def decoder_for(content_encoding: str | None) -> ContentDecoder:
+    """A decoder for a ``Content-Encoding`` header value (``None``: identity)."""
+    names = [part.strip().lower() for part in (content_encoding or "").split(",")]
+    names = [name for name in names if name not in ("", "identity")]
+    if not names:
+        return IdentityDecoder()
+    if len(names) == 1:
+        return _single(names[0])
+    return MultiDecoder([_single(name) for name in names])

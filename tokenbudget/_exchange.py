@@ -1,0 +1,342 @@
+"""One tracked request/response, independent of any HTTP library (sans-IO).
+
+The transport adapters drive an :class:`Exchange` through its life:
+
+1. ``request_body()`` before sending: the body to send (the provider may ask for
+   usage the caller did not ask for);
+2. ``start_response(status, headers)`` when the response head arrives;
+3. ``feed(chunk)`` for every raw body chunk, returning the bytes the caller gets
+   (the chunk itself, unless an event filter hides something);
+4. ``end_of_body()`` when the body is exhausted, returning any held-back bytes;
+5. ``finish(error)`` when the response closes, normally or not: records the call
+   exactly once.
+
+No method lets an exception of tokenbudget's own escape into the user's call: a
+failure is logged once, the call is recorded with what is known, and the bytes
+pass through untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from ._decoders import ContentDecoder, decoder_for
+from ._records import CallRecord
+from ._sse import ServerSentEvent, SSEDecoder
+from ._tags import current_tags
+from ._usage import Usage
+from .providers._base import Endpoint, EventFilter, Observation, RequestView, UsageReader
+
+if TYPE_CHECKING:
+    from ._tracker import TokenTracker
+
+__all__ = ["Exchange"]
+
+logger = logging.getLogger("tokenbudget")
+
+#: A non-streamed JSON body larger than this is passed on but not parsed.
+MAX_JSON_BODY = 64 * 1024 * 1024
+
+_ZERO = Decimal(0)
+_warned: set[str] = set()
+
+
+def warn_once(key: str, message: str, *args: object) -> None:
+    """Log a warning the first time ``key`` is seen in this process."""
+    if key not in _warned:
+        _warned.add(key)
+        logger.warning(message, *args)
+
+
+class Exchange:
+    """The life of one tracked call; see the module docstring for the protocol."""
+
+    __slots__ = (
+        "_broken",
+        "_decoder",
+        "_ended",
+        "_filter",
+        "_finished",
+        "_json_chunks",
+        "_json_size",
+        "_mode",
+        "_reader",
+        "_request_id",
+        "_sse",
+        "_started",
+        "_status",
+        "endpoint",
+        "record",
+        "request",
+        "tags",
+        "timestamp",
+        "tracker",
+    )
+
+    def __init__(self, tracker: TokenTracker, endpoint: Endpoint, request: RequestView) -> None:
+        self.tracker = tracker
+        self.endpoint = endpoint
+        self.request = request
+        self.timestamp = datetime.now(timezone.utc)
+        self.tags = current_tags()
+        self._started = time.perf_counter()
+        self._status: int | None = None
+        self._request_id: str | None = None
+        self._mode = "skip"  # "json", "sse", "skip", or "decoded" after a filter failed
+        self._decoder: ContentDecoder | None = None
+        self._sse: SSEDecoder | None = None
+        self._filter: EventFilter | None = None
+        self._reader: UsageReader | None = None
+        self._json_chunks: list[bytes] = []
+        self._json_size = 0
+        self._ended = False
+        self._finished = False
+        self._broken = False
+        self.record: CallRecord | None = None
+
+    # -- request -----------------------------------------------------------------
+
+    def request_body(self) -> bytes | None:
+        """The body to send instead of the caller's, or ``None`` to send it unchanged."""
+        if not self.tracker.inject_stream_usage:
+            return None
+        try:
+            return self.endpoint.handler.prepare(self.endpoint, self.request)
+        except Exception:
+            self._fail("prepare")
+            return None
+
+    # -- response ----------------------------------------------------------------
+
+    def start_response(self, status: int, headers: Mapping[str, str]) -> list[str]:
+        """Note the response head; returns header names the caller must not see.
+
+        Headers are dropped only when an event filter rewrites the body: the
+        caller then gets decoded bytes of a new length.
+        """
+        self._status = status
+        try:
+            self._request_id = headers.get("x-request-id") or headers.get("request-id")
+            if status >= 400 or not self.endpoint.billable:
+                return []
+            content_type = headers.get("content-type", "").lower()
+            self._reader = self.endpoint.handler.reader(self.endpoint)
+            self._decoder = decoder_for(headers.get("content-encoding"))
+            if "text/event-stream" in content_type:
+                self._mode = "sse"
+                self._filter = self.endpoint.handler.event_filter(self.endpoint)
+                self._sse = SSEDecoder(keep_raw=self._filter is not None)
+                if self._filter is not None:
+                    return ["content-encoding", "content-length"]
+            else:
+                self._mode = "json"
+        except Exception:
+            self._fail("response head")
+        return []
+
+    def feed(self, chunk: bytes) -> bytes:
+        """Observe one raw chunk; returns the bytes to pass to the caller."""
+        mode = self._mode
+        if mode == "json":
+            if self._json_size <= MAX_JSON_BODY:
+                self._json_chunks.append(chunk)
+                self._json_size += len(chunk)
+            return chunk
+        if mode == "skip" or (self._broken and self._filter is None):
+            return chunk
+        if mode == "decoded":
+            return self._passthrough_decoded(chunk)
+        try:
+            assert self._decoder is not None and self._sse is not None
+            out = self._on_events(self._sse.feed(self._decoder.decode(chunk)))
+        except Exception:
+            return self._stop_filtering(chunk)
+        return out if self._filter is not None else chunk
+
+    def end_of_body(self) -> bytes:
+        """The body is exhausted; returns bytes held back by a filter, if any."""
+        self._ended = True
+        if self._mode != "sse" or (self._broken and self._filter is None):
+            return b""
+        try:
+            assert self._decoder is not None and self._sse is not None
+            events = self._sse.feed(self._decoder.flush())
+            events.extend(self._sse.flush())
+            out = self._on_events(events)
+            return out + self._sse.take_tail() if self._filter is not None else b""
+        except Exception:
+            return self._stop_filtering(b"")
+
+    def _on_events(self, events: list[ServerSentEvent]) -> bytes:
+        reader = self._reader
+        assert reader is not None
+        event_filter = self._filter
+        out = b""
+        for event in events:
+            if not self._broken:
+                try:
+                    reader.on_event(event)
+                except Exception:
+                    self._fail("stream event")
+            if event_filter is not None:
+                try:
+                    out += event_filter(event)
+                except Exception:
+                    self._fail("event filter")
+                    out += event.raw
+        return out
+
+    def _stop_filtering(self, chunk: bytes) -> bytes:
+        """The SSE or content decoder failed: stop reading, keep the caller's bytes whole."""
+        self._fail("stream")
+        if self._filter is None:
+            return chunk
+        # The caller is getting decoded bytes with the encoding headers removed:
+        # hand over what the SSE decoder held back, then decode whatever follows.
+        assert self._sse is not None
+        self._filter = None
+        self._mode = "decoded"
+        return self._sse.take_tail()
+
+    def _passthrough_decoded(self, chunk: bytes) -> bytes:
+        """Decoded bytes for a caller whose content-encoding header was removed."""
+        try:
+            assert self._decoder is not None
+            return self._decoder.decode(chunk)
+        except Exception:
+            return b""
+
+    # -- settle ------------------------------------------------------------------
+
+    def finish(self, error: BaseException | None = None) -> CallRecord | None:
+        """Record the call, once; later calls return the same record."""
+        if self._finished:
+            return self.record
+        self._finished = True
+        try:
+            self.record = self._build_record(error)
+        except Exception:
+            self._fail("record")
+            self.record = self._fallback_record(error)
+        try:
+            self.tracker._record(self.record)
+        except Exception:
+            self._fail("ledger")
+        return self.record
+
+    def _build_record(self, error: BaseException | None) -> CallRecord:
+        endpoint = self.endpoint
+        status = self._status
+        observation = self._observe()
+        # SDKs stop reading at the provider's end marker (OpenAI's [DONE]) and close
+        # the response without draining it: that is a complete call, not an abandoned one.
+        if error is not None and not isinstance(error, GeneratorExit):
+            error_text: str | None = _describe(error)
+        elif not (self._ended or observation.complete or self._mode == "skip"):
+            error_text = "abandoned"
+        else:
+            error_text = observation.error
+
+        if status is None or status >= 400 or not endpoint.billable:
+            usage = Usage()
+            if status is not None and status >= 400:
+                error_text = error_text or f"HTTP {status}"
+            return self._make_record(usage, _ZERO, observation, error_text)
+
+        usage = observation.usage
+        incomplete = endpoint.stream and not observation.complete
+        if usage is None or incomplete or self._broken:
+            usage = endpoint.handler.estimate_usage(endpoint, self.request, observation)
+        model = observation.model or endpoint.request_model
+        tier = observation.service_tier or endpoint.service_tier
+        cost = self.tracker._price(
+            endpoint.provider, model, usage, tier, endpoint.batch, self.timestamp
+        )
+        return self._make_record(usage, cost, observation, error_text)
+
+    def _observe(self) -> Observation:
+        reader = self._reader
+        if reader is None:
+            return Observation()
+        if self._mode == "json" and self._json_chunks and not self._broken:
+            self._read_json(reader)
+        try:
+            return reader.result()
+        except Exception:
+            self._fail("reader result")
+            return Observation()
+
+    def _read_json(self, reader: UsageReader) -> None:
+        if self._json_size > MAX_JSON_BODY:
+            warn_once(
+                "json-size", "tokenbudget: response body over %d bytes not parsed", MAX_JSON_BODY
+            )
+            self._broken = True
+            return
+        try:
+            assert self._decoder is not None
+            raw = b"".join(self._json_chunks)
+            self._json_chunks = []
+            body = self._decoder.decode(raw) + self._decoder.flush()
+            reader.on_json(json.loads(body))
+        except Exception:
+            self._fail("json body")
+
+    def _make_record(
+        self, usage: Usage, cost: Decimal | None, observation: Observation, error: str | None
+    ) -> CallRecord:
+        endpoint = self.endpoint
+        return CallRecord(
+            timestamp=self.timestamp,
+            provider=endpoint.provider,
+            model=observation.model or endpoint.request_model,
+            endpoint=endpoint.kind,
+            usage=usage,
+            cost_usd=cost,
+            request_model=endpoint.request_model,
+            status_code=self._status,
+            latency_ms=(time.perf_counter() - self._started) * 1000.0,
+            request_id=self._request_id,
+            response_id=observation.response_id,
+            stream=endpoint.stream,
+            service_tier=observation.service_tier or endpoint.service_tier,
+            error=error,
+            tags=self.tags,
+            raw_usage=observation.raw_usage,
+            price_version=self.tracker._price_version,
+        )
+
+    def _fallback_record(self, error: BaseException | None) -> CallRecord:
+        return self._make_record(
+            Usage(estimated=True), None, Observation(), _describe(error) if error else None
+        )
+
+    def _fail(self, where: str) -> None:
+        """Our own failure: stop parsing this exchange, log once per place and kind."""
+        self._broken = True
+        endpoint = self.endpoint
+        key = f"{endpoint.provider}:{endpoint.kind}:{where}"
+        if key not in _warned:
+            _warned.add(key)
+            logger.warning(
+                "tokenbudget: could not read %s %s response (%s); the call is recorded "
+                "as estimated and its response passed on unchanged",
+                endpoint.provider,
+                endpoint.kind,
+                where,
+                exc_info=True,
+            )
+
+
+def _describe(error: BaseException) -> str:
+    name = type(error).__name__
+    if name == "CancelledError":
+        return "cancelled"
+    text = str(error)
+    return f"{name}: {text}" if text else name

@@ -1,0 +1,83 @@
+"""Putting tracking transports under existing httpx clients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._families import family_of
+
+if TYPE_CHECKING:
+    from ._tracker import TokenTracker
+
+__all__ = ["building_own_client", "instrument_client", "patch_suppressed", "wrap_transport"]
+
+C = TypeVar("C")
+
+_building_own: ContextVar[bool] = ContextVar("tokenbudget_building_own_client", default=False)
+
+
+@contextmanager
+def building_own_client() -> Iterator[None]:
+    """While tokenbudget builds a client itself, ``patch_all`` leaves it alone."""
+    token = _building_own.set(True)
+    try:
+        yield
+    finally:
+        _building_own.reset(token)
+
+
+def patch_suppressed() -> bool:
+    """True inside :func:`building_own_client`."""
+    return _building_own.get()
+
+
+def wrap_transport(transport: Any, tracker: TokenTracker, *, is_async: bool) -> Any:
+    """``transport`` under tracking by ``tracker`` (unchanged if it already is)."""
+    family = family_of(transport)
+    cls = family.AsyncTransport if is_async else family.Transport
+    if isinstance(transport, cls) and transport.tracker is tracker:
+        return transport
+    return cls(tracker, transport)
+
+
+def instrument_client(client: C, tracker: TokenTracker) -> C:
+    """Track every request ``client`` sends, through its transport and its mounts."""
+    family = family_of(client)
+    is_async = isinstance(client, family.module.AsyncClient)
+    anyclient: Any = client
+    anyclient._transport = wrap_transport(anyclient._transport, tracker, is_async=is_async)
+    anyclient._mounts = {
+        pattern: None if mounted is None else wrap_transport(mounted, tracker, is_async=is_async)
+        for pattern, mounted in anyclient._mounts.items()
+    }
+    return client
+
+
+def tracked_copy(http_client: Any, tracker: TokenTracker) -> Any:
+    """A new client of the same family with ``http_client``'s settings and transports, tracked.
+
+    The original client is left as it was; both share its connection pool.
+    """
+    family = family_of(http_client)
+    module = family.module
+    is_async = isinstance(http_client, module.AsyncClient)
+    cls = module.AsyncClient if is_async else module.Client
+    with building_own_client():
+        copy = cls(
+            auth=http_client.auth,
+            params=http_client.params,
+            headers=http_client.headers,
+            cookies=http_client.cookies,
+            timeout=http_client.timeout,
+            follow_redirects=http_client.follow_redirects,
+            max_redirects=http_client.max_redirects,
+            event_hooks=http_client.event_hooks,
+            base_url=http_client.base_url,
+            trust_env=http_client.trust_env,
+            transport=http_client._transport,
+        )
+    copy._mounts = dict(http_client._mounts)
+    return instrument_client(copy, tracker)

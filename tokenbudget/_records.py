@@ -1,0 +1,75 @@
+"""The record of one call, as the ledger stores it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+from ._usage import Usage
+
+__all__ = ["CallRecord"]
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One LLM call: who was asked, what was used, what it cost.
+
+    ``model`` is the model that was billed (the response's, else the request's);
+    ``request_model`` is the name the caller asked for. ``cost_usd`` is ``None``
+    when the model has no known price ("unpriced"); errors (4xx/5xx) and cache
+    hits cost zero.
+    """
+
+    timestamp: datetime
+    provider: str
+    model: str | None
+    endpoint: str
+    usage: Usage
+    cost_usd: Decimal | None
+    request_model: str | None = None
+    status_code: int | None = None
+    latency_ms: float | None = None
+    request_id: str | None = None
+    response_id: str | None = None
+    stream: bool = False
+    cached: bool = False
+    saved_cost_usd: Decimal | None = None
+    service_tier: str | None = None
+    error: str | None = None
+    tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    raw_usage: Any = None
+    price_version: str | None = None
+
+    @property
+    def estimated(self) -> bool:
+        """True when any figure was counted by tokenbudget, not reported."""
+        return self.usage.estimated
+
+    @property
+    def input_tokens(self) -> int:
+        """Every prompt token billed."""
+        return self.usage.input_tokens
+
+    @property
+    def output_tokens(self) -> int:
+        """Every output token billed."""
+        return self.usage.output_tokens
+
+    @property
+    def total_tokens(self) -> int:
+        """Input plus output tokens."""
+        return self.usage.total_tokens
+
+    @property
+    def priced(self) -> bool:
+        """False when the model had no known price."""
+        return self.cost_usd is not None
+
+    @property
+    def succeeded(self) -> bool:
+        """True for a 2xx answer without a reported error."""
+        return self.error is None and (self.status_code is None or self.status_code < 400)

@@ -1,0 +1,200 @@
+"""Incremental server-sent events decoder (WHATWG event-stream rules)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NoReturn
+
+__all__ = ["SSEDecoder", "SSEError", "ServerSentEvent"]
+
+_BOM = b"\xef\xbb\xbf"
+_CR = 0x0D
+_LF = 0x0A
+_COLON = 0x3A
+
+
+@dataclass(slots=True)
+class ServerSentEvent:
+    """One dispatched event."""
+
+    event: str = "message"
+    data: str = ""
+    id: str | None = None
+    retry: int | None = None
+    raw: bytes = b""
+    """The exact bytes this event was decoded from (only when the decoder keeps them)."""
+
+
+class SSEError(ValueError):
+    """The event stream exceeded the decoder's limits."""
+
+
+class SSEDecoder:
+    """Push parser for a ``text/event-stream`` body.
+
+    Feed it the body bytes in chunks of any size with :meth:`feed` and call
+    :meth:`flush` once at the end of the stream. It does no I/O, so the same
+    decoder serves sync and async code.
+
+    Decoding follows the WHATWG "event stream interpretation" rules: lines end
+    in ``\\r\\n``, ``\\n`` or ``\\r``; a leading UTF-8 BOM is skipped; each line
+    is decoded as UTF-8 with invalid bytes replaced; a blank line dispatches
+    the pending event if it has data. Each event's ``id`` is the last event ID
+    seen so far in the stream (``None`` if there was none), and its ``retry`` is
+    the value of a valid ``retry`` field inside that event, if any.
+
+    A ``\\r`` that ends the bytes fed so far is held back until the next byte
+    (or :meth:`flush`) shows whether it is half of a ``\\r\\n``, so a stream
+    that uses bare ``\\r`` line endings gets its events one :meth:`feed` late.
+
+    ``max_event_bytes`` bounds memory on a hostile stream: :class:`SSEError` is
+    raised when the bytes of the event being accumulated (its lines, including
+    comments, since the previous blank line), or one unterminated line,
+    exceed it. With ``keep_raw`` all bytes since the previous dispatched event
+    are retained, so they are all counted. After an :class:`SSEError` the
+    decoder must not be used again.
+
+    With ``keep_raw=True`` each event's ``raw`` holds exactly the bytes consumed
+    since the previous event, up to and including the terminator of the blank
+    line that dispatched it, so the concatenation of every event's ``raw`` and
+    the final :meth:`take_tail` reproduces the input byte for byte.
+    """
+
+    def __init__(self, *, max_event_bytes: int = 16 * 1024 * 1024, keep_raw: bool = False) -> None:
+        if max_event_bytes < 1:
+            raise ValueError("max_event_bytes must be positive")
+        self._max_event_bytes = max_event_bytes
+        self._keep_raw = keep_raw
+        # Unterminated line, or a complete line whose final "\r" may be half of "\r\n".
+        self._buffer = bytearray()
+        self._raw = bytearray()
+        self._size = 0
+        self._at_start = True
+        self._event = b""
+        self._data: list[bytes] = []
+        self._last_id: str | None = None
+        self._retry: int | None = None
+
+    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        """Push the next bytes of the stream and return the events they complete."""
+        events: list[ServerSentEvent] = []
+        buffer = self._buffer
+        if buffer and buffer[-1] == _CR and chunk:
+            if chunk[0] == _LF:
+                buffer.append(_LF)
+                chunk = chunk[1:]
+            line = bytes(buffer)
+            buffer.clear()
+            self._process_line(line, events)
+
+        # bytes.splitlines() splits on exactly "\r\n", "\n" and "\r", like the spec.
+        lines = chunk.splitlines(keepends=True)
+        if lines:
+            last = lines[-1]
+            if last[-1] == _LF:
+                last = b""
+            else:
+                lines.pop()
+            if buffer and lines:
+                buffer += lines[0]
+                lines[0] = bytes(buffer)
+                buffer.clear()
+            for line in lines:
+                self._process_line(line, events)
+            buffer += last
+            if self._size + len(buffer) > self._max_event_bytes:
+                self._too_large(self._size + len(buffer))
+        return events
+
+    def flush(self) -> list[ServerSentEvent]:
+        """Signal the end of the stream and return the events it completes.
+
+        A final unterminated line is processed as if it were terminated. Then,
+        as a deliberate leniency beyond the spec (which discards an event that
+        is not followed by a blank line), a pending event with data is
+        dispatched: a provider's last event, such as a usage report, still
+        counts when the stream ends without the final blank line.
+        """
+        events: list[ServerSentEvent] = []
+        if self._buffer:
+            line = bytes(self._buffer)
+            self._buffer.clear()
+            self._process_line(line, events)
+        if self._data:
+            self._dispatch(events)
+        return events
+
+    def take_tail(self) -> bytes:
+        """Return and forget the raw bytes consumed but not part of any event's ``raw``.
+
+        These are the comments, blank lines and incomplete event lines read
+        since the last dispatched event; after :meth:`flush` this is the rest
+        of the stream. An unterminated line still waiting for its end is not
+        consumed yet and is not included. Always ``b""`` unless ``keep_raw``.
+        """
+        tail = bytes(self._raw)
+        self._raw.clear()
+        return tail
+
+    def _process_line(self, line: bytes, events: list[ServerSentEvent]) -> None:
+        if self._keep_raw:
+            self._raw += line
+        if self._at_start:
+            self._at_start = False
+            line = line.removeprefix(_BOM)
+        # The line holds at most one terminator, and nothing else can be CR/LF.
+        body = line.rstrip(b"\r\n")
+
+        if not body:
+            if self._data:
+                self._dispatch(events)
+                return
+            self._event = b""
+            self._retry = None
+            if not self._keep_raw:
+                self._size = 0
+                return
+            # Nothing dispatched, but keep_raw retains the line, so it counts.
+
+        self._size += len(line)
+        if self._size > self._max_event_bytes:
+            self._too_large(self._size)
+        if not body or body[0] == _COLON:
+            return
+
+        # Splitting on ASCII bytes before decoding gives the same text as
+        # decoding whole lines: an invalid UTF-8 sequence never swallows ASCII.
+        name, _, value = body.partition(b":")
+        if value[:1] == b" ":
+            value = value[1:]
+        if name == b"data":
+            self._data.append(value)
+        elif name == b"event":
+            self._event = value
+        elif name == b"id" and b"\0" not in value:
+            self._last_id = value.decode("utf-8", "replace")
+        # bytes.isdigit() accepts ASCII digits only, as the spec requires.
+        elif name == b"retry" and value.isdigit():
+            self._retry = int(value)
+
+    def _dispatch(self, events: list[ServerSentEvent]) -> None:
+        events.append(
+            ServerSentEvent(
+                event=self._event.decode("utf-8", "replace") or "message",
+                data=b"\n".join(self._data).decode("utf-8", "replace"),
+                id=self._last_id,
+                retry=self._retry,
+                raw=bytes(self._raw),
+            )
+        )
+        self._raw.clear()
+        self._event = b""
+        self._data.clear()
+        self._retry = None
+        self._size = 0
+
+    def _too_large(self, size: int) -> NoReturn:
+        raise SSEError(
+            f"server-sent event exceeds max_event_bytes={self._max_event_bytes}: "
+            f"{size} bytes accumulated without a dispatching blank line"
+        )

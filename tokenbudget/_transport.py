@@ -1,0 +1,206 @@
+"""The tracking transports: thin adapters between an httpx family and :class:`Exchange`.
+
+httpx and httpx2 have the same API under two import names, so one set of
+classes is built per installed family by :func:`build_family`: a sync and an
+async transport, and a sync and an async stream wrapper that tee each chunk to
+the exchange and record the call in an idempotent close. Everything about
+providers, usage and money lives in the sans-IO :class:`Exchange`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ._exchange import Exchange
+from .providers._base import RequestView
+
+if TYPE_CHECKING:
+    from ._tracker import TokenTracker
+
+__all__ = ["Family", "build_family"]
+
+
+@dataclass(frozen=True)
+class Family:
+    """The tracking classes built for one httpx family (``httpx`` or ``httpx2``)."""
+
+    name: str
+    module: Any
+    Transport: type[Any]
+    AsyncTransport: type[Any]
+
+    def is_tracking(self, transport: object) -> bool:
+        """True when ``transport`` is one of this family's tracking transports."""
+        return isinstance(transport, (self.Transport, self.AsyncTransport))
+
+
+def _request_view(request: Any, read_body: Any) -> RequestView:
+    url = request.url
+    query = url.query
+    return RequestView(
+        request.method,
+        url.host,
+        url.path,
+        port=url.port,
+        query=query.decode("ascii", "replace") if isinstance(query, bytes) else query,
+        headers=request.headers,
+        load_body=read_body,
+    )
+
+
+def _content(request: Any) -> bytes:
+    """The body of an async request if it is in memory; a streamed one reads as empty."""
+    try:
+        return bytes(request.content)
+    except Exception:
+        return b""
+
+
+def build_family(name: str, module: Any) -> Family:
+    """Build the tracking transport classes for the httpx-like ``module``."""
+
+    def _with_body(request: Any, body: bytes) -> Any:
+        headers = module.Headers(request.headers)
+        headers["Content-Length"] = str(len(body))
+        return module.Request(
+            request.method,
+            request.url,
+            headers=headers,
+            content=body,
+            extensions=request.extensions,
+        )
+
+    def _response(response: Any, request: Any, exchange: Exchange, stream: Any) -> Any:
+        drop = exchange.start_response(response.status_code, response.headers)
+        headers = response.headers
+        if drop:
+            headers = module.Headers(
+                [(k, v) for k, v in headers.multi_items() if k.lower() not in drop]
+            )
+        extensions = dict(response.extensions)
+        extensions["tokenbudget.exchange"] = exchange
+        return module.Response(
+            response.status_code,
+            headers=headers,
+            stream=stream,
+            extensions=extensions,
+            request=request,
+        )
+
+    class TrackedStream(module.SyncByteStream):  # type: ignore[misc, name-defined]
+        """Passes each chunk on as it arrives and records the call when closed."""
+
+        def __init__(self, inner: Any, exchange: Exchange) -> None:
+            self._inner = inner
+            self._exchange = exchange
+
+        def __iter__(self) -> Iterator[bytes]:
+            exchange = self._exchange
+            try:
+                for chunk in self._inner:
+                    out = exchange.feed(chunk)
+                    if out:
+                        yield out
+                tail = exchange.end_of_body()
+                if tail:
+                    yield tail
+            except BaseException as exc:
+                exchange.finish(exc)
+                raise
+            exchange.finish()
+
+        def close(self) -> None:
+            try:
+                self._exchange.finish()
+            finally:
+                self._inner.close()
+
+    class AsyncTrackedStream(module.AsyncByteStream):  # type: ignore[misc, name-defined]
+        """Async twin of ``TrackedStream``: same exchange calls, ``async for`` loop."""
+
+        def __init__(self, inner: Any, exchange: Exchange) -> None:
+            self._inner = inner
+            self._exchange = exchange
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            exchange = self._exchange
+            try:
+                async for chunk in self._inner:
+                    out = exchange.feed(chunk)
+                    if out:
+                        yield out
+                tail = exchange.end_of_body()
+                if tail:
+                    yield tail
+            except BaseException as exc:
+                exchange.finish(exc)
+                raise
+            exchange.finish()
+
+        async def aclose(self) -> None:
+            try:
+                self._exchange.finish()
+            finally:
+                await self._inner.aclose()
+
+    class TrackingTransport(module.BaseTransport):  # type: ignore[misc, name-defined]
+        """Records every LLM call sent through ``inner``; passes everything else through."""
+
+        def __init__(self, tracker: TokenTracker, inner: Any | None = None) -> None:
+            self.tracker = tracker
+            self.inner = inner if inner is not None else module.HTTPTransport()
+
+        def handle_request(self, request: Any) -> Any:
+            exchange = self.tracker._begin(_request_view(request, request.read))
+            if exchange is None:
+                return self.inner.handle_request(request)
+            body = exchange.request_body()
+            sent = request if body is None else _with_body(request, body)
+            try:
+                response = self.inner.handle_request(sent)
+            except BaseException as exc:
+                exchange.finish(exc)
+                raise
+            return _response(response, request, exchange, TrackedStream(response.stream, exchange))
+
+        def close(self) -> None:
+            self.inner.close()
+
+        def __repr__(self) -> str:
+            return f"<{name}.TrackingTransport inner={self.inner!r}>"
+
+    class AsyncTrackingTransport(module.AsyncBaseTransport):  # type: ignore[misc, name-defined]
+        """Async twin of ``TrackingTransport``."""
+
+        def __init__(self, tracker: TokenTracker, inner: Any | None = None) -> None:
+            self.tracker = tracker
+            self.inner = inner if inner is not None else module.AsyncHTTPTransport()
+
+        async def handle_async_request(self, request: Any) -> Any:
+            # SDK request bodies are in memory already; a streamed upload is only
+            # read when its host and path are tracked ones.
+            exchange = self.tracker._begin(_request_view(request, lambda: _content(request)))
+            if exchange is None:
+                return await self.inner.handle_async_request(request)
+            body = exchange.request_body()
+            sent = request if body is None else _with_body(request, body)
+            try:
+                response = await self.inner.handle_async_request(sent)
+            except BaseException as exc:
+                exchange.finish(exc)
+                raise
+            stream = AsyncTrackedStream(response.stream, exchange)
+            return _response(response, request, exchange, stream)
+
+        async def aclose(self) -> None:
+            await self.inner.aclose()
+
+        def __repr__(self) -> str:
+            return f"<{name}.AsyncTrackingTransport inner={self.inner!r}>"
+
+    for cls in (TrackedStream, AsyncTrackedStream, TrackingTransport, AsyncTrackingTransport):
+        cls.__qualname__ = f"{name}.{cls.__name__}"
+        cls.__module__ = __name__
+    return Family(name, module, TrackingTransport, AsyncTrackingTransport)

@@ -1,0 +1,106 @@
+"""Normalised token usage of one call.
+
+Every provider reports usage differently; each provider module converts its own
+report into this one shape, so pricing, budgets and reports never need to know
+where a figure came from. The conventions are contracts (DESIGN.md):
+
+- ``input_tokens`` is every prompt token billed, *including* cache reads and cache
+  writes. ``cached_input_tokens`` (reads) and ``cache_write_tokens`` (all writes)
+  are parts of it; ``cache_write_1h_tokens`` is the 1-hour part of the writes.
+- ``output_tokens`` is every output token billed, reasoning included;
+  ``reasoning_tokens`` is part of it.
+- audio and image token counts are parts of input/output as well.
+- ``extra`` holds billable units that are not tokens, e.g. ``web_search_requests``.
+- ``estimated`` is true when any figure was counted by tokenbudget rather than
+  reported by the provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+__all__ = ["Usage"]
+
+_EMPTY: Mapping[str, int] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token usage of one call, normalised across providers."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_input_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_write_1h_tokens: int = 0
+    reasoning_tokens: int = 0
+    audio_input_tokens: int = 0
+    audio_output_tokens: int = 0
+    image_input_tokens: int = 0
+    image_output_tokens: int = 0
+    extra: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
+    estimated: bool = False
+    #: A cost the provider reported itself (e.g. OpenRouter ``usage.cost``); it
+    #: wins over the price database when present.
+    reported_cost_usd: Decimal | None = None
+
+    @property
+    def total_tokens(self) -> int:
+        """Input plus output tokens."""
+        return self.input_tokens + self.output_tokens
+
+    @property
+    def uncached_input_tokens(self) -> int:
+        """Input tokens billed at the plain input price (no cache read or write)."""
+        return self.input_tokens - self.cached_input_tokens - self.cache_write_tokens
+
+    def with_estimated(self, estimated: bool = True) -> Usage:
+        """A copy with the ``estimated`` flag set."""
+        return replace(self, estimated=estimated)
+
+    def __add__(self, other: object) -> Usage:
+        if not isinstance(other, Usage):
+            return NotImplemented
+        extra = dict(self.extra)
+        for key, value in other.extra.items():
+            extra[key] = extra.get(key, 0) + value
+        reported = None
+        if self.reported_cost_usd is not None or other.reported_cost_usd is not None:
+            reported = (self.reported_cost_usd or Decimal(0)) + (
+                other.reported_cost_usd or Decimal(0)
+            )
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cached_input_tokens=self.cached_input_tokens + other.cached_input_tokens,
+            cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
+            cache_write_1h_tokens=self.cache_write_1h_tokens + other.cache_write_1h_tokens,
+            reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
+            audio_input_tokens=self.audio_input_tokens + other.audio_input_tokens,
+            audio_output_tokens=self.audio_output_tokens + other.audio_output_tokens,
+            image_input_tokens=self.image_input_tokens + other.image_input_tokens,
+            image_output_tokens=self.image_output_tokens + other.image_output_tokens,
+            extra=MappingProxyType(extra) if extra else _EMPTY,
+            estimated=self.estimated or other.estimated,
+            reported_cost_usd=reported,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly dict of the non-default figures plus the totals."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "extra":
+                if value:
+                    out["extra"] = dict(value)
+            elif f.name == "reported_cost_usd":
+                if value is not None:
+                    out[f.name] = str(value)
+            else:
+                out[f.name] = value
+        out["total_tokens"] = self.total_tokens
+        return out

@@ -1,0 +1,229 @@
+"""The provider interface: what the transport asks of every provider module.
+
+A provider knows, for its hosts and paths, which endpoint a request is, which
+model it names, whether it streams, how to estimate its input tokens, and how to
+read usage out of a JSON body or a sequence of SSE events. Nothing here imports
+an HTTP library: the transport hands over a neutral :class:`RequestView` and
+feeds decoded JSON documents and SSE events to a :class:`UsageReader`.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .._sse import ServerSentEvent
+from .._usage import Usage
+
+__all__ = [
+    "Endpoint",
+    "EventFilter",
+    "Observation",
+    "Provider",
+    "RequestView",
+    "UsageReader",
+]
+
+#: Rewrites one SSE event before the caller sees it: returns the bytes to pass on
+#: (``event.raw`` unchanged, edited bytes, or ``b""`` to drop the event).
+EventFilter = Callable[[ServerSentEvent], bytes]
+
+_UNSET: Any = object()
+
+
+class RequestView:
+    """A neutral, read-only view of an outgoing HTTP request.
+
+    ``host`` is lower-case without the port; ``headers`` has lower-case names.
+    The body is read, and parsed as JSON, at most once and only when asked for,
+    so requests that match no endpoint are never buffered.
+    """
+
+    __slots__ = (
+        "_body",
+        "_json",
+        "_load_body",
+        "headers",
+        "host",
+        "method",
+        "path",
+        "port",
+        "query",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        host: str,
+        path: str,
+        *,
+        port: int | None = None,
+        query: str = "",
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        load_body: Callable[[], bytes] | None = None,
+    ) -> None:
+        self.method = method.upper()
+        self.host = host.lower()
+        self.port = port
+        self.path = path
+        self.query = query
+        self.headers: Mapping[str, str] = headers or {}
+        self._body = body
+        self._load_body = load_body
+        self._json: Any = _UNSET
+
+    @property
+    def body(self) -> bytes:
+        """The request body; read from the request on first use (matching usually needs none)."""
+        if self._body is None:
+            self._body = self._load_body() if self._load_body is not None else b""
+        return self._body
+
+    @property
+    def json(self) -> Any:
+        """The body parsed as JSON, or ``None`` when it is empty or not JSON."""
+        if self._json is _UNSET:
+            try:
+                self._json = json.loads(self.body) if self.body else None
+            except ValueError:
+                self._json = None
+        return self._json
+
+    @property
+    def host_port(self) -> str:
+        """``host:port`` when a port was given, else ``host``."""
+        return f"{self.host}:{self.port}" if self.port else self.host
+
+    def __repr__(self) -> str:
+        return f"<RequestView {self.method} {self.host_port}{self.path}>"
+
+
+@dataclass(slots=True)
+class Endpoint:
+    """What a matched request is: the answer of :meth:`Provider.match`."""
+
+    provider: str
+    """Provider name recorded on the call (``"openai"``, ``"azure"``, ``"groq"``...)."""
+    kind: str
+    """API kind: ``chat``, ``responses``, ``completions``, ``embeddings``, ``messages``..."""
+    handler: Provider
+    """The provider object that reads this endpoint's responses."""
+    request_model: str | None = None
+    stream: bool = False
+    billable: bool = True
+    """False for free endpoints (token counting): recorded with zero usage and cost."""
+    host: str = ""
+    service_tier: str | None = None
+    """Service tier asked for in the request; the response's tier wins when given."""
+    batch: bool = False
+    state: dict[str, Any] = field(default_factory=dict)
+    """Scratch space for the provider between ``prepare`` and ``reader``."""
+
+
+@dataclass(slots=True)
+class Observation:
+    """What a :class:`UsageReader` learnt from a response."""
+
+    usage: Usage | None = None
+    """Usage as reported by the provider; ``None`` when the response had none."""
+    model: str | None = None
+    """The model the response says was billed."""
+    response_id: str | None = None
+    service_tier: str | None = None
+    raw_usage: Any = None
+    """The provider's own usage object(s), JSON-able, kept for repricing."""
+    output_text: list[str] = field(default_factory=list)
+    """Text the model produced, kept only while usage is still unknown (estimation)."""
+    error: str | None = None
+    """An error the provider reported inside a successful response (e.g. an SSE error event)."""
+    complete: bool = False
+    """True once the provider's end-of-response marker was seen."""
+
+
+class UsageReader:
+    """Accumulates what one response says; created per exchange by a provider."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        self.observation = Observation()
+
+    def on_json(self, document: Any) -> None:
+        """Read a complete JSON response body (or one element of a JSON-array stream)."""
+
+    def on_event(self, event: ServerSentEvent) -> None:
+        """Read one server-sent event."""
+
+    def result(self) -> Observation:
+        """What was observed; called once when the response ends."""
+        return self.observation
+
+
+class Provider(ABC):
+    """One API family at a set of hosts (OpenAI-style, Anthropic, Gemini...)."""
+
+    #: Provider name used when a request matches this provider.
+    name: str = ""
+
+    @abstractmethod
+    def match(self, request: RequestView) -> Endpoint | None:
+        """The endpoint ``request`` is for, or ``None`` when this provider does not track it.
+
+        Must be cheap: it runs for every request to this provider's hosts. It may
+        read ``request.json`` only once the path is known to be tracked.
+        """
+
+    def prepare(self, endpoint: Endpoint, request: RequestView) -> bytes | None:
+        """New request body to send instead of the original, or ``None`` to send it as is.
+
+        Used to ask for usage the caller did not ask for (OpenAI ``stream_options``).
+        A provider that changes the request must hide the effect from the caller
+        through :meth:`event_filter`.
+        """
+        return None
+
+    def event_filter(self, endpoint: Endpoint) -> EventFilter | None:
+        """A filter for the SSE events the caller sees, when :meth:`prepare` needs one."""
+        return None
+
+    @abstractmethod
+    def reader(self, endpoint: Endpoint) -> UsageReader:
+        """A fresh reader for the response to ``endpoint``."""
+
+    def estimate_input_tokens(self, endpoint: Endpoint, request: RequestView) -> int:
+        """Input tokens the request will be billed for, counted locally (pre-flight)."""
+        return 0
+
+    def max_output_tokens(self, endpoint: Endpoint, request: RequestView) -> int | None:
+        """The output ceiling the request sets (``max_tokens`` and the like), if any."""
+        return None
+
+    def estimate_usage(
+        self, endpoint: Endpoint, request: RequestView, observation: Observation
+    ) -> Usage:
+        """Usage counted locally when the response's own report is missing or cut short.
+
+        Keeps whatever the provider did report (a partial report from a stream
+        that ended early) and counts the rest: input from the request, output
+        from the text seen. The result is marked estimated.
+        """
+        from .._tokens import count_text_tokens
+
+        model = observation.model or endpoint.request_model
+        counted_output, _ = count_text_tokens("".join(observation.output_text), model)
+        reported = observation.usage
+        if reported is None:
+            return Usage(
+                input_tokens=self.estimate_input_tokens(endpoint, request),
+                output_tokens=counted_output,
+                estimated=True,
+            )
+        return replace(
+            reported,
+            input_tokens=reported.input_tokens or self.estimate_input_tokens(endpoint, request),
+            output_tokens=max(reported.output_tokens, counted_output),
+            estimated=True,
+        )

@@ -1,0 +1,107 @@
+"""Which provider, if any, tracks a request: lookups by host, then by path.
+
+Hosts are matched exactly (``api.openai.com``, ``localhost:8000``) or by
+suffix (``.openai.azure.com``). A request to a host no provider claims is
+passed through untouched, without its body ever being read.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+from ._base import Endpoint, Provider, RequestView
+
+__all__ = ["ProviderRegistry", "default_registry"]
+
+_HOST_CACHE_LIMIT = 4096
+
+
+class ProviderRegistry:
+    """Maps hosts to providers; thread-safe; host lookups are cached."""
+
+    def __init__(self, parent: ProviderRegistry | None = None) -> None:
+        self._parent = parent
+        self._lock = threading.Lock()
+        self._exact: dict[str, Provider] = {}
+        self._suffixes: list[tuple[str, Provider]] = []
+        self._named: dict[str, Provider] = {}
+        self._cache: dict[str, Provider | None] = {}
+
+    def register(
+        self,
+        provider: Provider,
+        *,
+        hosts: Iterable[str] = (),
+        host_suffixes: Iterable[str] = (),
+    ) -> Provider:
+        """Track ``hosts`` (``host`` or ``host:port``) and ``*host_suffixes`` with ``provider``.
+
+        Later registrations win over earlier ones for the same host.
+        """
+        with self._lock:
+            for host in hosts:
+                self._exact[host.lower()] = provider
+            for suffix in host_suffixes:
+                self._suffixes.insert(0, (suffix.lower(), provider))
+            self._named.setdefault(provider.name, provider)
+            self._cache.clear()
+        return provider
+
+    def provider_named(self, name: str) -> Provider | None:
+        """The first provider registered under ``name``, here or in the parent."""
+        found = self._named.get(name)
+        if found is None and self._parent is not None:
+            return self._parent.provider_named(name)
+        return found
+
+    def for_host(self, host: str, port: int | None = None) -> Provider | None:
+        """The provider for ``host`` (and ``port``), or ``None``."""
+        key = f"{host}:{port}" if port else host
+        cached = self._cache.get(key, _MISSING)
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]
+        provider = self._exact.get(key) or self._exact.get(host)
+        if provider is None:
+            for suffix, candidate in self._suffixes:
+                if host.endswith(suffix):
+                    provider = candidate
+                    break
+        if self._parent is not None:
+            # A layered registry stays uncached so that later changes to the
+            # parent are seen; the parent caches its own lookups.
+            return provider or self._parent.for_host(host, port)
+        with self._lock:
+            if len(self._cache) >= _HOST_CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[key] = provider
+        return provider
+
+    def match(self, request: RequestView) -> Endpoint | None:
+        """The endpoint ``request`` is for, or ``None`` to pass it through."""
+        provider = self.for_host(request.host, request.port)
+        if provider is None:
+            return None
+        return provider.match(request)
+
+
+_MISSING = object()
+
+
+def _build_default() -> ProviderRegistry:
+    from .openai import OpenAIProvider
+
+    registry = ProviderRegistry()
+    registry.register(OpenAIProvider("openai"), hosts=["api.openai.com"])
+    registry.register(
+        OpenAIProvider("azure"),
+        host_suffixes=[
+            ".openai.azure.com",
+            ".cognitiveservices.azure.com",
+            ".services.ai.azure.com",
+        ],
+    )
+    return registry
+
+
+default_registry = _build_default()

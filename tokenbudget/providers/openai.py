@@ -1,0 +1,344 @@
+"""OpenAI and Azure OpenAI: chat completions, Responses, legacy completions, embeddings.
+
+Usage conventions (normalised into :class:`~tokenbudget.Usage`):
+
+- Chat and completions report ``prompt_tokens``, which already *includes*
+  ``prompt_tokens_details.cached_tokens``, and ``completion_tokens``, which
+  already includes ``completion_tokens_details.reasoning_tokens``: both map
+  straight onto input/output, with cached and reasoning as parts of them.
+- The Responses API reports ``input_tokens`` (includes
+  ``input_tokens_details.cached_tokens``) and ``output_tokens`` (includes
+  ``output_tokens_details.reasoning_tokens``): same mapping.
+- Embeddings report ``prompt_tokens`` only.
+- Streamed chat reports usage only when the request has
+  ``stream_options.include_usage``; then every chunk carries ``"usage": null``
+  and one extra last chunk with ``"choices": []`` carries the usage. For
+  api.openai.com and Azure, tokenbudget asks for it when the caller did not and
+  hides both effects from the caller (see :func:`hide_injected_usage`).
+- Streamed Responses report usage in the final ``response.completed`` (or
+  ``response.incomplete`` / ``response.failed``) event.
+- The billed model is the response's ``model`` (on Azure the request names a
+  deployment, not a model).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from .._sse import ServerSentEvent
+from .._tokens import count_text_tokens
+from .._usage import Usage
+from ._base import Endpoint, EventFilter, Provider, RequestView, UsageReader
+
+__all__ = ["OpenAIProvider", "normalise_openai_usage"]
+
+UsageNormaliser = Callable[[Mapping[str, Any]], Usage]
+
+_AZURE_DEPLOYMENT = re.compile(r"/openai/deployments/([^/]+)/")
+_USAGE_NULL = re.compile(rb',\s*"usage"\s*:\s*null|"usage"\s*:\s*null\s*,?')
+
+# Path suffix -> endpoint kind. Order matters: "/chat/completions" before "/completions".
+_KINDS = (
+    ("/chat/completions", "chat"),
+    ("/responses", "responses"),
+    ("/completions", "completions"),
+    ("/embeddings", "embeddings"),
+)
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) else 0
+
+
+def normalise_openai_usage(usage: Mapping[str, Any]) -> Usage:
+    """Normalise an OpenAI ``usage`` object (chat/completions/embeddings or Responses)."""
+    if "input_tokens" in usage or "output_tokens" in usage:  # Responses API
+        input_tokens = _int(usage.get("input_tokens"))
+        output_tokens = _int(usage.get("output_tokens"))
+        in_details = usage.get("input_tokens_details") or {}
+        out_details = usage.get("output_tokens_details") or {}
+    else:
+        input_tokens = _int(usage.get("prompt_tokens"))
+        output_tokens = _int(usage.get("completion_tokens"))
+        in_details = usage.get("prompt_tokens_details") or {}
+        out_details = usage.get("completion_tokens_details") or {}
+    return Usage(
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cached_input_tokens=_int(in_details.get("cached_tokens")),
+        reasoning_tokens=_int(out_details.get("reasoning_tokens")),
+        audio_input_tokens=_int(in_details.get("audio_tokens")),
+        audio_output_tokens=_int(out_details.get("audio_tokens")),
+        image_input_tokens=_int(in_details.get("image_tokens")),
+    )
+
+
+class OpenAIReader(UsageReader):
+    """Reads OpenAI JSON bodies and SSE streams of every endpoint kind."""
+
+    def __init__(self, endpoint: Endpoint, normalise: UsageNormaliser) -> None:
+        super().__init__(endpoint)
+        self._normalise = normalise
+
+    def _take_usage(self, usage: Any) -> None:
+        if isinstance(usage, Mapping):
+            self.observation.usage = self._normalise(usage)
+            self.observation.raw_usage = usage
+            self.observation.output_text.clear()  # no estimate needed any more
+
+    def _take_head(self, document: Mapping[str, Any]) -> None:
+        obs = self.observation
+        if obs.model is None and isinstance(document.get("model"), str):
+            obs.model = document["model"]
+        if obs.response_id is None and isinstance(document.get("id"), str):
+            obs.response_id = document["id"]
+        tier = document.get("service_tier")
+        if isinstance(tier, str):
+            obs.service_tier = tier
+
+    def on_json(self, document: Any) -> None:
+        if not isinstance(document, Mapping):
+            return
+        self._take_head(document)
+        self._take_usage(document.get("usage"))
+        self.observation.complete = True
+
+    def on_event(self, event: ServerSentEvent) -> None:
+        data = event.data
+        if data == "[DONE]":
+            self.observation.complete = True
+            return
+        if not data or data[0] != "{":
+            return
+        document = json.loads(data)
+        if self.endpoint.kind == "responses":
+            self._on_responses_event(document)
+        else:
+            self._on_chunk(document)
+
+    def _on_chunk(self, chunk: Mapping[str, Any]) -> None:
+        if "error" in chunk and isinstance(chunk["error"], Mapping):
+            self.observation.error = str(chunk["error"].get("message") or chunk["error"])
+            return
+        self._take_head(chunk)
+        usage = chunk.get("usage")
+        if usage is not None:
+            self._take_usage(usage)
+        elif self.observation.usage is None:
+            self.observation.output_text.extend(_chunk_texts(chunk.get("choices")))
+
+    def _on_responses_event(self, event: Mapping[str, Any]) -> None:
+        kind = event.get("type", "")
+        response = event.get("response")
+        if isinstance(response, Mapping):
+            self._take_head(response)
+            if kind in ("response.completed", "response.incomplete", "response.failed"):
+                self._take_usage(response.get("usage"))
+                self.observation.complete = True
+                if kind == "response.failed":
+                    error = response.get("error") or {}
+                    self.observation.error = str(error.get("message") or "response.failed")
+        elif kind.endswith(".delta") and isinstance(event.get("delta"), str):
+            if self.observation.usage is None:
+                self.observation.output_text.append(event["delta"])
+        elif kind == "error":
+            self.observation.error = str(event.get("message") or "error event")
+
+
+def _chunk_texts(choices: Any) -> Iterable[str]:
+    """Text of a chat or completions chunk's choices: content, refusal, tool arguments."""
+    if not isinstance(choices, list):
+        return
+    for choice in choices:
+        if not isinstance(choice, Mapping):
+            continue
+        if isinstance(choice.get("text"), str):  # legacy completions
+            yield choice["text"]
+        delta = choice.get("delta")
+        if not isinstance(delta, Mapping):
+            continue
+        for key in ("content", "refusal", "reasoning_content"):
+            if isinstance(delta.get(key), str):
+                yield delta[key]
+        for call in delta.get("tool_calls") or ():
+            function = call.get("function") if isinstance(call, Mapping) else None
+            if isinstance(function, Mapping) and isinstance(function.get("arguments"), str):
+                yield function["arguments"]
+
+
+def hide_injected_usage(event: ServerSentEvent) -> bytes:
+    """Undo what ``stream_options.include_usage`` changed in one chat chunk.
+
+    Drops the extra usage-only chunk (``"choices": []`` with a usage object) and
+    removes ``"usage": null`` from the others, so the caller sees the stream it
+    asked for.
+    """
+    raw = event.raw
+    if b'"usage"' not in raw:
+        return raw
+    if _USAGE_NULL.search(raw):
+        return _USAGE_NULL.sub(b"", raw, count=1)
+    document = json.loads(event.data) if event.data.startswith("{") else None
+    if isinstance(document, Mapping) and document.get("choices") == [] and document.get("usage"):
+        return b""
+    return raw
+
+
+class OpenAIProvider(Provider):
+    """The OpenAI API shape, at api.openai.com, Azure, or any host that speaks it.
+
+    ``inject_usage`` says whether the host is known to accept
+    ``stream_options.include_usage`` (then tokenbudget may add it).
+    ``normalise`` converts the host's usage object; hosts that count differently
+    from OpenAI pass their own.
+    """
+
+    def __init__(
+        self,
+        name: str = "openai",
+        *,
+        inject_usage: bool = True,
+        normalise: UsageNormaliser = normalise_openai_usage,
+    ) -> None:
+        self.name = name
+        self.inject_usage = inject_usage
+        self.normalise = normalise
+
+    def match(self, request: RequestView) -> Endpoint | None:
+        if request.method != "POST":
+            return None
+        path = request.path
+        kind = next((kind for suffix, kind in _KINDS if path.endswith(suffix)), None)
+        if kind is None:
+            return None
+        body = request.json
+        if not isinstance(body, Mapping):
+            return None
+        model = body.get("model")
+        if not isinstance(model, str):
+            deployment = _AZURE_DEPLOYMENT.search(path)
+            model = deployment.group(1) if deployment else None
+        tier = body.get("service_tier")
+        return Endpoint(
+            provider=self.name,
+            kind=kind,
+            handler=self,
+            request_model=model,
+            stream=body.get("stream") is True,
+            host=request.host,
+            service_tier=tier if isinstance(tier, str) else None,
+        )
+
+    def prepare(self, endpoint: Endpoint, request: RequestView) -> bytes | None:
+        if not (self.inject_usage and endpoint.stream and endpoint.kind == "chat"):
+            return None
+        body = request.json
+        options = body.get("stream_options")
+        if isinstance(options, Mapping) and options.get("include_usage") is True:
+            return None
+        body = dict(body)
+        body["stream_options"] = {
+            **(options if isinstance(options, Mapping) else {}),
+            "include_usage": True,
+        }
+        endpoint.state["hide_usage"] = True
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def event_filter(self, endpoint: Endpoint) -> EventFilter | None:
+        return hide_injected_usage if endpoint.state.get("hide_usage") else None
+
+    def reader(self, endpoint: Endpoint) -> UsageReader:
+        return OpenAIReader(endpoint, self.normalise)
+
+    def estimate_input_tokens(self, endpoint: Endpoint, request: RequestView) -> int:
+        body = request.json
+        if not isinstance(body, Mapping):
+            return 0
+        model = endpoint.request_model
+        kind = endpoint.kind
+        if kind == "chat":
+            return _count_messages(body.get("messages"), model)
+        if kind == "responses":
+            total = _count(body.get("instructions"), model)
+            return total + _count_response_input(body.get("input"), model)
+        if kind == "embeddings":
+            return _count_prompt(body.get("input"), model)
+        return _count_prompt(body.get("prompt"), model)
+
+    def max_output_tokens(self, endpoint: Endpoint, request: RequestView) -> int | None:
+        body = request.json
+        if not isinstance(body, Mapping):
+            return None
+        if endpoint.kind == "embeddings":
+            return 0
+        for key in ("max_completion_tokens", "max_output_tokens", "max_tokens"):
+            value = body.get(key)
+            if isinstance(value, int):
+                return value
+        return 16 if endpoint.kind == "completions" else None
+
+
+def _count(text: Any, model: str | None) -> int:
+    return count_text_tokens(text, model)[0] if isinstance(text, str) else 0
+
+
+def _content_text(content: Any) -> str:
+    """The text parts of a message's ``content`` (a string or a list of parts)."""
+    if isinstance(content, str):
+        return content
+    parts = []
+    if isinstance(content, list):
+        for part in content:
+            if isinstance(part, Mapping):
+                text = part.get("text") or part.get("input_text") or part.get("output_text")
+                if isinstance(text, str):
+                    parts.append(text)
+    return "".join(parts)
+
+
+def _count_messages(messages: Any, model: str | None) -> int:
+    """OpenAI's documented chat count: 3 tokens per message, 1 per name, 3 to prime the reply."""
+    if not isinstance(messages, list):
+        return 0
+    total = 3
+    for message in messages:
+        if not isinstance(message, Mapping):
+            continue
+        total += 3
+        total += _count(message.get("role"), model)
+        total += _count(_content_text(message.get("content")), model)
+        if isinstance(message.get("name"), str):
+            total += 1 + _count(message["name"], model)
+        for call in message.get("tool_calls") or ():
+            function = call.get("function") if isinstance(call, Mapping) else None
+            if isinstance(function, Mapping):
+                total += _count(function.get("name"), model)
+                total += _count(function.get("arguments"), model)
+    return total
+
+
+def _count_response_input(items: Any, model: str | None) -> int:
+    if isinstance(items, str):
+        return _count(items, model) + 3
+    if not isinstance(items, list):
+        return 0
+    total = 3
+    for item in items:
+        if isinstance(item, Mapping):
+            total += 3 + _count(_content_text(item.get("content")), model)
+            total += _count(item.get("output"), model) + _count(item.get("arguments"), model)
+    return total
+
+
+def _count_prompt(prompt: Any, model: str | None) -> int:
+    """Strings are counted; lists of ints are already tokens."""
+    if isinstance(prompt, str):
+        return _count(prompt, model)
+    if isinstance(prompt, list):
+        if all(isinstance(item, int) for item in prompt):
+            return len(prompt)
+        return sum(_count_prompt(item, model) for item in prompt)
+    return 0
