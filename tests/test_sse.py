@@ -277,9 +277,7 @@ def test_multi_byte_utf8_split_across_chunks(text: str) -> None:
 
 def test_invalid_utf8_is_replaced() -> None:
     stream = b"event: \xff\ndata: a\xc3\ndata: \xed\xa0\x80b\nid: \xfe\n\n"
-    assert decode([stream]) == [
-        event("a\ufffd\n\ufffd\ufffd\ufffdb", event="\ufffd", id="\ufffd")
-    ]
+    assert decode([stream]) == [event("a\ufffd\n\ufffd\ufffd\ufffdb", event="\ufffd", id="\ufffd")]
 
 
 # --- chunking ---------------------------------------------------------------
@@ -289,9 +287,7 @@ def test_openai_stream_events() -> None:
     events = decode([OPENAI_STREAM])
     assert [e.event for e in events] == ["message"] * 5
     assert events[-1].data == "[DONE]"
-    assert (
-        json.loads(events[1].data)["choices"][0]["delta"]["content"] == "Bonjour été 😀"
-    )
+    assert json.loads(events[1].data)["choices"][0]["delta"]["content"] == "Bonjour été 😀"
     assert json.loads(events[3].data)["usage"]["total_tokens"] == 12
 
 
@@ -317,9 +313,7 @@ def test_anthropic_stream_events() -> None:
     [OPENAI_STREAM, ANTHROPIC_STREAM, MESSY_STREAM],
     ids=["openai", "anthropic", "messy"],
 )
-def test_chunking_does_not_change_events(
-    stream: bytes, ending: bytes, keep_raw: bool
-) -> None:
+def test_chunking_does_not_change_events(stream: bytes, ending: bytes, keep_raw: bool) -> None:
     stream = with_line_ending(stream, ending)
     expected = decode([stream], keep_raw=keep_raw)
     assert expected

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,6 +22,7 @@ __all__ = [
     "Endpoint",
     "EventFilter",
     "Observation",
+    "OutputText",
     "Provider",
     "RequestView",
     "UsageReader",
@@ -124,6 +125,60 @@ class Endpoint:
     """Scratch space for the provider between ``prepare`` and ``reader``."""
 
 
+class OutputText:
+    """Text a response produced, kept for counting in bounded memory.
+
+    Only needed when a response's usage report is missing or cut short. The first
+    ``limit`` characters are kept; beyond that only the length is, and the count
+    is extrapolated from the kept text's tokens per character, so a stream of
+    any length is observed in flat memory.
+    """
+
+    __slots__ = ("_kept", "_overflow", "_parts", "limit")
+
+    def __init__(self, limit: int = 1 << 20) -> None:
+        self._parts: list[str] = []
+        self._kept = 0
+        self._overflow = 0
+        self.limit = limit
+
+    def append(self, text: str) -> None:
+        """Add a piece of output text."""
+        if self._kept < self.limit:
+            self._parts.append(text)
+            self._kept += len(text)
+        else:
+            self._overflow += len(text)
+
+    def extend(self, texts: Iterable[str]) -> None:
+        """Add several pieces of output text."""
+        for text in texts:
+            self.append(text)
+
+    def clear(self) -> None:
+        """Forget the text (usage was reported: no estimate will be needed)."""
+        self._parts.clear()
+        self._kept = self._overflow = 0
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parts)
+
+    def __bool__(self) -> bool:
+        return bool(self._kept or self._overflow)
+
+    def count_tokens(self, model: str | None) -> int:
+        """Tokens of all the text seen (extrapolated past the kept part)."""
+        from .._tokens import count_text_tokens
+
+        kept = "".join(self._parts)
+        tokens, _ = count_text_tokens(kept, model)
+        if self._overflow and kept:
+            tokens += round(self._overflow * tokens / len(kept))
+        elif self._overflow:
+            tokens += -(-self._overflow // 4)
+        return tokens
+
+
 @dataclass(slots=True)
 class Observation:
     """What a :class:`UsageReader` learnt from a response."""
@@ -136,7 +191,7 @@ class Observation:
     service_tier: str | None = None
     raw_usage: Any = None
     """The provider's own usage object(s), JSON-able, kept for repricing."""
-    output_text: list[str] = field(default_factory=list)
+    output_text: OutputText = field(default_factory=OutputText)
     """Text the model produced, kept only while usage is still unknown (estimation)."""
     error: str | None = None
     """An error the provider reported inside a successful response (e.g. an SSE error event)."""
@@ -210,10 +265,8 @@ class Provider(ABC):
         that ended early) and counts the rest: input from the request, output
         from the text seen. The result is marked estimated.
         """
-        from .._tokens import count_text_tokens
-
         model = observation.model or endpoint.request_model
-        counted_output, _ = count_text_tokens("".join(observation.output_text), model)
+        counted_output = observation.output_text.count_tokens(model)
         reported = observation.usage
         if reported is None:
             return Usage(

@@ -1,8 +1,10 @@
 """Which provider, if any, tracks a request: lookups by host, then by path.
 
 Hosts are matched exactly (``api.openai.com``, ``localhost:8000``) or by
-suffix (``.openai.azure.com``). A request to a host no provider claims is
-passed through untouched, without its body ever being read.
+suffix (``.openai.azure.com``). A request to a host no provider claims goes to
+the fallback providers (:meth:`ProviderRegistry.register_fallback`), which
+look at its method, path and headers only; when none claims it, it is passed
+through untouched, without its body ever being read.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class ProviderRegistry:
         self._exact: dict[str, Provider] = {}
         self._suffixes: list[tuple[str, Provider]] = []
         self._named: dict[str, Provider] = {}
+        self._fallbacks: list[Provider] = []
         self._cache: dict[str, Provider | None] = {}
 
     def register(
@@ -47,6 +50,23 @@ class ProviderRegistry:
             self._named.setdefault(provider.name, provider)
             self._cache.clear()
         return provider
+
+    def register_fallback(self, provider: Provider) -> Provider:
+        """Ask ``provider`` about requests to hosts that no registry here or above claims.
+
+        Fallbacks are tried after every host lookup failed, latest first, this
+        registry's before its parent's. A fallback's ``match`` must decide from the
+        method, path and headers before it reads a body.
+        """
+        with self._lock:
+            self._fallbacks.insert(0, provider)
+            self._named.setdefault(provider.name, provider)
+        return provider
+
+    def fallbacks(self) -> list[Provider]:
+        """The fallback providers, in the order they are tried."""
+        parent = self._parent.fallbacks() if self._parent is not None else []
+        return [*self._fallbacks, *parent]
 
     def provider_named(self, name: str) -> Provider | None:
         """The first provider registered under ``name``, here or in the parent."""
@@ -80,9 +100,13 @@ class ProviderRegistry:
     def match(self, request: RequestView) -> Endpoint | None:
         """The endpoint ``request`` is for, or ``None`` to pass it through."""
         provider = self.for_host(request.host, request.port)
-        if provider is None:
-            return None
-        return provider.match(request)
+        if provider is not None:
+            return provider.match(request)
+        for fallback in self.fallbacks():
+            endpoint = fallback.match(request)
+            if endpoint is not None:
+                return endpoint
+        return None
 
 
 _MISSING = object()

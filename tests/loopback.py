@@ -1,0 +1,66 @@
+"""A real HTTP server on 127.0.0.1 for tests where sockets and timing matter."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+#: ``route(handler)`` writes the whole response through the handler's socket.
+Route = Callable[[BaseHTTPRequestHandler], None]
+
+
+class LoopbackServer:
+    """Routes by path to functions that write raw responses; records what it saw."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.requests: list[tuple[str, bytes]] = []
+        self.disconnects = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                server.requests.append((self.path, self.rfile.read(length)))
+                route = server.routes.get(self.path.split("?")[0])
+                if route is None:
+                    self.send_error(404)
+                    return
+                try:
+                    route(self)
+                except (BrokenPipeError, ConnectionResetError):
+                    server.disconnects += 1
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.port = self._httpd.server_address[1]
+        self.host = f"127.0.0.1:{self.port}"
+        self.base_url = f"http://{self.host}/v1"
+
+    @contextmanager
+    def running(self) -> Iterator[LoopbackServer]:
+        thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            thread.join(5)
+
+
+def start_response(handler: BaseHTTPRequestHandler, headers: dict[str, str]) -> None:
+    """Send a 200 head with ``headers`` (no content-length: the body ends at close)."""
+    handler.send_response(200)
+    for name, value in headers.items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.flush()
