@@ -1,0 +1,238 @@
+"""Import of LiteLLM's community ``model_prices_and_context_window.json``.
+
+LiteLLM keys models by route (``gemini/gemini-2.5-pro``, ``groq/llama-...``) and
+prices per token as JSON numbers. This module converts every token-priced entry
+into tokenbudget's schema: prices per 1M tokens as exact Decimals (the JSON is
+parsed with ``parse_float=Decimal``, so ``2.5e-06`` becomes exactly ``2.5``),
+``*_above_Nk_tokens`` fields into prompt-size tiers, ``*_batches`` into batch
+prices, ``*_flex`` / ``*_priority`` into service tiers. Entries priced per
+second, per image or per character only are skipped, as are entries that fail
+validation; :class:`ImportStats` says how many.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from ._errors import PriceDataError
+from ._schema import ModelEntry, PriceFile
+
+__all__ = ["ImportStats", "convert_litellm", "import_litellm", "litellm_provider"]
+
+_SOURCE = "litellm model_prices_and_context_window.json"
+_MILLION = Decimal(1_000_000)
+
+#: LiteLLM provider -> tokenbudget provider (others keep their own, sanitised, name).
+_PROVIDERS = {
+    "openai": "openai",
+    "text-completion-openai": "openai",
+    "chatgpt": "openai",
+    "anthropic": "anthropic",
+    "gemini": "google",
+    "vertex_ai": "vertex",
+    "azure": "azure",
+    "azure_text": "azure",
+    "azure_ai": "azure",
+    "groq": "groq",
+    "deepseek": "deepseek",
+    "mistral": "mistral",
+    "codestral": "mistral",
+    "text-completion-codestral": "mistral",
+    "xai": "xai",
+    "together_ai": "together",
+    "fireworks_ai": "fireworks",
+    "fireworks_ai-embedding-models": "fireworks",
+    "perplexity": "perplexity",
+    "openrouter": "openrouter",
+    "cohere_chat": "cohere",
+    "bedrock_converse": "bedrock",
+}
+_FIELDS = {
+    "input_cost_per_token": "input",
+    "output_cost_per_token": "output",
+    "cache_read_input_token_cost": "cached_input",
+    "cache_creation_input_token_cost": "cache_write",
+    "cache_creation_input_token_cost_above_1hr": "cache_write_1h",
+    "input_cost_per_audio_token": "input_audio",
+    "output_cost_per_audio_token": "output_audio",
+    "input_cost_per_image_token": "input_image",
+    "output_cost_per_image_token": "output_image",
+}
+_KEY = re.compile(
+    r"^(?P<base>" + "|".join(sorted(map(re.escape, _FIELDS), key=len, reverse=True)) + r")"
+    r"(?:_above_(?P<k>\d+)k_tokens)?(?:_(?P<variant>batches|flex|priority))?$"
+)
+_PER_UNIT_ONLY = frozenset({"embedding", "rerank", "moderation", "moderations"})
+
+
+@dataclass
+class ImportStats:
+    """What an import kept and skipped."""
+
+    imported: int = 0
+    skipped_unpriced: int = 0
+    skipped_invalid: int = 0
+    skipped_duplicate: int = 0
+    providers: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def litellm_provider(name: str) -> str:
+    """tokenbudget's name for a LiteLLM provider (``gemini`` -> ``google``)."""
+    if name in _PROVIDERS:
+        return _PROVIDERS[name]
+    if name.startswith("vertex_ai"):
+        return "vertex"
+    if name.startswith("bedrock"):
+        return "bedrock"
+    cleaned = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-")
+    return cleaned or "unknown"
+
+
+def _model_id(key: str, route: str) -> str:
+    """Strip LiteLLM's route prefix: ``groq/llama-3`` -> ``llama-3``."""
+    head, sep, rest = key.partition("/")
+    if sep and rest and (head == route or head in _PROVIDERS or head.startswith(route)):
+        return rest
+    return key
+
+
+def _per_million(value: Any) -> Decimal | None:
+    if isinstance(value, float):
+        value = Decimal(repr(value))  # JSON parsed without parse_float=Decimal
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        return None
+    scaled = (Decimal(value) * _MILLION).normalize()
+    return scaled.quantize(Decimal(1)) if scaled == scaled.to_integral() else scaled
+
+
+def _sheets(spec: dict[str, Any]) -> dict[str | None, dict[str, Any]]:
+    """Per variant (None = standard), the flat prices and tier prices of an entry."""
+    sheets: dict[str | None, dict[str, Any]] = {}
+    for key, value in spec.items():
+        match = _KEY.match(key)
+        if not match:
+            continue
+        price = _per_million(value)
+        if price is None:
+            continue
+        sheet = sheets.setdefault(match["variant"], {})
+        name = _FIELDS[match["base"]]
+        if match["k"]:
+            tiers = sheet.setdefault("tiers", {})
+            tiers.setdefault(int(match["k"]) * 1000, {})[name] = price
+        else:
+            sheet[name] = price
+    for sheet in sheets.values():
+        tiers = sheet.pop("tiers", {})
+        kept = []
+        for above in sorted(tiers):
+            prices = {k: v for k, v in tiers[above].items() if k in sheet}
+            if prices:
+                kept.append({"above": above, **prices})
+        if kept:
+            sheet["tiers"] = kept
+    return sheets
+
+
+def _entry(model_id: str, spec: dict[str, Any], origin: str, today: date) -> dict[str, Any] | None:
+    sheets = _sheets(spec)
+    period = sheets.pop(None, {})
+    if "input" not in period:
+        return None
+    if "output" not in period:
+        if spec.get("mode") not in _PER_UNIT_ONLY:
+            return None
+        period["output"] = Decimal(0)
+    search = spec.get("search_context_cost_per_query")
+    per_search = (
+        _per_million(search.get("search_context_size_medium")) if isinstance(search, dict) else None
+    )
+    if per_search is not None:
+        period["extra"] = {"web_search_requests": per_search / _MILLION}
+    if "batches" in sheets:
+        period["batch"] = sheets.pop("batches")
+    if sheets:
+        period["service_tiers"] = {name: sheet for name, sheet in sheets.items() if name}
+    entry: dict[str, Any] = {
+        "id": model_id,
+        "source": f"{_SOURCE} ({origin})",
+        "checked": today,
+        "prices": [period],
+    }
+    context = spec.get("max_input_tokens")
+    if isinstance(context, int) and not isinstance(context, bool) and context > 0:
+        entry["context_window"] = context
+    deprecation = spec.get("deprecation_date")
+    if isinstance(deprecation, str):
+        with contextlib.suppress(ValueError):
+            entry["deprecated"] = date.fromisoformat(deprecation) <= today
+    return entry
+
+
+def import_litellm(
+    data: Any, *, origin: str, today: date | None = None
+) -> tuple[list[PriceFile], ImportStats]:
+    """Convert a parsed LiteLLM price JSON into provider files, with statistics."""
+    if not isinstance(data, dict):
+        raise PriceDataError(
+            f"{origin}: not a LiteLLM price file (expected a JSON object of models)", path=origin
+        )
+    today = today or date.today()
+    stats = ImportStats()
+    models: dict[str, dict[str, ModelEntry]] = {}
+    for key, spec in data.items():
+        if key == "sample_spec" or not isinstance(spec, dict):
+            continue
+        route = spec.get("litellm_provider")
+        if not isinstance(route, str):
+            stats.skipped_unpriced += 1
+            continue
+        provider = litellm_provider(route)
+        model_id = _model_id(key, route)
+        raw = _entry(model_id, spec, origin, today)
+        if raw is None:
+            stats.skipped_unpriced += 1
+            continue
+        bucket = models.setdefault(provider, {})
+        if model_id.lower() in bucket:
+            stats.skipped_duplicate += 1
+            continue
+        try:
+            bucket[model_id.lower()] = ModelEntry.model_validate(raw)
+        except ValidationError as exc:
+            stats.skipped_invalid += 1
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            stats.problems.append(f"{key}: field {where}: {first['msg']}")
+            continue
+        stats.imported += 1
+    files = []
+    for provider in sorted(models):
+        entries = list(models[provider].values())
+        stats.providers[provider] = len(entries)
+        files.append(
+            PriceFile(
+                provider=provider,
+                name=provider,
+                pricing_url=_SOURCE,
+                models=entries,
+            )
+        )
+    if not files:
+        raise PriceDataError(
+            f"{origin}: no token-priced models found (is it a LiteLLM price file?)", path=origin
+        )
+    return files, stats
+
+
+def convert_litellm(data: Any, *, origin: str) -> list[PriceFile]:
+    """Convert a parsed LiteLLM price JSON into provider files."""
+    return import_litellm(data, origin=origin)[0]
