@@ -122,12 +122,13 @@ class Exchange:
         """
         self._status = status
         try:
-            self._request_id = headers.get("x-request-id") or headers.get("request-id")
+            head = _wanted_headers(headers)
+            self._request_id = head.get("x-request-id") or head.get("request-id")
             if status >= 400 or not self.endpoint.billable:
                 return []
-            content_type = headers.get("content-type", "").lower()
+            content_type = head.get("content-type", "").lower()
             self._reader = self.endpoint.handler.reader(self.endpoint)
-            self._decoder = decoder_for(headers.get("content-encoding"))
+            self._decoder = decoder_for(head.get("content-encoding"))
             if "text/event-stream" in content_type:
                 self._mode = "sse"
                 self._filter = self.endpoint.handler.event_filter(self.endpoint)
@@ -332,6 +333,15 @@ class Exchange:
                 where,
                 exc_info=True,
             )
+
+
+_WANTED = frozenset(("content-type", "content-encoding", "x-request-id", "request-id"))
+
+
+def _wanted_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The few response headers we read, in one pass (httpx's ``get`` scans per call)."""
+    items = headers.multi_items() if hasattr(headers, "multi_items") else headers.items()
+    return {name.lower(): value for name, value in items if name.lower() in _WANTED}
 
 
 def _describe(error: BaseException) -> str:
