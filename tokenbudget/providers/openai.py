@@ -31,13 +31,17 @@ from typing import Any
 from .._sse import ServerSentEvent
 from .._tokens import count_text_tokens
 from .._usage import Usage
-from ._base import Endpoint, EventFilter, Provider, RequestView, UsageReader
+from ._base import Endpoint, EventFilter, Observation, Provider, RequestView, UsageReader
 
 __all__ = ["OpenAIProvider", "normalise_openai_usage"]
 
 UsageNormaliser = Callable[[Mapping[str, Any]], Usage]
 
+#: Raw chunk JSON kept unparsed per stream before falling back to parsing each chunk.
+_DEFER_LIMIT = 1 << 20
+
 _AZURE_DEPLOYMENT = re.compile(r"/openai/deployments/([^/]+)/")
+_COMMON_USAGE_NULL = (b',"usage":null', b', "usage": null')
 _USAGE_NULL = re.compile(rb',\s*"usage"\s*:\s*null|"usage"\s*:\s*null\s*,?')
 
 # Path suffix -> endpoint kind. Order matters: "/chat/completions" before "/completions".
@@ -82,6 +86,8 @@ class OpenAIReader(UsageReader):
     def __init__(self, endpoint: Endpoint, normalise: UsageNormaliser) -> None:
         super().__init__(endpoint)
         self._normalise = normalise
+        self._deferred: list[str] = []
+        self._deferred_size = 0
 
     def _take_usage(self, usage: Any) -> None:
         if isinstance(usage, Mapping):
@@ -113,11 +119,31 @@ class OpenAIReader(UsageReader):
             return
         if not data or data[0] != "{":
             return
-        document = json.loads(data)
         if self.endpoint.kind == "responses":
-            self._on_responses_event(document)
+            self._on_responses_event(json.loads(data))
+        elif self._can_defer(data):
+            # An ordinary content chunk: its text matters only if usage never
+            # arrives, so parse it then (in result()), not now.
+            self._deferred.append(data)
+            self._deferred_size += len(data)
         else:
-            self._on_chunk(document)
+            self._on_chunk(json.loads(data))
+
+    def _can_defer(self, data: str) -> bool:
+        return (
+            self.observation.model is not None
+            and self._deferred_size < _DEFER_LIMIT
+            and '"usage":{' not in data
+            and '"usage": {' not in data
+            and '"error"' not in data
+        )
+
+    def result(self) -> Observation:
+        deferred, self._deferred = self._deferred, []
+        if self.observation.usage is None:
+            for data in deferred:
+                self._on_chunk(json.loads(data))
+        return self.observation
 
     def _on_chunk(self, chunk: Mapping[str, Any]) -> None:
         if "error" in chunk and isinstance(chunk["error"], Mapping):
@@ -177,6 +203,9 @@ def hide_injected_usage(event: ServerSentEvent) -> bytes:
     asked for.
     """
     raw = event.raw
+    for common in _COMMON_USAGE_NULL:  # the usual spellings, without a regex
+        if common in raw:
+            return raw.replace(common, b"", 1)
     if b'"usage"' not in raw:
         return raw
     if _USAGE_NULL.search(raw):
