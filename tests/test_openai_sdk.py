@@ -344,3 +344,12 @@ def test_azure_deployment(family: str) -> None:
     assert record.model == "gpt-4o-2024-11-20", "Azure bills the model the response names"
     assert record.request_model == "my-gpt4o"
     assert record.cost_usd == cost("gpt-4o-2024-11-20", 11, 7)
+
+
+def test_built_in_prices(server: FakeOpenAI) -> None:
+    """With the built-in price data: gpt-4o-2024-08-06 is $2.50 in / $10 out per 1M tokens."""
+    tracker = TokenTracker()
+    client = sync_client(tracker, server)
+    client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    assert tracker.records[-1].cost_usd == Decimal("0.0001475")
+    assert tracker.records[-1].price_version == tracker.prices.version
