@@ -245,13 +245,12 @@ class Exchange:
             error_text = observation.error
 
         if status is None or status >= 400 or not endpoint.billable:
-            usage = Usage()
             if status is not None and status >= 400:
                 error_text = error_text or f"HTTP {status}"
-            return self._make_record(usage, _ZERO, observation, error_text)
+            return self._make_record(Usage(), _ZERO, observation, error_text)
 
-        usage = observation.usage
         incomplete = endpoint.stream and not observation.complete
+        usage = observation.usage
         if usage is None or incomplete or self._broken:
             usage = endpoint.handler.estimate_usage(endpoint, self.request, observation)
         model = observation.model or endpoint.request_model
