@@ -9,6 +9,11 @@
 from __future__ import annotations
 
 from ._patching import is_patched, patch_all, patched, unpatch_all
+from ._records import CallRecord
+from ._summary import UsageSummary
+from ._tags import current_tags, tag
+from ._tracker import TokenTracker, get_tracker
+from ._usage import Usage
 from .pricing import (
     ModelPrice,
     PriceBook,
@@ -18,11 +23,6 @@ from .pricing import (
     list_models,
     register_model,
 )
-from ._records import CallRecord
-from ._summary import UsageSummary
-from ._tags import current_tags, tag
-from ._tracker import TokenTracker, get_tracker
-from ._usage import Usage
 
 __version__ = "0.1.0"
 

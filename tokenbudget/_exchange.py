@@ -21,12 +21,14 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._decoders import ContentDecoder, decoder_for
+from ._errors import TokenBudgetError
+from ._hooks import CallGuard, StoredResponse
 from ._records import CallRecord
 from ._sse import ServerSentEvent, SSEDecoder
 from ._tags import current_tags
@@ -42,6 +44,8 @@ logger = logging.getLogger("tokenbudget")
 
 #: A non-streamed JSON body larger than this is passed on but not parsed.
 MAX_JSON_BODY = 64 * 1024 * 1024
+#: An answer larger than this (decoded) is passed on but not cached.
+MAX_CACHED_BODY = 32 * 1024 * 1024
 
 _ZERO = Decimal(0)
 _warned: set[str] = set()
@@ -58,6 +62,8 @@ class Exchange:
     """The life of one tracked call; see the module docstring for the protocol."""
 
     __slots__ = (
+        "_body_copy",
+        "_body_size",
         "_broken",
         "_decoder",
         "_ended",
@@ -71,7 +77,13 @@ class Exchange:
         "_sse",
         "_started",
         "_status",
+        "_stored_headers",
+        "_watchers",
+        "body_overrides",
+        "cache_key",
+        "cached",
         "endpoint",
+        "guards",
         "record",
         "request",
         "tags",
@@ -98,19 +110,66 @@ class Exchange:
         self._ended = False
         self._finished = False
         self._broken = False
+        self._watchers: list[CallGuard] = []
+        self._body_copy: list[bytes] | None = None
+        self._body_size = 0
+        self._stored_headers: tuple[tuple[str, str], ...] = ()
         self.record: CallRecord | None = None
+        #: Budgets holding this call (see ``_hooks``); settled when it is recorded.
+        self.guards: list[CallGuard] = []
+        #: True when the answer is replayed from the cache.
+        self.cached = False
+        #: Set by the cache on a miss: store a complete answer under this key.
+        self.cache_key: str | None = None
+        #: Top-level JSON fields to set in the request body (e.g. a clamped max_tokens).
+        self.body_overrides: dict[str, Any] = {}
 
     # -- request -----------------------------------------------------------------
 
-    def request_body(self) -> bytes | None:
-        """The body to send instead of the caller's, or ``None`` to send it unchanged."""
-        if not self.tracker.inject_stream_usage:
+    def lookup_cache(self) -> StoredResponse | None:
+        """A stored answer to replay instead of sending, when the tracker caches."""
+        cache = self.tracker._cache
+        if cache is None:
             return None
         try:
-            return self.endpoint.handler.prepare(self.endpoint, self.request)
+            answer = cache.lookup(self)
         except Exception:
-            self._fail("prepare")
+            self.cache_key = None
+            warn_once("cache-lookup", "tokenbudget: cache lookup failed; calling the provider")
+            logger.debug("cache lookup failure", exc_info=True)
             return None
+        if answer is not None:
+            self.cached = True
+            self.cache_key = None
+        return answer
+
+    def admit(self) -> None:
+        """Ask every budget covering this call to let it through; may raise a budget error."""
+        try:
+            self.guards = self.tracker._admit(self)
+        except TokenBudgetError:
+            raise
+        except Exception:
+            self._fail("admit")
+            self.guards = []
+        self._watchers = [guard for guard in self.guards if guard.watches_stream]
+
+    def request_body(self) -> bytes | None:
+        """The body to send instead of the caller's, or ``None`` to send it unchanged."""
+        body: bytes | None = None
+        if self.tracker.inject_stream_usage:
+            try:
+                body = self.endpoint.handler.prepare(self.endpoint, self.request)
+            except Exception:
+                self._fail("prepare")
+        if self.body_overrides:
+            try:
+                document = json.loads(body) if body is not None else dict(self.request.json)
+                document.update(self.body_overrides)
+                body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+            except Exception:
+                self._fail("body overrides")
+        return body
 
     # -- response ----------------------------------------------------------------
 
@@ -129,6 +188,10 @@ class Exchange:
             content_type = head.get("content-type", "").lower()
             self._reader = self.endpoint.handler.reader(self.endpoint)
             self._decoder = decoder_for(head.get("content-encoding"))
+            if self.cache_key is not None and 200 <= status < 300:
+                # The cache keeps only the headers it deems safe (ResponseCache.store).
+                self._body_copy = []
+                self._stored_headers = tuple(_header_items(headers))
             if "text/event-stream" in content_type:
                 self._mode = "sse"
                 self._filter = self.endpoint.handler.event_filter(self.endpoint)
@@ -155,9 +218,14 @@ class Exchange:
             return self._passthrough_decoded(chunk)
         try:
             assert self._decoder is not None and self._sse is not None
-            out = self._on_events(self._sse.feed(self._decoder.decode(chunk)))
+            decoded = self._decoder.decode(chunk)
+            if self._body_copy is not None:
+                self._copy(decoded)
+            out = self._on_events(self._sse.feed(decoded))
         except Exception:
             return self._stop_filtering(chunk)
+        if self._watchers:
+            self._check_progress()
         return out if self._filter is not None else chunk
 
     def end_of_body(self) -> bytes:
@@ -167,7 +235,10 @@ class Exchange:
             return b""
         try:
             assert self._decoder is not None and self._sse is not None
-            events = self._sse.feed(self._decoder.flush())
+            tail = self._decoder.flush()
+            if self._body_copy is not None and tail:
+                self._copy(tail)
+            events = self._sse.feed(tail)
             events.extend(self._sse.flush())
             out = self._on_events(events)
             return out + self._sse.take_tail() if self._filter is not None else b""
@@ -192,6 +263,25 @@ class Exchange:
                     self._fail("event filter")
                     out += event.raw
         return out
+
+    def _check_progress(self) -> None:
+        for guard in self._watchers:
+            try:
+                guard.on_progress(self)
+            except TokenBudgetError:
+                raise
+            except Exception:
+                self._fail("budget progress")
+
+    def _copy(self, decoded: bytes) -> None:
+        """Keep the decoded body for the cache, up to a bound; past it, store nothing."""
+        assert self._body_copy is not None
+        self._body_size += len(decoded)
+        if self._body_size > MAX_CACHED_BODY:
+            self._body_copy = None
+            self.cache_key = None
+        else:
+            self._body_copy.append(decoded)
 
     def _stop_filtering(self, chunk: bytes) -> bytes:
         """The SSE or content decoder failed: stop reading, keep the caller's bytes whole."""
@@ -229,7 +319,34 @@ class Exchange:
             self.tracker._record(self.record)
         except Exception:
             self._fail("ledger")
+        for guard in self.guards:
+            try:
+                guard.settle(self.record)
+            except Exception:
+                self._fail("budget settle")
+        if self.cache_key is not None and self._body_copy is not None:
+            self._store(self.record)
         return self.record
+
+    def _store(self, record: CallRecord) -> None:
+        """Hand a complete 2xx answer to the cache; abandoned or failed ones are not kept."""
+        cache = self.tracker._cache
+        if cache is None or not record.succeeded or self._broken or self._status is None:
+            return
+        if not self._ended and not (self._reader and self._reader.observation.complete):
+            return
+        assert self._body_copy is not None
+        answer = StoredResponse(
+            status_code=self._status,
+            headers=self._stored_headers,
+            body=b"".join(self._body_copy),
+            stream=self._mode == "sse",
+        )
+        try:
+            cache.store(self, answer)
+        except Exception:
+            warn_once("cache-store", "tokenbudget: storing an answer in the cache failed")
+            logger.debug("cache store failure", exc_info=True)
 
     def _build_record(self, error: BaseException | None) -> CallRecord:
         endpoint = self.endpoint
@@ -258,6 +375,8 @@ class Exchange:
         cost = self.tracker._price(
             endpoint.provider, model, usage, tier, endpoint.batch, self.timestamp
         )
+        if self.cached:
+            return self._make_record(usage, _ZERO, observation, error_text, saved=cost)
         return self._make_record(usage, cost, observation, error_text)
 
     def _observe(self) -> Observation:
@@ -284,12 +403,19 @@ class Exchange:
             raw = b"".join(self._json_chunks)
             self._json_chunks = []
             body = self._decoder.decode(raw) + self._decoder.flush()
+            if self._body_copy is not None:
+                self._copy(body)
             reader.on_json(json.loads(body))
         except Exception:
             self._fail("json body")
 
     def _make_record(
-        self, usage: Usage, cost: Decimal | None, observation: Observation, error: str | None
+        self,
+        usage: Usage,
+        cost: Decimal | None,
+        observation: Observation,
+        error: str | None,
+        saved: Decimal | None = None,
     ) -> CallRecord:
         endpoint = self.endpoint
         return CallRecord(
@@ -305,6 +431,8 @@ class Exchange:
             request_id=self._request_id,
             response_id=observation.response_id,
             stream=endpoint.stream,
+            cached=self.cached,
+            saved_cost_usd=saved,
             service_tier=observation.service_tier or endpoint.service_tier,
             error=error,
             tags=self.tags,
@@ -339,8 +467,13 @@ _WANTED = frozenset(("content-type", "content-encoding", "x-request-id", "reques
 
 def _wanted_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """The few response headers we read, in one pass (httpx's ``get`` scans per call)."""
-    items = headers.multi_items() if hasattr(headers, "multi_items") else headers.items()
-    return {name.lower(): value for name, value in items if name.lower() in _WANTED}
+    return {name.lower(): v for name, v in _header_items(headers) if name.lower() in _WANTED}
+
+
+def _header_items(headers: Mapping[str, str]) -> Iterable[tuple[str, str]]:
+    """Every (name, value) pair, repeated names included, of an httpx or plain mapping."""
+    multi_items = getattr(headers, "multi_items", None)
+    return multi_items() if multi_items is not None else headers.items()
 
 
 def _describe(error: BaseException) -> str:

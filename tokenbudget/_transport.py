@@ -13,7 +13,10 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ._errors import TokenBudgetError
 from ._exchange import Exchange
+from ._hooks import StoredResponse
+from ._sse import SSEDecoder
 from .providers._base import RequestView
 
 if TYPE_CHECKING:
@@ -48,6 +51,21 @@ def _request_view(request: Any, read_body: Any) -> RequestView:
         headers=request.headers,
         load_body=read_body,
     )
+
+
+#: Headers that describe the bytes on the wire, not a stored (decoded) body.
+_BODY_HEADERS = frozenset(("content-encoding", "content-length", "transfer-encoding"))
+
+
+def split_events(body: bytes) -> list[bytes]:
+    """An SSE body cut after each event, as a server would send it."""
+    decoder = SSEDecoder(keep_raw=True)
+    chunks = [event.raw for event in decoder.feed(body)]
+    chunks.extend(event.raw for event in decoder.flush())
+    tail = decoder.take_tail()
+    if tail:
+        chunks.append(tail)
+    return chunks
 
 
 def _content(request: Any) -> bytes:
@@ -89,6 +107,27 @@ def build_family(name: str, module: Any) -> Family:
             request=request,
         )
 
+    class ReplayStream(module.SyncByteStream, module.AsyncByteStream):  # type: ignore[misc, name-defined]
+        """A stored body handed over in its original pieces (one per SSE event)."""
+
+        def __init__(self, chunks: list[bytes]) -> None:
+            self._chunks = chunks
+
+        def __iter__(self) -> Iterator[bytes]:
+            yield from self._chunks
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            for chunk in self._chunks:
+                yield chunk
+
+    def _replay(answer: StoredResponse, request: Any, exchange: Exchange, wrapper: Any) -> Any:
+        headers = [(k, v) for k, v in answer.headers if k.lower() not in _BODY_HEADERS]
+        if not answer.stream:
+            headers.append(("content-length", str(len(answer.body))))
+        inner = ReplayStream(split_events(answer.body) if answer.stream else [answer.body])
+        fake = module.Response(answer.status_code, headers=headers, request=request)
+        return _response(fake, request, exchange, wrapper(inner, exchange))
+
     class TrackedStream(module.SyncByteStream):  # type: ignore[misc, name-defined]
         """Passes each chunk on as it arrives and records the call when closed."""
 
@@ -108,6 +147,8 @@ def build_family(name: str, module: Any) -> Family:
                     yield tail
             except BaseException as exc:
                 exchange.finish(exc)
+                if isinstance(exc, TokenBudgetError):
+                    self._inner.close()  # a budget cut the stream: drop the connection now
                 raise
             exchange.finish()
 
@@ -136,6 +177,8 @@ def build_family(name: str, module: Any) -> Family:
                     yield tail
             except BaseException as exc:
                 exchange.finish(exc)
+                if isinstance(exc, TokenBudgetError):
+                    await self._inner.aclose()
                 raise
             exchange.finish()
 
@@ -156,6 +199,11 @@ def build_family(name: str, module: Any) -> Family:
             exchange = self.tracker._begin(_request_view(request, request.read))
             if exchange is None:
                 return self.inner.handle_request(request)
+            answer = exchange.lookup_cache()
+            if answer is not None:
+                exchange.request_body()  # lets the provider set up its event filter
+                return _replay(answer, request, exchange, TrackedStream)
+            exchange.admit()
             body = exchange.request_body()
             sent = request if body is None else _with_body(request, body)
             try:
@@ -184,6 +232,11 @@ def build_family(name: str, module: Any) -> Family:
             exchange = self.tracker._begin(_request_view(request, lambda: _content(request)))
             if exchange is None:
                 return await self.inner.handle_async_request(request)
+            answer = exchange.lookup_cache()
+            if answer is not None:
+                exchange.request_body()
+                return _replay(answer, request, exchange, AsyncTrackedStream)
+            exchange.admit()
             body = exchange.request_body()
             sent = request if body is None else _with_body(request, body)
             try:
@@ -200,7 +253,14 @@ def build_family(name: str, module: Any) -> Family:
         def __repr__(self) -> str:
             return f"<{name}.AsyncTrackingTransport inner={self.inner!r}>"
 
-    for cls in (TrackedStream, AsyncTrackedStream, TrackingTransport, AsyncTrackingTransport):
+    classes = (
+        ReplayStream,
+        TrackedStream,
+        AsyncTrackedStream,
+        TrackingTransport,
+        AsyncTrackingTransport,
+    )
+    for cls in classes:
         cls.__qualname__ = f"{name}.{cls.__name__}"
         cls.__module__ = __name__
     return Family(name, module, TrackingTransport, AsyncTrackingTransport)
