@@ -483,3 +483,10 @@ async def test_asyncio_tasks_totals_exact(tracker: TokenTracker, family: str) ->
     summary = tracker.usage
     assert (summary.calls, summary.total_tokens) == (1000, 29_000)
     assert summary.cost_usd == Decimal("0.1475")
+
+
+def test_family_mismatch_is_a_clear_error(tracker: TokenTracker) -> None:
+    with pytest.raises(ValueError, match="family='httpx2'"):
+        tracker.httpx_client(
+            family="httpx", transport=mock_transport("httpx2", json_answer("httpx2"))
+        )

@@ -48,7 +48,7 @@ class UsageSummary:
     def __repr__(self) -> str:
         parts = [
             f"total_tokens={self.total_tokens}",
-            f"total_cost_usd={self.total_cost_usd:.6g}",
+            f"total_cost_usd={self.cost_usd.normalize():f}",
             f"calls={self.calls}",
         ]
         for name in ("unpriced_calls", "cached_calls", "failed_calls", "estimated_calls"):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._exchange import Exchange, warn_once
 from ._families import family_of, get_family
+from ._hooks import CallGuard, ResponseCache
 from ._instrument import building_own_client, instrument_client, tracked_copy, wrap_transport
 from ._ledger import DEFAULT_MAX_RECORDS, Ledger, RecordCallback
 from ._records import CallRecord
@@ -68,6 +69,8 @@ class TokenTracker:
         self._prices_arg = prices
         self._book: PriceBook | None = None
         self._book_lock = threading.Lock()
+        #: The response cache (issue: caching); None when calls are never cached.
+        self._cache: ResponseCache | None = None
         for host, provider in (hosts or {}).items():
             self.register_host(host, provider)
         if on_record is not None:
@@ -202,6 +205,11 @@ class TokenTracker:
     def _client(self, family: str | None, *, is_async: bool, kwargs: dict[str, Any]) -> Any:
         inner = kwargs.get("transport")
         chosen = get_family(family) if family or inner is None else family_of(inner)
+        if inner is not None and family_of(inner) is not chosen:
+            raise ValueError(
+                f"transport {type(inner).__name__} is an {family_of(inner).name} transport; "
+                f"it cannot go under an {chosen.name} client (pass family={family_of(inner).name!r})"
+            )
         module = chosen.module
         cls = module.AsyncClient if is_async else module.Client
         with building_own_client():
@@ -235,6 +243,33 @@ class TokenTracker:
     def wrap_anthropic(self, client: C) -> C:
         """A copy of an ``anthropic.Anthropic`` (or async) client whose calls are tracked."""
         return self._wrap_stainless(client)
+
+    def wrap_google(self, client: C) -> C:
+        """A copy of a ``google.genai.Client`` whose calls (sync and ``.aio``) are tracked.
+
+        The copy is built from the client's own settings, with tracked copies of
+        its http clients given as ``http_options.httpx_client`` and
+        ``httpx_async_client``; the original client is left untracked.
+        """
+        sdk: Any = client
+        api = getattr(sdk, "_api_client", None)
+        if api is None or not hasattr(api, "_http_options"):
+            raise TypeError(f"expected a google.genai.Client, got {type(client).__name__}")
+        options = api._http_options.model_copy()
+        options.httpx_client = tracked_copy(api._httpx_client, self)
+        if getattr(api, "_async_httpx_client", None) is not None:
+            options.httpx_async_client = tracked_copy(api._async_httpx_client, self)
+        client_class: Any = type(client)
+        copy: C = client_class(
+            vertexai=api.vertexai,
+            api_key=api.api_key,
+            credentials=api._credentials,
+            project=api.project,
+            location=api.location,
+            http_options=options,
+            debug_config=getattr(sdk, "_debug_config", None),
+        )
+        return copy
 
     def _wrap_stainless(self, client: C) -> C:
         sdk_client: Any = client
@@ -275,6 +310,10 @@ class TokenTracker:
         if endpoint is None:
             return None
         return Exchange(self, endpoint, request)
+
+    def _admit(self, exchange: Exchange) -> list[CallGuard]:
+        """The guards of every budget covering ``exchange``; raises when one refuses it."""
+        return []
 
     @property
     def prices(self) -> PriceBook:

@@ -1,0 +1,1 @@
+"""Tests of ``tokenbudget.testing``: the fake provider, validated by the real SDKs."""
