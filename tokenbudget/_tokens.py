@@ -48,11 +48,12 @@ def _encoding(name: str) -> Any | None:
         except Exception as exc:  # no network, missing cache, broken install
             _failed.add(name)
             logger.warning(
-                "tokenbudget: tiktoken encoding %r unavailable (%s); "
-                "token counts are approximate and marked estimated",
+                "tokenbudget: tiktoken encoding %r could not be loaded (%s; offline? set "
+                "TIKTOKEN_CACHE_DIR); local token counts are approximate",
                 name,
-                exc,
+                type(exc).__name__,
             )
+            logger.debug("tiktoken failure", exc_info=True)
             return None
         _encodings[name] = encoding
         return encoding
