@@ -1,7 +1,12 @@
 """Provider modules: how each API's requests are recognised and its usage read.
 
+Built in: OpenAI and Azure (:mod:`.openai`), Anthropic (:mod:`.anthropic`),
+Gemini and Vertex AI (:mod:`.google`), OpenAI-compatible hosts, local servers
+and a fallback for any other OpenAI-style host (:mod:`.compatible`).
+
 To track a host tokenbudget does not know, register a :class:`Provider` for it
-(or map the host to a built-in provider with ``TokenTracker(hosts=...)``).
+(a :class:`~.custom.CustomProvider` needs only a few functions), or map the
+host to a built-in provider with ``TokenTracker(hosts=...)``.
 """
 
 from __future__ import annotations
@@ -10,18 +15,29 @@ from collections.abc import Iterable
 
 from ._base import Endpoint, EventFilter, Observation, Provider, RequestView, UsageReader
 from ._registry import ProviderRegistry, default_registry
+from .anthropic import AnthropicProvider, normalise_anthropic_usage
+from .compatible import OpenAICompatibleProvider, normalise_openai_compatible_usage
+from .custom import CustomProvider
+from .google import GoogleProvider, normalise_gemini_usage
 from .openai import OpenAIProvider, normalise_openai_usage
 
 __all__ = [
+    "AnthropicProvider",
+    "CustomProvider",
     "Endpoint",
     "EventFilter",
+    "GoogleProvider",
     "Observation",
+    "OpenAICompatibleProvider",
     "OpenAIProvider",
     "Provider",
     "ProviderRegistry",
     "RequestView",
     "UsageReader",
     "default_registry",
+    "normalise_anthropic_usage",
+    "normalise_gemini_usage",
+    "normalise_openai_compatible_usage",
     "normalise_openai_usage",
     "register_provider",
 ]

@@ -113,6 +113,9 @@ _MISSING = object()
 
 
 def _build_default() -> ProviderRegistry:
+    from .anthropic import AnthropicProvider
+    from .compatible import register_compatible_hosts
+    from .google import VERTEX_HOST_SUFFIXES, VERTEX_HOSTS, GoogleProvider
     from .openai import OpenAIProvider
 
     registry = ProviderRegistry()
@@ -125,6 +128,12 @@ def _build_default() -> ProviderRegistry:
             ".services.ai.azure.com",
         ],
     )
+    registry.register(AnthropicProvider("anthropic"), hosts=["api.anthropic.com"])
+    registry.register(GoogleProvider("google"), hosts=["generativelanguage.googleapis.com"])
+    registry.register(
+        GoogleProvider("vertex"), hosts=VERTEX_HOSTS, host_suffixes=VERTEX_HOST_SUFFIXES
+    )
+    register_compatible_hosts(registry)
     return registry
 
 

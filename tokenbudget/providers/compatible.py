@@ -1,0 +1,307 @@
+"""OpenAI-compatible hosts: same API shape, their own ways of counting.
+
+Every host here speaks the OpenAI chat/completions/embeddings API and is read
+with :class:`~tokenbudget.providers.openai.OpenAIProvider`, but "compatible"
+is not "identical". Per host (each from its own API reference):
+
+- **groq** (``api.groq.com``): OpenAI usage; streams report usage in the last
+  chunk's ``x_groq.usage`` without being asked (newer answers repeat it as
+  ``usage``), so no ``stream_options`` are added.
+- **deepseek** (``api.deepseek.com``): ``prompt_tokens`` = ``prompt_cache_hit_tokens``
+  + ``prompt_cache_miss_tokens``; the hits are the cached input.
+  ``completion_tokens`` includes ``reasoning_tokens``. Accepts ``stream_options``.
+- **mistral** (``api.mistral.ai``, ``codestral.mistral.ai``): OpenAI usage; streams
+  carry usage in their last chunk unasked; ``stream_options`` is not part of its API.
+- **xai** (``api.x.ai``): ``completion_tokens`` *excludes*
+  ``completion_tokens_details.reasoning_tokens`` (``total_tokens`` = prompt +
+  completion + reasoning): output is completion plus reasoning.
+  ``num_sources_used`` (Live Search sources, billed per source) goes to
+  ``Usage.extra["search_sources"]``. Accepts ``stream_options``.
+- **together** (``api.together.xyz``, ``api.together.ai``) and **fireworks**
+  (``api.fireworks.ai``): OpenAI usage, reported in the last stream chunk unasked.
+- **perplexity** (``api.perplexity.ai``): ``citation_tokens`` (search results read)
+  are input beside ``prompt_tokens``; top-level ``reasoning_tokens`` are output
+  beside ``completion_tokens``; ``num_search_queries`` goes to
+  ``Usage.extra["search_queries"]``; ``usage.cost.total_cost`` (dollars), when
+  present, is the reported cost. Usage is in the last stream chunks unasked.
+- **openrouter** (``openrouter.ai``): OpenAI usage plus
+  ``prompt_tokens_details.cache_write_tokens`` (part of ``prompt_tokens``) and
+  ``usage.cost``, the credits (dollars) charged, which is the reported cost;
+  with ``is_byok`` the upstream provider's ``cost_details.upstream_inference_cost``
+  is added. Accepts ``stream_options``.
+- **local** (``localhost``/loopback; Ollama ``:11434``, vLLM ``:8000``, LM Studio
+  ``:1234``, and any other loopback port with an OpenAI-style path): tokens are
+  recorded; the price book prices ``local`` models at zero unless a price is
+  registered. ``stream_options`` is added for Ollama and vLLM, which document it.
+- **openai-compatible**: any other host, when the request is a JSON ``POST`` to an
+  OpenAI-style path (``.../chat/completions``, ``.../v1/completions``,
+  ``.../v1/embeddings``, ``.../v1/responses``) naming a ``model``. Other
+  requests to unknown hosts are never read. Nothing is added to the request.
+  The record's model is ``"{host}/{model}"`` so that calls to different hosts
+  stay apart; ``request_model`` keeps the name the caller sent.
+
+Every host's usage also goes through :func:`normalise_openai_compatible_usage`,
+which adds reasoning tokens to the output when the host's own ``total_tokens``
+shows that ``completion_tokens`` left them out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from .._usage import Usage
+from ._base import Endpoint, Observation, Provider, RequestView, UsageReader
+from .openai import OpenAIProvider, OpenAIReader, UsageNormaliser, normalise_openai_usage
+
+if TYPE_CHECKING:
+    from ._registry import ProviderRegistry
+
+__all__ = [
+    "CompatibleProvider",
+    "CompatibleReader",
+    "GroqProvider",
+    "OpenAICompatibleProvider",
+    "normalise_deepseek_usage",
+    "normalise_openai_compatible_usage",
+    "normalise_openrouter_usage",
+    "normalise_perplexity_usage",
+    "normalise_xai_usage",
+    "register_compatible_hosts",
+]
+
+_LOOPBACK = ("localhost", "::1", "0.0.0.0")
+# Distinctive OpenAI-style paths: only these make the fallback read a body.
+_OPENAI_PATH = re.compile(
+    r"(?:/chat/completions|/v\d+[a-z0-9]*/(?:completions|embeddings|responses))$"
+)
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _details(usage: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    found = usage.get(key)
+    return found if isinstance(found, Mapping) else {}
+
+
+def _split_figures(usage: Mapping[str, Any]) -> tuple[int, int, int]:
+    """``(input, output, total)`` as reported, in either the chat or the Responses shape."""
+    if "input_tokens" in usage or "output_tokens" in usage:
+        return (
+            _int(usage.get("input_tokens")),
+            _int(usage.get("output_tokens")),
+            _int(usage.get("total_tokens")),
+        )
+    return (
+        _int(usage.get("prompt_tokens")),
+        _int(usage.get("completion_tokens")),
+        _int(usage.get("total_tokens")),
+    )
+
+
+def normalise_openai_compatible_usage(usage: Mapping[str, Any]) -> Usage:
+    """OpenAI's conventions, but reasoning is added to output when the total shows it left out.
+
+    A host that follows OpenAI reports ``total = prompt + completion``; one that
+    leaves reasoning out of ``completion_tokens`` reports
+    ``total = prompt + completion + reasoning``. Only that exact arithmetic
+    changes the figures.
+    """
+    normalised = normalise_openai_usage(usage)
+    reasoning = normalised.reasoning_tokens
+    prompt, completion, total = _split_figures(usage)
+    if reasoning and total == prompt + completion + reasoning:
+        normalised = replace(normalised, output_tokens=completion + reasoning)
+    return normalised
+
+
+def normalise_deepseek_usage(usage: Mapping[str, Any]) -> Usage:
+    """DeepSeek: ``prompt_cache_hit_tokens`` are the cached part of ``prompt_tokens``."""
+    normalised = normalise_openai_compatible_usage(usage)
+    hits, misses = usage.get("prompt_cache_hit_tokens"), usage.get("prompt_cache_miss_tokens")
+    if isinstance(hits, int):
+        prompt = normalised.input_tokens or hits + _int(misses)
+        normalised = replace(normalised, input_tokens=prompt, cached_input_tokens=hits)
+    return normalised
+
+
+def normalise_xai_usage(usage: Mapping[str, Any]) -> Usage:
+    """xAI: reasoning tokens are billed as output but left out of ``completion_tokens``."""
+    normalised = normalise_openai_usage(usage)
+    reasoning = normalised.reasoning_tokens
+    prompt, completion, total = _split_figures(usage)
+    if reasoning and (total == 0 or total == prompt + completion + reasoning):
+        normalised = replace(normalised, output_tokens=completion + reasoning)
+    sources = _int(usage.get("num_sources_used"))
+    if sources:
+        extra = MappingProxyType({**normalised.extra, "search_sources": sources})
+        normalised = replace(normalised, extra=extra)
+    return normalised
+
+
+def normalise_perplexity_usage(usage: Mapping[str, Any]) -> Usage:
+    """Perplexity: citation tokens are input, reasoning tokens output, cost reported."""
+    normalised = normalise_openai_usage(usage)
+    citation = _int(usage.get("citation_tokens"))
+    reasoning = _int(usage.get("reasoning_tokens"))
+    searches = _int(usage.get("num_search_queries"))
+    cost = _details(usage, "cost")
+    return replace(
+        normalised,
+        input_tokens=normalised.input_tokens + citation,
+        output_tokens=normalised.output_tokens + reasoning,
+        reasoning_tokens=normalised.reasoning_tokens + reasoning,
+        extra=MappingProxyType({"search_queries": searches}) if searches else normalised.extra,
+        reported_cost_usd=_decimal(cost.get("total_cost")),
+    )
+
+
+def normalise_openrouter_usage(usage: Mapping[str, Any]) -> Usage:
+    """OpenRouter: cache writes in ``prompt_tokens_details``, the charge in ``usage.cost``."""
+    normalised = normalise_openai_compatible_usage(usage)
+    writes = _int(_details(usage, "prompt_tokens_details").get("cache_write_tokens"))
+    cost = _decimal(usage.get("cost"))
+    if cost is not None and usage.get("is_byok") is True:
+        upstream = _decimal(_details(usage, "cost_details").get("upstream_inference_cost"))
+        cost += upstream or 0
+    return replace(normalised, cache_write_tokens=writes, reported_cost_usd=cost)
+
+
+class CompatibleReader(OpenAIReader):
+    """OpenAI's reader, also taking usage on a finishing chunk as the end of a stream.
+
+    Not every compatible host ends its streams with ``data: [DONE]``; a chunk
+    carrying usage with a ``finish_reason`` (or no choices) is the last word.
+    """
+
+    def _on_chunk(self, chunk: Mapping[str, Any]) -> None:
+        super()._on_chunk(chunk)
+        choices = chunk.get("choices")
+        if isinstance(chunk.get("usage"), Mapping) and (
+            not choices or any(isinstance(c, Mapping) and c.get("finish_reason") for c in choices)
+        ):
+            self.observation.complete = True
+
+
+class CompatibleProvider(OpenAIProvider):
+    """An OpenAI-compatible host: :class:`OpenAIProvider` with :class:`CompatibleReader`."""
+
+    def reader(self, endpoint: Endpoint) -> UsageReader:
+        return CompatibleReader(endpoint, self.normalise)
+
+
+class GroqReader(CompatibleReader):
+    """Groq streams put usage in the final chunk's ``x_groq.usage``."""
+
+    def _on_chunk(self, chunk: Mapping[str, Any]) -> None:
+        groq = chunk.get("x_groq")
+        usage = groq.get("usage") if isinstance(groq, Mapping) else None
+        if chunk.get("usage") is None and isinstance(usage, Mapping):
+            chunk = {**chunk, "usage": usage}
+        super()._on_chunk(chunk)
+
+
+class GroqProvider(CompatibleProvider):
+    """Groq's OpenAI-compatible API (``/openai/v1/...``), reading ``x_groq.usage``."""
+
+    def __init__(self, name: str = "groq") -> None:
+        super().__init__(name, inject_usage=False, normalise=normalise_openai_compatible_usage)
+
+    def reader(self, endpoint: Endpoint) -> UsageReader:
+        return GroqReader(endpoint, self.normalise)
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost``, ``127.x.x.x``, ``::1`` and ``0.0.0.0``."""
+    return host in _LOOPBACK or host.startswith("127.") or host.endswith(".localhost")
+
+
+class _LabelledReader(CompatibleReader):
+    """Records the billed model as ``"{host}/{model}"``."""
+
+    def __init__(self, endpoint: Endpoint, normalise: UsageNormaliser, label: str) -> None:
+        super().__init__(endpoint, normalise)
+        self._label = label
+
+    def result(self) -> Observation:
+        observation = super().result()
+        model = observation.model or self.endpoint.request_model
+        if model is not None and not model.startswith(self._label + "/"):
+            observation.model = f"{self._label}/{model}"
+        return observation
+
+
+class OpenAICompatibleProvider(CompatibleProvider):
+    """The fallback for hosts no provider claims: OpenAI-style paths only, nothing injected.
+
+    Loopback hosts are recorded as ``"local"``; every other host as
+    ``"openai-compatible"`` with the host in the record's model.
+    """
+
+    def __init__(self, name: str = "openai-compatible", *, local_name: str = "local") -> None:
+        super().__init__(name, inject_usage=False, normalise=normalise_openai_compatible_usage)
+        self.local_name = local_name
+
+    def match(self, request: RequestView) -> Endpoint | None:
+        if request.method != "POST" or not _OPENAI_PATH.search(request.path):
+            return None
+        if "json" not in request.headers.get("content-type", "").lower():
+            return None
+        endpoint = super().match(request)
+        if endpoint is None or not endpoint.request_model:
+            return None
+        if is_loopback(request.host):
+            endpoint.provider = self.local_name
+        else:
+            endpoint.state["label"] = request.host_port
+        return endpoint
+
+    def prepare(self, endpoint: Endpoint, request: RequestView) -> bytes | None:
+        return None
+
+    def reader(self, endpoint: Endpoint) -> UsageReader:
+        label = endpoint.state.get("label")
+        if label is None:
+            return CompatibleReader(endpoint, self.normalise)
+        return _LabelledReader(endpoint, self.normalise, label)
+
+
+def _compatible(name: str, inject: bool, normalise: UsageNormaliser) -> CompatibleProvider:
+    return CompatibleProvider(name, inject_usage=inject, normalise=normalise)
+
+
+def register_compatible_hosts(registry: ProviderRegistry) -> None:
+    """Register every known OpenAI-compatible host, local servers and the fallback."""
+    plain = normalise_openai_compatible_usage
+    table: list[tuple[Provider, list[str], list[str]]] = [
+        (GroqProvider(), ["api.groq.com"], []),
+        (_compatible("deepseek", True, normalise_deepseek_usage), ["api.deepseek.com"], []),
+        (_compatible("mistral", False, plain), ["api.mistral.ai", "codestral.mistral.ai"], []),
+        (_compatible("xai", True, normalise_xai_usage), ["api.x.ai"], [".api.x.ai"]),
+        (_compatible("together", False, plain), ["api.together.xyz", "api.together.ai"], []),
+        (_compatible("fireworks", False, plain), ["api.fireworks.ai"], []),
+        (_compatible("perplexity", False, normalise_perplexity_usage), ["api.perplexity.ai"], []),
+        (_compatible("openrouter", True, normalise_openrouter_usage), ["openrouter.ai"], []),
+    ]
+    for provider, hosts, suffixes in table:
+        registry.register(provider, hosts=hosts, host_suffixes=suffixes)
+    # Local servers: Ollama and vLLM document stream_options.include_usage; LM Studio does not.
+    for port, inject in (("11434", True), ("8000", True), ("1234", False)):
+        local = _compatible("local", inject, plain)
+        registry.register(local, hosts=[f"{host}:{port}" for host in ("localhost", "127.0.0.1")])
+    registry.register_fallback(OpenAICompatibleProvider())
