@@ -356,10 +356,12 @@ class Exchange:
         # the response without draining it: that is a complete call, not an abandoned one.
         if error is not None and not isinstance(error, GeneratorExit):
             error_text: str | None = _describe(error)
+        elif observation.error:  # the provider said what went wrong (an SSE error event)
+            error_text = observation.error
         elif not (self._ended or observation.complete or self._mode == "skip"):
             error_text = "abandoned"
         else:
-            error_text = observation.error
+            error_text = None
 
         if status is None or status >= 400 or not endpoint.billable:
             if status is not None and status >= 400:

@@ -432,3 +432,15 @@ def test_concurrent_pricing_and_registration() -> None:
         thread.join()
     assert not errors
     assert book.resolve("other-49", "acme") is not None
+
+
+def test_local_servers_cost_zero_unless_registered() -> None:
+    from tokenbudget._usage import Usage
+    from tokenbudget.pricing import PriceBook
+
+    book = PriceBook.load()
+    usage = Usage(input_tokens=1_000, output_tokens=1_000)
+    assert book.cost("local", "llama3.2", usage) == 0
+    assert book.cost("openai-compatible", "llama3.2", usage) is None
+    book.register("llama3.2", provider="local", input_per_1m="1", output_per_1m="2")
+    assert book.cost("local", "llama3.2", usage) == Decimal("0.003")

@@ -69,6 +69,10 @@ _PROVIDER_ALIASES = {
     "azure-openai": "azure",
 }
 _MISS: Any = object()
+_ZERO = Decimal(0)
+
+#: Providers whose calls cost nothing unless a price was registered: local servers.
+FREE_PROVIDERS = frozenset({"local"})
 _CACHE_LIMIT = 8192
 
 #: Entries registered with ``register_model``: shared by every book.
@@ -324,6 +328,8 @@ class PriceBook:
         """Dollars for ``usage``; ``None`` when the model is unpriced.
 
         A cost the provider reported itself (``usage.reported_cost_usd``) wins.
+        A model served by a local server (provider ``"local"``: Ollama, vLLM, LM
+        Studio) costs zero unless a price was registered for it.
         An unknown model, or one with no published price, returns ``None``; the
         reason is logged once per (provider, model) at DEBUG level (the tracker
         warns the user once per model).
@@ -339,6 +345,8 @@ class PriceBook:
             )
             if result is not None:
                 return result
+        if provider in FREE_PROVIDERS:
+            return _ZERO
         self._warn_unpriced(provider, model, price)
         return None
 
