@@ -490,3 +490,21 @@ def test_family_mismatch_is_a_clear_error(tracker: TokenTracker) -> None:
         tracker.httpx_client(
             family="httpx", transport=mock_transport("httpx2", json_answer("httpx2"))
         )
+
+
+def test_family_of_user_transports_and_tracking_transports(tracker: TokenTracker) -> None:
+    """openai renames httpx2 classes' __module__: families are told apart by subclassing."""
+    import httpx2
+
+    from tokenbudget._families import family_of
+
+    class MyTransport(httpx2.BaseTransport):
+        def handle_request(self, request: Any) -> Any:
+            return json_answer("httpx2")(request)
+
+    assert family_of(MyTransport()).name == "httpx2"
+    assert family_of(tracker.transport(family="httpx")).name == "httpx"
+    other = TokenTracker(prices=StubBook())
+    client = other.httpx_client(transport=tracker.transport(MyTransport()))
+    client.post(CHAT_URL, json=CHAT_BODY)
+    assert tracker.usage.calls == 1 and other.usage.calls == 1

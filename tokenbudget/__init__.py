@@ -8,12 +8,15 @@
 
 from __future__ import annotations
 
+from ._errors import BudgetExceeded, BudgetWarning, TokenBudgetError, TokenLimitReached
 from ._patching import is_patched, patch_all, patched, unpatch_all
 from ._records import CallRecord
 from ._summary import UsageSummary
 from ._tags import current_tags, tag
 from ._tracker import TokenTracker, get_tracker
 from ._usage import Usage
+from .budgets import Budget, budget, context_executor, current_budget, in_context
+from .cache import CacheStats, no_cache, refresh_cache
 from .pricing import (
     ModelPrice,
     PriceBook,
@@ -23,26 +26,46 @@ from .pricing import (
     list_models,
     register_model,
 )
+from .reports import export_csv, export_html, export_json, generate_table_report
+from .store import RepriceResult, StoreError
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Budget",
+    "BudgetExceeded",
+    "BudgetWarning",
+    "CacheStats",
     "CallRecord",
     "ModelPrice",
     "PriceBook",
+    "RepriceResult",
+    "StoreError",
     "TokenTracker",
+    "TokenBudgetError",
+    "TokenLimitReached",
     "UnknownModelError",
     "Usage",
     "UsageSummary",
     "__version__",
+    "budget",
     "calculate_cost",
+    "context_executor",
+    "current_budget",
     "current_tags",
+    "export_csv",
+    "export_html",
+    "export_json",
+    "generate_table_report",
     "get_price",
     "get_tracker",
+    "in_context",
     "is_patched",
     "list_models",
+    "no_cache",
     "patch_all",
     "patched",
+    "refresh_cache",
     "register_model",
     "tag",
     "unpatch_all",

@@ -28,6 +28,9 @@ from .pricing import PriceBook, PriceDataError, UnknownModelError
 from .pricing._data import default_override_path, read_json
 from .pricing._model import ModelPrice
 from .pricing._schema import RATE_FIELDS
+from .reports import ReportError
+from .reports import _commands as reports_cli
+from .store import StoreError
 
 __all__ = ["COMMANDS", "DEFAULT_LITELLM_URL", "command", "main"]
 
@@ -422,6 +425,27 @@ def cost(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- report, reprice, demo (tokenbudget/reports/_commands.py) ----------------------------
+
+
+@command(reports_cli.add_report_arguments)
+def report(args: argparse.Namespace) -> int:
+    """Print a usage report from a store or an export, optionally as HTML too."""
+    return reports_cli.run_report(args)
+
+
+@command(reports_cli.add_reprice_arguments)
+def reprice(args: argparse.Namespace) -> int:
+    """Recompute a store's costs with the current prices."""
+    return reports_cli.run_reprice(args)
+
+
+@command(reports_cli.add_demo_arguments)
+def demo(args: argparse.Namespace) -> int:
+    """Run the offline demo and print its report."""
+    return reports_cli.run_demo(args)
+
+
 # -- entry point ------------------------------------------------------------------------
 
 
@@ -448,6 +472,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return handler(args)
-    except (CliError, UnknownModelError, PriceDataError) as exc:
+    except (CliError, UnknownModelError, PriceDataError, ReportError, StoreError) as exc:
         sys.stderr.write(f"tokenbudget: error: {exc}\n")
         return 1

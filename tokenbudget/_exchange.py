@@ -22,6 +22,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -38,7 +39,7 @@ from .providers._base import Endpoint, EventFilter, Observation, RequestView, Us
 if TYPE_CHECKING:
     from ._tracker import TokenTracker
 
-__all__ = ["Exchange"]
+__all__ = ["SENDING", "Exchange"]
 
 logger = logging.getLogger("tokenbudget")
 
@@ -49,6 +50,11 @@ MAX_CACHED_BODY = 32 * 1024 * 1024
 
 _ZERO = Decimal(0)
 _warned: set[str] = set()
+
+#: The exchange whose request the tracking transport is sending in this context
+#: (set around the inner transport's call). A second tracking transport below it
+#: sees the same HTTP call: its budgets skip those that already hold the call.
+SENDING: ContextVar[Exchange | None] = ContextVar("tokenbudget_sending", default=None)
 
 
 def warn_once(key: str, message: str, *args: object) -> None:

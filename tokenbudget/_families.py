@@ -57,10 +57,22 @@ def default_family() -> Family:
 
 
 def family_of(obj: object) -> Family:
-    """The family of an httpx-like client, transport or class."""
+    """The family of an httpx-like client, transport, request, response or class.
+
+    Decided by subclassing, not by module names: SDKs re-export httpx2 classes
+    and rename their ``__module__``, and tracking transports live in tokenbudget.
+    """
     cls = obj if isinstance(obj, type) else type(obj)
-    for klass in cls.__mro__:
-        root = klass.__module__.split(".", 1)[0]
-        if root in FAMILY_NAMES:
-            return get_family(root)
+    for family in available_families():
+        module = family.module
+        roots = (
+            module.Client,
+            module.AsyncClient,
+            module.BaseTransport,
+            module.AsyncBaseTransport,
+            module.Request,
+            module.Response,
+        )
+        if issubclass(cls, roots):
+            return family
     raise TypeError(f"{cls.__qualname__} is not an httpx or httpx2 object")

@@ -21,11 +21,24 @@ from ._summary import UsageSummary
 from ._tags import current_tags
 from ._tags import tag as _tag
 from ._usage import Usage
+from .budgets import Budget
+from .budgets._gate import admit as _admit_budgets
+from .budgets._gate import tracker_budgets as _tracker_budgets
+from .cache import build_cache as _build_cache
+from .cache import cache_stats as _cache_stats
+from .cache import no_cache as _no_cache
+from .cache import refresh_cache as _refresh_cache
 from .providers._base import Provider, RequestView
 from .providers._registry import ProviderRegistry, default_registry
+from .reports._history import TrackerHistory
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from datetime import timedelta
+
+    from .cache import CacheOption, CacheStats
     from .pricing import PriceBook
+    from .store import StoreSpec
 
 __all__ = ["TokenTracker", "get_tracker"]
 
@@ -34,7 +47,7 @@ logger = logging.getLogger("tokenbudget")
 C = TypeVar("C")
 
 
-class TokenTracker:
+class TokenTracker(TrackerHistory):
     """Tracks tokens and cost of every LLM call made through its clients.
 
     >>> tracker = TokenTracker()
@@ -50,6 +63,21 @@ class TokenTracker:
         max_records: how many recent call records to keep in memory; totals are
             always exact over every call.
         on_record: a callback run with each :class:`CallRecord`.
+        cache: answer identical calls from stored responses: ``"memory"``,
+            ``"disk"``, a backend or a ``tokenbudget.cache.CallCache``; ``None``: off.
+        cache_dir: where ``cache="disk"`` keeps answers (default
+            ``$TOKENBUDGET_CACHE_DIR`` or ``~/.cache/tokenbudget``).
+        cache_ttl: seconds (or a ``timedelta``) an answer is served for; ``None``: forever.
+        cache_max_entries: at most this many answers in the memory cache.
+        cache_ignore_fields: request body fields that do not change the answer
+            (``"user"``, ``"metadata.user_id"``).
+        store: keep every call in a usage store that outlives the process:
+            ``"usage.db"`` (a SQLite file), ``"sqlite:///path"``, or a
+            ``tokenbudget.store.UsageStore``; ``tracker.usage`` then starts from
+            the store's totals. History methods: ``tokenbudget/reports/_history.py``.
+        max_cost_usd, max_tokens: a budget on every call of this tracker, in every
+            context (``tracker.budgets[0]``); see :func:`tokenbudget.budget`.
+        budgets: more tracker-wide budgets, e.g. ``[budget(max_cost_usd=5, per="day")]``.
     """
 
     def __init__(
@@ -61,6 +89,15 @@ class TokenTracker:
         hosts: Mapping[str, str | Provider] | None = None,
         max_records: int | None = DEFAULT_MAX_RECORDS,
         on_record: RecordCallback | None = None,
+        cache: CacheOption = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+        cache_ttl: float | timedelta | None = None,
+        cache_max_entries: int | None = None,
+        cache_ignore_fields: Iterable[str] = (),
+        store: StoreSpec | None = None,
+        max_cost_usd: Decimal | float | str | None = None,
+        max_tokens: int | None = None,
+        budgets: Iterable[Budget] = (),
     ) -> None:
         self.name = name
         self.inject_stream_usage = inject_stream_usage
@@ -70,11 +107,20 @@ class TokenTracker:
         self._book: PriceBook | None = None
         self._book_lock = threading.Lock()
         #: The response cache (issue: caching); None when calls are never cached.
-        self._cache: ResponseCache | None = None
+        self._cache: ResponseCache | None = _build_cache(
+            cache,
+            directory=cache_dir,
+            ttl=cache_ttl,
+            max_entries=cache_max_entries,
+            ignore_fields=cache_ignore_fields,
+        )
         for host, provider in (hosts or {}).items():
             self.register_host(host, provider)
         if on_record is not None:
             self.on_record(on_record)
+        self._open_store(store)
+        #: Budgets every call of this tracker is held to, in every context.
+        self.budgets: list[Budget] = _tracker_budgets(name, max_cost_usd, max_tokens, budgets)
 
     def __repr__(self) -> str:
         label = f" {self.name!r}" if self.name else ""
@@ -136,9 +182,35 @@ class TokenTracker:
         self._ledger.add_callback(callback)
         return callback
 
+    def add_budget(self, budget: Budget) -> Budget:
+        """Hold every call of this tracker, in every context, to ``budget``; returns it."""
+        self.budgets.append(budget)
+        return budget
+
     def tag(self, **labels: object) -> AbstractContextManager[Mapping[str, str]]:
         """Label the calls made in a ``with`` block: ``with tracker.tag(feature="search"):``."""
         return _tag(**labels)
+
+    # -- response cache ------------------------------------------------------------
+
+    @property
+    def cache_stats(self) -> CacheStats:
+        """Hits, misses, hit rate, entries and what the hits saved (zeros without a cache)."""
+        return _cache_stats(self._cache, self.usage.saved_cost_usd)
+
+    def clear_cache(self) -> None:
+        """Forget every stored answer (the counters are kept)."""
+        clear = getattr(self._cache, "clear", None)
+        if clear is not None:
+            clear()
+
+    def no_cache(self) -> AbstractContextManager[None]:
+        """This tracker's calls in a ``with`` block neither read nor fill the cache."""
+        return _no_cache(tracker=self)
+
+    def refresh_cache(self) -> AbstractContextManager[None]:
+        """This tracker's calls in a ``with`` block skip the lookup and store fresh answers."""
+        return _refresh_cache(tracker=self)
 
     # -- manual tracking ----------------------------------------------------------
 
@@ -206,9 +278,10 @@ class TokenTracker:
         inner = kwargs.get("transport")
         chosen = get_family(family) if family or inner is None else family_of(inner)
         if inner is not None and family_of(inner) is not chosen:
+            other = family_of(inner).name
             raise ValueError(
-                f"transport {type(inner).__name__} is an {family_of(inner).name} transport; "
-                f"it cannot go under an {chosen.name} client (pass family={family_of(inner).name!r})"
+                f"transport {type(inner).__name__} is an {other} transport; it cannot go "
+                f"under an {chosen.name} client (pass family={other!r})"
             )
         module = chosen.module
         cls = module.AsyncClient if is_async else module.Client
@@ -313,7 +386,7 @@ class TokenTracker:
 
     def _admit(self, exchange: Exchange) -> list[CallGuard]:
         """The guards of every budget covering ``exchange``; raises when one refuses it."""
-        return []
+        return _admit_budgets(exchange, self.budgets)
 
     @property
     def prices(self) -> PriceBook:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._errors import TokenBudgetError
-from ._exchange import Exchange
+from ._exchange import SENDING, Exchange
 from ._hooks import StoredResponse
 from ._sse import SSEDecoder
 from .providers._base import RequestView
@@ -206,11 +206,14 @@ def build_family(name: str, module: Any) -> Family:
             exchange.admit()
             body = exchange.request_body()
             sent = request if body is None else _with_body(request, body)
+            sending = SENDING.set(exchange)
             try:
                 response = self.inner.handle_request(sent)
             except BaseException as exc:
                 exchange.finish(exc)
                 raise
+            finally:
+                SENDING.reset(sending)
             return _response(response, request, exchange, TrackedStream(response.stream, exchange))
 
         def close(self) -> None:
@@ -239,11 +242,14 @@ def build_family(name: str, module: Any) -> Family:
             exchange.admit()
             body = exchange.request_body()
             sent = request if body is None else _with_body(request, body)
+            sending = SENDING.set(exchange)
             try:
                 response = await self.inner.handle_async_request(sent)
             except BaseException as exc:
                 exchange.finish(exc)
                 raise
+            finally:
+                SENDING.reset(sending)
             stream = AsyncTrackedStream(response.stream, exchange)
             return _response(response, request, exchange, stream)
 

@@ -122,7 +122,14 @@ class Endpoint:
     """Service tier asked for in the request; the response's tier wins when given."""
     batch: bool = False
     state: dict[str, Any] = field(default_factory=dict)
-    """Scratch space for the provider between ``prepare`` and ``reader``."""
+    """Scratch space for the provider between ``prepare`` and ``reader``.
+
+    Budgets set ``state["watch_output"]`` when they may cut a stream off
+    (``stop_streams``); a reader that honours it keeps
+    ``observation.output_text`` current as events arrive (no deferred parsing)
+    and acknowledges with ``state["output_live"] = True``. Streams whose reader
+    does not acknowledge are never cut.
+    """
 
 
 class OutputText:

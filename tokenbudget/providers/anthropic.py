@@ -85,6 +85,10 @@ class AnthropicReader(UsageReader):
         self._final = False  # a message_delta has given the final output count
         self._deferred: list[str] = []  # raw content_block_delta data, parsed if needed
         self._deferred_size = 0
+        if endpoint.state.get("watch_output"):
+            # A budget watches this stream (stop_streams): keep output_text current.
+            endpoint.state["output_live"] = True
+            self._deferred_size = _DEFER_LIMIT
 
     def on_json(self, document: Any) -> None:
         if not isinstance(document, Mapping):

@@ -131,6 +131,10 @@ class GeminiReader(UsageReader):
         super().__init__(endpoint)
         self._pending: list[str] = []
         self._pending_size = 0
+        # A budget watching this stream (stop_streams) needs each chunk read as it comes.
+        self._live = bool(endpoint.state.get("watch_output"))
+        if self._live:
+            endpoint.state["output_live"] = True
 
     def on_json(self, document: Any) -> None:
         for item in document if isinstance(document, list) else (document,):
@@ -140,6 +144,9 @@ class GeminiReader(UsageReader):
     def on_event(self, event: ServerSentEvent) -> None:
         data = event.data
         if not data or data[0] != "{":
+            return
+        if self._live:
+            self._on_chunk(_loads(data))
             return
         if self._pending_size + len(data) > _DEFER_LIMIT:
             self._flush()

@@ -88,6 +88,11 @@ class OpenAIReader(UsageReader):
         self._normalise = normalise
         self._deferred: list[str] = []
         self._deferred_size = 0
+        if endpoint.state.get("watch_output"):
+            # A budget watches this stream (stop_streams): it needs the output text as it
+            # arrives. Starting at the limit turns deferring off at no per-chunk cost.
+            endpoint.state["output_live"] = True  # our promise: output_text stays current
+            self._deferred_size = _DEFER_LIMIT
 
     def _take_usage(self, usage: Any) -> None:
         if isinstance(usage, Mapping):

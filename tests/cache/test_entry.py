@@ -1,0 +1,87 @@
+"""Cache entries: safe headers, the byte format, expiry."""
+
+from __future__ import annotations
+
+import pytest
+
+from tokenbudget._hooks import StoredResponse
+from tokenbudget.cache import CacheEntry, safe_headers
+
+SSE = b'data: {"a":1}\n\ndata: [DONE]\n\n'
+
+
+def entry(**changes: object) -> CacheEntry:
+    response = StoredResponse(
+        200, (("content-type", "text/event-stream"), ("x-request-id", "req_1")), SSE, True
+    )
+    fields: dict[str, object] = {
+        "response": response,
+        "created_at": 100.0,
+        "expires_at": 160.0,
+        "provider": "openai",
+        "model": "gpt-4o",
+        "input_tokens": 7,
+        "output_tokens": 3,
+    }
+    fields.update(changes)
+    return CacheEntry(**fields)  # type: ignore[arg-type]
+
+
+def test_only_safe_headers_are_kept() -> None:
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Set-Cookie", "__cf_bm=abc"),
+        ("authorization", "Bearer sk-x"),
+        ("x-api-key", "sk-ant"),
+        ("Content-Encoding", "gzip"),
+        ("content-length", "123"),
+        ("transfer-encoding", "chunked"),
+        ("x-ratelimit-remaining-tokens", "100"),
+        ("anthropic-organization-id", "org"),
+        ("openai-organization", "org"),
+        ("X-Request-ID", "req_1"),
+        ("request-id", "req_2"),
+        ("openai-processing-ms", "12"),
+    ]
+    assert safe_headers(headers) == (
+        ("content-type", "application/json"),
+        ("x-request-id", "req_1"),
+        ("request-id", "req_2"),
+        ("openai-processing-ms", "12"),
+    )
+
+
+@pytest.mark.parametrize("expires", [160.0, None])
+def test_bytes_round_trip(expires: float | None) -> None:
+    original = entry(expires_at=expires)
+    assert CacheEntry.from_bytes(original.to_bytes()) == original
+
+
+def test_the_body_is_stored_as_is() -> None:
+    data = entry().to_bytes()
+    assert data.endswith(SSE)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"TBC1",
+        b"pickle",
+        b"TBC1\x00\x00\x00\x05{}xyz",
+        b"TBC1\x00\x00\x00\x02[]",
+        b"TBC1\xff\xff",
+    ],
+)
+def test_damaged_bytes_raise_value_error(data: bytes) -> None:
+    with pytest.raises(ValueError):
+        CacheEntry.from_bytes(data)
+
+
+def test_expiry_and_size() -> None:
+    stored = entry()
+    assert not stored.expired(159.99)
+    assert stored.expired(160.0)
+    assert not entry(expires_at=None).expired(1e12)
+    assert stored.tokens == 10
+    assert stored.size > len(SSE)

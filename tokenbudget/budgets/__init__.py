@@ -1,0 +1,45 @@
+"""Budgets: stop spending before it happens.
+
+``budget(max_cost_usd=..., max_tokens=...)`` limits what the LLM calls made in
+a scope may spend. Before a request leaves the transport each budget covering
+it estimates it and reserves what its policy says, or refuses it (the SDK call
+raises :class:`~tokenbudget.BudgetExceeded` / :class:`~tokenbudget.TokenLimitReached`
+and nothing is sent); a stream can be cut off mid-way; a call that completes
+and crosses the limit is kept, and the calls after it are refused.
+
+Most users need only the top-level names (``tokenbudget.budget``,
+``context_executor``, ``in_context``, ``current_budget``). This package also
+exposes the accounting interface, :class:`BudgetBackend`, for keeping a
+budget's accounts elsewhere (e.g. one limit shared by many processes).
+"""
+
+from __future__ import annotations
+
+from ._budget import Budget, OnExceed, Preflight
+from ._scope import active_budgets, current_budget
+from ._state import Amount, BudgetBackend, BudgetState, InMemoryBackend, Limits
+from ._threads import ContextExecutor, context_executor, in_context
+from ._window import Clock, Period, Window
+
+__all__ = [
+    "Amount",
+    "Budget",
+    "BudgetBackend",
+    "BudgetState",
+    "Clock",
+    "ContextExecutor",
+    "InMemoryBackend",
+    "Limits",
+    "OnExceed",
+    "Period",
+    "Preflight",
+    "Window",
+    "active_budgets",
+    "budget",
+    "context_executor",
+    "current_budget",
+    "in_context",
+]
+
+#: ``budget(...)`` builds a :class:`Budget`; see its docstring for the arguments.
+budget = Budget

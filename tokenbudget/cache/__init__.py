@@ -1,0 +1,54 @@
+"""The response cache: identical LLM calls are answered from stored bytes, for free.
+
+::
+
+    tracker = TokenTracker(cache="disk", cache_ttl=24 * 3600)
+    client = openai.OpenAI(http_client=tracker.httpx_client())
+    client.chat.completions.create(...)  # sent, answer stored
+    client.chat.completions.create(...)  # same request: replayed, cost 0, saved recorded
+    tracker.cache_stats  # CacheStats(hits=1, misses=1, ...)
+
+The cache sits in the tracking transport: it stores the provider's decoded
+response bytes (a whole SSE stream for streamed calls) and replays them
+through the real SDK, so a hit gets the same response object as the call that
+filled it. Pieces, from the bottom:
+
+- :class:`CacheKeyer` (``_key``): which requests share an answer; sans-IO.
+- :class:`CacheEntry` (``_entry``): what is stored; safe headers only.
+- :class:`MemoryBackend`, :class:`DiskBackend`: where entries live.
+- :class:`CallCache`: the policy the tracker consults (what is cached, TTL, counts).
+- :func:`no_cache`, :func:`refresh_cache`: per-call controls (context managers).
+"""
+
+from __future__ import annotations
+
+from ._cache import CacheBackend, CacheStats, CallCache
+from ._control import CacheMode, cache_mode, no_cache, refresh_cache
+from ._disk import DiskBackend, default_cache_dir
+from ._entry import SAFE_HEADERS, CacheEntry, safe_headers
+from ._key import CREDENTIAL_HEADERS, CREDENTIAL_QUERY, VARY_HEADERS, CacheKeyer
+from ._memory import MemoryBackend
+from ._setup import CacheOption, build_cache, cache_stats
+
+__all__ = [
+    "CREDENTIAL_HEADERS",
+    "CREDENTIAL_QUERY",
+    "SAFE_HEADERS",
+    "VARY_HEADERS",
+    "CacheBackend",
+    "CacheEntry",
+    "CacheKeyer",
+    "CacheMode",
+    "CacheOption",
+    "CacheStats",
+    "CallCache",
+    "DiskBackend",
+    "MemoryBackend",
+    "build_cache",
+    "cache_mode",
+    "cache_stats",
+    "default_cache_dir",
+    "no_cache",
+    "refresh_cache",
+    "safe_headers",
+]

@@ -1,0 +1,249 @@
+"""``CallCache``: the response cache the exchange consults, over any storage backend.
+
+It implements :class:`tokenbudget._hooks.ResponseCache`. The exchange asks it
+``lookup(exchange)`` before a call is sent and ``store(exchange, answer)`` after
+a complete 2xx answer; replaying a hit through the SDK, and recording it as a
+``cached`` call with zero cost, is the exchange's and transport's job. This
+class decides *which* calls are cached, under which key, for how long, and
+counts what happened. Storage is a :class:`CacheBackend` (memory or disk).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from .._hooks import StoredResponse
+from ._control import cache_mode
+from ._entry import CacheEntry, safe_headers
+from ._key import CacheKeyer
+
+if TYPE_CHECKING:
+    from .._exchange import Exchange
+
+__all__ = ["CacheBackend", "CacheStats", "CallCache"]
+
+
+@runtime_checkable
+class CacheBackend(Protocol):
+    """Where entries live. :class:`MemoryBackend` and :class:`DiskBackend` are two.
+
+    A backend may also have a ``secret`` attribute (bytes): the key credentials
+    are hashed with, so that keys mean nothing outside this store. A backend
+    that stores bytes can use :meth:`CacheEntry.to_bytes` / ``from_bytes``.
+    """
+
+    def get(self, key: str) -> CacheEntry | None:
+        """The entry under ``key``, or ``None``."""
+
+    def set(self, key: str, entry: CacheEntry, ttl: float | None = None) -> None:
+        """Keep ``entry`` under ``key`` (``ttl``: seconds it may be dropped after)."""
+
+    def delete(self, key: str) -> None:
+        """Forget the entry under ``key``, if any."""
+
+    def clear(self) -> None:
+        """Forget every entry."""
+
+    def __len__(self) -> int:
+        """How many entries are kept."""
+
+
+@dataclass(frozen=True, slots=True)
+class CacheStats:
+    """What the response cache did: ``tracker.cache_stats``.
+
+    ``hits`` were answered from the cache, ``misses`` went to the provider
+    (and were stored when complete), ``bypassed`` and ``refreshed`` were made
+    in ``no_cache()`` / ``refresh_cache()`` blocks. ``saved_cost_usd`` is what
+    the hits would have cost (from the tracker's records); ``saved_tokens``
+    the input plus output tokens they stand for.
+    """
+
+    hits: int = 0
+    misses: int = 0
+    bypassed: int = 0
+    refreshed: int = 0
+    stores: int = 0
+    entries: int = 0
+    saved_tokens: int = 0
+    saved_cost_usd: Decimal = Decimal(0)
+
+    @property
+    def hit_rate(self) -> float:
+        """Hits over lookups (hits plus misses); 0.0 before any lookup."""
+        lookups = self.hits + self.misses
+        return self.hits / lookups if lookups else 0.0
+
+
+def _rewritten(exchange: Exchange) -> bool:
+    """True when a budget changed the request (e.g. lowered ``max_tokens``) before sending.
+
+    The answer is then to another request than the one the key describes.
+    """
+    overrides = exchange.body_overrides
+    if not overrides:
+        return False
+    document = exchange.request.json
+    if not isinstance(document, Mapping):
+        return True
+    return any(name not in document or document[name] != value for name, value in overrides.items())
+
+
+def _seconds(ttl: float | timedelta | None) -> float | None:
+    if ttl is None:
+        return None
+    seconds = ttl.total_seconds() if isinstance(ttl, timedelta) else float(ttl)
+    if seconds <= 0:
+        raise ValueError(f"cache ttl must be positive, not {ttl!r}")
+    return seconds
+
+
+class CallCache:
+    """Caches the answers to billable LLM calls in ``backend``.
+
+    Every tracked, billable ``POST`` is cached by default, sampled outputs
+    (``temperature > 0``) included: an identical request gets the first
+    answer back. Use ``no_cache()`` for calls that must be fresh, or keep the
+    cache off for such clients.
+
+    Args:
+        backend: where entries live (:class:`MemoryBackend`, :class:`DiskBackend`...).
+        ttl: seconds (or a ``timedelta``) an answer is served for; ``None``: forever.
+        ignore_fields: JSON body fields that do not change the answer
+            (``"user"``, ``"metadata"``, ``"metadata.user_id"``).
+        vary_headers: request headers that change the answer, besides the
+            built-in ones (``anthropic-version``, ``anthropic-beta``, ``openai-beta``...).
+        clock: seconds since the epoch; tests inject one to expire entries.
+    """
+
+    def __init__(
+        self,
+        backend: CacheBackend,
+        *,
+        ttl: float | timedelta | None = None,
+        ignore_fields: Iterable[str] = (),
+        vary_headers: Iterable[str] = (),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.backend = backend
+        self.ttl = _seconds(ttl)
+        secret = getattr(backend, "secret", None)
+        self.keyer = CacheKeyer(
+            secret if isinstance(secret, bytes) else b"",
+            ignore_fields=ignore_fields,
+            vary_headers=vary_headers,
+        )
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._counts = {"hits": 0, "misses": 0, "bypassed": 0, "refreshed": 0, "stores": 0}
+        self._saved_tokens = 0
+
+    def __repr__(self) -> str:
+        return f"<CallCache {self.backend!r} ttl={self.ttl}>"
+
+    # -- the exchange's hooks ------------------------------------------------------
+
+    def lookup(self, exchange: Exchange) -> StoredResponse | None:
+        """The stored answer to ``exchange``'s request; on a miss, the key to store under."""
+        if not self.accepts(exchange):
+            return None
+        mode = cache_mode(exchange.tracker)
+        if mode == "bypass":
+            self._count("bypassed")
+            return None
+        key = self.key(exchange)
+        if mode == "refresh":
+            self._count("refreshed")
+            exchange.cache_key = key
+            return None
+        entry = self.backend.get(key)
+        if entry is not None and entry.expired(self._clock()):
+            self.backend.delete(key)
+            entry = None
+        if entry is None:
+            self._count("misses")
+            exchange.cache_key = key
+            return None
+        with self._lock:
+            self._counts["hits"] += 1
+            self._saved_tokens += entry.tokens
+        return entry.response
+
+    def store(self, exchange: Exchange, response: StoredResponse) -> None:
+        """Keep a complete 2xx answer under ``exchange.cache_key``, safe headers only."""
+        key = exchange.cache_key
+        if key is None or exchange.cached or _rewritten(exchange):
+            return
+        if not 200 <= response.status_code < 300:
+            return
+        now = self._clock()
+        record = exchange.record
+        usage = record.usage if record is not None else None
+        entry = CacheEntry(
+            response=StoredResponse(
+                status_code=response.status_code,
+                headers=safe_headers(response.headers),
+                body=response.body,
+                stream=response.stream,
+            ),
+            created_at=now,
+            expires_at=None if self.ttl is None else now + self.ttl,
+            provider=exchange.endpoint.provider,
+            model=record.model if record is not None else exchange.endpoint.request_model,
+            input_tokens=usage.input_tokens if usage is not None else 0,
+            output_tokens=usage.output_tokens if usage is not None else 0,
+        )
+        self.backend.set(key, entry, self.ttl)
+        self._count("stores")
+
+    # -- policy --------------------------------------------------------------------
+
+    def accepts(self, exchange: Exchange) -> bool:
+        """True for the calls this cache answers: billable ``POST`` requests."""
+        return exchange.endpoint.billable and exchange.request.method == "POST"
+
+    def key(self, exchange: Exchange) -> str:
+        """The key of ``exchange``'s request.
+
+        The variant records what the tracker does to a request before sending
+        it: a stream stored with usage injected must be replayed with the same
+        event filter, so trackers that differ there never share streams.
+        """
+        streamed_usage = exchange.endpoint.stream and exchange.tracker.inject_stream_usage
+        return self.keyer.key(exchange.request, variant="usage" if streamed_usage else "")
+
+    # -- management ----------------------------------------------------------------
+
+    def stats(self, saved_cost_usd: Decimal = Decimal(0)) -> CacheStats:
+        """The counters so far, with ``saved_cost_usd`` from the tracker's records."""
+        try:
+            entries = len(self.backend)
+        except Exception:
+            entries = 0
+        with self._lock:
+            return CacheStats(
+                **self._counts,
+                entries=entries,
+                saved_tokens=self._saved_tokens,
+                saved_cost_usd=saved_cost_usd,
+            )
+
+    def clear(self) -> None:
+        """Forget every stored answer (the counters are kept)."""
+        self.backend.clear()
+
+    def close(self) -> None:
+        """Release the backend's resources (files, connections), if it has any."""
+        close = getattr(self.backend, "close", None)
+        if close is not None:
+            close()
+
+    def _count(self, name: str) -> None:
+        with self._lock:
+            self._counts[name] += 1

@@ -1,0 +1,157 @@
+"""The disk backend: diskcache under a directory, shared by processes, kept across restarts.
+
+Layout of the cache directory::
+
+    <directory>/credential.key   32 random bytes: the secret credentials are hashed with
+    <directory>/responses/       the diskcache store (SQLite index, large bodies as files)
+
+Entries are stored as bytes in tokenbudget's own format (:meth:`CacheEntry.to_bytes`),
+never as pickles, and a value that diskcache would unpickle is refused: the
+directory is data, not code. Entries expire by diskcache's ``expire=`` (wall
+clock) and by the expiry stamp inside each entry (the cache's own clock).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ._entry import CacheEntry
+
+__all__ = ["DEFAULT_SIZE_LIMIT", "DiskBackend", "default_cache_dir"]
+
+DEFAULT_SIZE_LIMIT = 1024**3
+SECRET_NAME = "credential.key"
+_SECRET_SIZE = 32
+
+
+def default_cache_dir() -> Path:
+    """Where ``cache="disk"`` keeps answers unless told otherwise.
+
+    ``$TOKENBUDGET_CACHE_DIR``, else ``$XDG_CACHE_HOME/tokenbudget``, else
+    ``~/.cache/tokenbudget``.
+    """
+    explicit = os.environ.get("TOKENBUDGET_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
+    return Path(base).expanduser() / "tokenbudget"
+
+
+def _import_diskcache() -> Any:
+    try:
+        import diskcache  # type: ignore[import-untyped]
+    except ImportError:
+        raise ImportError(
+            'tokenbudget: the disk cache needs diskcache: pip install "tokenbudget[disk]"'
+        ) from None
+    return diskcache
+
+
+@lru_cache(maxsize=1)
+def _bytes_only_disk() -> type[Any]:
+    """A diskcache ``Disk`` that refuses to unpickle what it reads."""
+    from diskcache.core import MODE_PICKLE, Disk  # type: ignore[import-untyped]
+
+    class BytesOnlyDisk(Disk):  # type: ignore[misc]
+        def fetch(self, mode: int, filename: str | None, value: Any, read: bool) -> Any:
+            if mode == MODE_PICKLE:
+                raise ValueError("tokenbudget cache: refusing to unpickle a stored value")
+            return super().fetch(mode, filename, value, read)
+
+    return BytesOnlyDisk
+
+
+def load_secret(directory: Path) -> bytes:
+    """The directory's credential secret, created (atomically, mode 0600) on first use."""
+    path = directory / SECRET_NAME
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        pass
+    temporary = directory / f".{SECRET_NAME}.{os.getpid()}.{secrets.token_hex(8)}"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(descriptor, secrets.token_bytes(_SECRET_SIZE))
+    finally:
+        os.close(descriptor)
+    try:
+        os.link(temporary, path)  # fails if another process got there first: use theirs
+    except FileExistsError:
+        pass
+    except OSError:  # no hard links on this file system: last writer wins, once
+        if not path.exists():
+            os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return _read_secret(path)
+
+
+def _read_secret(path: Path) -> bytes:
+    data = path.read_bytes()
+    if len(data) != _SECRET_SIZE:
+        raise ValueError(f"tokenbudget cache: {path} is damaged; delete the cache directory")
+    return data
+
+
+class DiskBackend:
+    """Keeps entries in ``directory`` with diskcache: process-safe, survives restarts.
+
+    Args:
+        directory: the cache directory (created if missing); default
+            :func:`default_cache_dir`.
+        size_limit: bytes on disk before the oldest stored entries are evicted.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str] | None = None,
+        *,
+        size_limit: int = DEFAULT_SIZE_LIMIT,
+    ) -> None:
+        diskcache = _import_diskcache()
+        self.directory = Path(directory).expanduser() if directory else default_cache_dir()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.secret = load_secret(self.directory)
+        self._store = diskcache.Cache(
+            str(self.directory / "responses"),
+            size_limit=size_limit,
+            eviction_policy="least-recently-stored",
+            disk=_bytes_only_disk(),
+        )
+
+    def __repr__(self) -> str:
+        return f"<DiskBackend {str(self.directory)!r}>"
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def get(self, key: str) -> CacheEntry | None:
+        """The entry under ``key``, or ``None``; a damaged one is deleted."""
+        try:
+            data = self._store.get(key, default=None, retry=True)
+            if data is None:
+                return None
+            return CacheEntry.from_bytes(data)
+        except (ValueError, TypeError):
+            self.delete(key)
+            return None
+
+    def set(self, key: str, entry: CacheEntry, ttl: float | None = None) -> None:
+        """Keep ``entry`` under ``key``; diskcache drops it ``ttl`` seconds from now."""
+        self._store.set(key, entry.to_bytes(), expire=ttl, retry=True)
+
+    def delete(self, key: str) -> None:
+        """Forget the entry under ``key``, if any."""
+        self._store.delete(key, retry=True)
+
+    def clear(self) -> None:
+        """Forget every entry (the credential secret stays)."""
+        self._store.clear(retry=True)
+
+    def close(self) -> None:
+        """Close the SQLite connections of this process."""
+        self._store.close()

@@ -1,0 +1,182 @@
+"""Cache keys: which requests share an answer (sans-IO: a :class:`RequestView` in, a hex key out).
+
+A key is the SHA-256 of, in order and each part length-prefixed (so no two
+different requests can spell the same byte string):
+
+1. a format tag (``tokenbudget-cache-key-v1``) and a *variant* given by the
+   caller (what the tracker does to the request, e.g. injecting stream usage);
+2. the method, ``host[:port]`` and path;
+3. the query string, parsed, without the ``key`` credential, sorted;
+4. the headers that change the answer (:data:`VARY_HEADERS`, plus any asked for);
+5. the body: canonical JSON (sorted keys, no insignificant whitespace, fields
+   in ``ignore_fields`` removed), or the raw bytes when it is not JSON;
+6. a keyed hash of the credential (:data:`CREDENTIAL_HEADERS` and the ``key``
+   query parameter): ``HMAC-SHA256(secret, credential)``, where ``secret`` is
+   per cache (random per memory cache; a file in a disk cache's directory).
+
+Two API keys therefore never share an answer, and the credential itself is
+never stored: the key is a one-way hash of a keyed hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from ..providers._base import RequestView
+
+__all__ = ["CREDENTIAL_HEADERS", "CREDENTIAL_QUERY", "VARY_HEADERS", "CacheKeyer"]
+
+#: Request headers carrying a credential: hashed into the key, never stored.
+CREDENTIAL_HEADERS = ("authorization", "api-key", "x-api-key", "x-goog-api-key")
+#: Query parameters carrying a credential (Gemini's ``?key=``).
+CREDENTIAL_QUERY = frozenset(("key",))
+#: Request headers that change the answer (API version, beta features, account).
+VARY_HEADERS = (
+    "anthropic-version",
+    "anthropic-beta",
+    "openai-beta",
+    "openai-organization",
+    "openai-project",
+    "x-goog-user-project",
+)
+
+_KEY_TAG = b"tokenbudget-cache-key-v1"
+_CREDENTIAL_TAG = b"tokenbudget-credential-v1"
+
+
+def _frame(parts: Iterable[bytes]) -> bytes:
+    """The parts joined unambiguously: each prefixed with its length."""
+    return b"".join(len(part).to_bytes(8, "big") + part for part in parts)
+
+
+def canonical_json(document: Any) -> bytes:
+    """``document`` as canonical JSON: sorted keys, no whitespace, UTF-8."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8", "surrogatepass"
+    )
+
+
+def without_fields(document: Any, paths: Iterable[tuple[str, ...]]) -> Any:
+    """A copy of ``document`` without the fields at ``paths`` (nested dicts only)."""
+    for path in paths:
+        document = _drop(document, path)
+    return document
+
+
+def _drop(document: Any, path: tuple[str, ...]) -> Any:
+    if not isinstance(document, Mapping) or path[0] not in document:
+        return document
+    head, rest = path[0], path[1:]
+    copy = dict(document)
+    if rest:
+        copy[head] = _drop(copy[head], rest)
+    else:
+        del copy[head]
+    return copy
+
+
+class CacheKeyer:
+    """Computes the cache key of a request; see the module docstring for what goes in.
+
+    Args:
+        secret: the per-cache secret the credential is hashed with.
+        ignore_fields: JSON body fields that do not change the answer, as top-level
+            names (``"user"``) or dotted paths into objects (``"metadata.user_id"``).
+        vary_headers: request headers that change the answer, added to
+            :data:`VARY_HEADERS`.
+    """
+
+    __slots__ = ("_ignore", "_secret", "_vary", "_wanted")
+
+    def __init__(
+        self,
+        secret: bytes = b"",
+        *,
+        ignore_fields: Iterable[str] = (),
+        vary_headers: Iterable[str] = (),
+    ) -> None:
+        self._secret = secret
+        self._ignore = tuple(tuple(field.split(".")) for field in ignore_fields)
+        extra = tuple(name.lower() for name in vary_headers)
+        self._vary = tuple(sorted(set(VARY_HEADERS + extra)))
+        self._wanted = frozenset(self._vary + CREDENTIAL_HEADERS)
+
+    def key(self, request: RequestView, variant: str = "") -> str:
+        """The hex SHA-256 key of ``request`` (``variant``: how the tracker alters it)."""
+        query, query_credentials = self._split_query(request.query)
+        headers = self._wanted_headers(request.headers)
+        vary = b"\n".join(
+            name.encode() + b":" + headers[name] for name in self._vary if name in headers
+        )
+        parts = (
+            _KEY_TAG,
+            variant.encode(),
+            request.method.encode(),
+            request.host_port.encode(),
+            request.path.encode(),
+            query,
+            vary,
+            self._body_part(request),
+            self._credential_digest(headers, query_credentials),
+        )
+        return hashlib.sha256(_frame(parts)).hexdigest()
+
+    def credential_digest(
+        self, headers: Mapping[str, str], query_credentials: Iterable[tuple[str, str]] = ()
+    ) -> bytes:
+        """``HMAC-SHA256(secret, credentials)``: equal for equal credentials, one-way."""
+        return self._credential_digest(self._wanted_headers(headers), query_credentials)
+
+    def _credential_digest(
+        self, headers: Mapping[str, bytes], query_credentials: Iterable[tuple[str, str]]
+    ) -> bytes:
+        found: list[bytes] = []
+        for name in CREDENTIAL_HEADERS:
+            value = headers.get(name)
+            if value is not None:
+                found.extend((name.encode(), value))
+        for name, text in sorted(query_credentials):
+            found.extend((b"?" + name.encode(), text.encode("utf-8", "surrogateescape")))
+        message = _CREDENTIAL_TAG + _frame(found)
+        return hmac.new(self._secret, message, hashlib.sha256).digest()
+
+    def _wanted_headers(self, headers: Mapping[str, str]) -> dict[str, bytes]:
+        """The credential and vary headers as bytes, in one pass over the raw headers.
+
+        httpx's ``get`` decodes every header per call; its ``raw`` list is read
+        once here. A repeated header's values are joined with ``", "`` as httpx does.
+        """
+        wanted = self._wanted
+        raw = getattr(headers, "raw", None)
+        items: Iterable[tuple[bytes, bytes]] = (
+            raw if raw is not None else ((k.encode(), v.encode()) for k, v in headers.items())
+        )
+        found: dict[str, bytes] = {}
+        for raw_name, value in items:
+            name = raw_name.decode("latin-1").lower()
+            if name in wanted:
+                found[name] = found[name] + b", " + value if name in found else value
+        return found
+
+    @staticmethod
+    def _split_query(query: str) -> tuple[bytes, list[tuple[str, str]]]:
+        """The query without credentials (canonical bytes) and the credentials apart."""
+        if not query:
+            return b"", []
+        pairs = parse_qsl(query, keep_blank_values=True)
+        kept = sorted(pair for pair in pairs if pair[0] not in CREDENTIAL_QUERY)
+        credentials = [pair for pair in pairs if pair[0] in CREDENTIAL_QUERY]
+        return canonical_json(kept), credentials
+
+    def _body_part(self, request: RequestView) -> bytes:
+        document = request.json
+        if document is None:
+            return b"raw:" + request.body
+        if self._ignore:
+            document = without_fields(document, self._ignore)
+        return b"json:" + canonical_json(document)

@@ -1,0 +1,60 @@
+"""Choosing a store from a string: ``"usage.db"``, ``"sqlite:///path"``, later ``"redis://..."``.
+
+A plain path (no ``scheme://``) is a SQLite file. URLs pick their store by
+scheme; :func:`register_scheme` adds one (the Redis store will register
+``redis``/``rediss``). ``sqlite:///relative.db`` and ``sqlite:////abs/path.db``
+follow SQLAlchemy's spelling; ``sqlite://`` and ``":memory:"`` are in memory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from ._base import UsageStore
+from ._sqlite import SQLiteStore
+
+__all__ = ["StoreFactory", "StoreSpec", "open_store", "register_scheme"]
+
+#: What ``TokenTracker(store=...)`` accepts.
+StoreSpec = str | os.PathLike[str] | UsageStore
+#: Builds a store from its URL; ``create=False`` must not make a new one.
+StoreFactory = Callable[[str, bool], UsageStore]
+
+_PLANNED = {"redis": "a Redis store", "rediss": "a Redis store"}
+
+
+def _sqlite(url: str, create: bool) -> UsageStore:
+    path = url.split("://", 1)[1]
+    if path in ("", "/"):
+        return SQLiteStore(":memory:")
+    return SQLiteStore(path[1:] if path.startswith("/") else path, create=create)
+
+
+_SCHEMES: dict[str, StoreFactory] = {"sqlite": _sqlite}
+
+
+def register_scheme(scheme: str, factory: StoreFactory) -> None:
+    """Make ``open_store("SCHEME://...")`` call ``factory(url, create)``."""
+    _SCHEMES[scheme.lower()] = factory
+
+
+def open_store(spec: StoreSpec, *, create: bool = True) -> UsageStore:
+    """The store ``spec`` names (a store object is returned as it is).
+
+    Raises ``ValueError`` for an unknown scheme and
+    :class:`~tokenbudget.store.StoreError` when the store cannot be opened.
+    """
+    if isinstance(spec, UsageStore):
+        return spec
+    text = os.fspath(spec)
+    if "://" not in text:
+        return SQLiteStore(text, create=create)
+    scheme = text.split("://", 1)[0].lower()
+    factory = _SCHEMES.get(scheme)
+    if factory is not None:
+        return factory(text, create)
+    planned = _PLANNED.get(scheme)
+    hint = f"{planned} is not available in this version; " if planned else ""
+    known = ", ".join(f"{name}://" for name in sorted(_SCHEMES))
+    raise ValueError(f"unknown usage store {scheme}://: {hint}use a file path or one of: {known}")
