@@ -95,8 +95,9 @@ def time_calls(call: Callable[[], object], repeat: int) -> float:
     return (time.perf_counter() - start) / repeat
 
 
-def compare(name: str, plain: Callable[[], object], tracked: Callable[[], object], repeat: int,
-            rounds: int) -> tuple[str, float, float, float]:
+def compare(
+    name: str, plain: Callable[[], object], tracked: Callable[[], object], repeat: int, rounds: int
+) -> tuple[str, float, float, float]:
     plain(), tracked()  # warm up
     a_times, b_times, ratios = [], [], []
     for index in range(rounds):
