@@ -413,7 +413,7 @@ class Exchange:
             body = self._decoder.decode(raw) + self._decoder.flush()
             if self._body_copy is not None:
                 self._copy(body)
-            reader.on_json(json.loads(body))
+            reader.on_body(body)
         except Exception:
             self._fail("json body")
 

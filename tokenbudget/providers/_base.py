@@ -213,6 +213,13 @@ class UsageReader:
         self.endpoint = endpoint
         self.observation = Observation()
 
+    def on_body(self, body: bytes) -> None:
+        """Read a complete, decoded non-streamed body; by default parsed and given to on_json.
+
+        A provider may override it to read only what it needs from the bytes.
+        """
+        self.on_json(json.loads(body))
+
     def on_json(self, document: Any) -> None:
         """Read a complete JSON response body (or one element of a JSON-array stream)."""
 

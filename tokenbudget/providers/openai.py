@@ -110,6 +110,13 @@ class OpenAIReader(UsageReader):
         if isinstance(tier, str):
             obs.service_tier = tier
 
+    def on_body(self, body: bytes) -> None:
+        head = _scan_body(body) if self.endpoint.provider in _SCANNED else None
+        if head is None:
+            self.on_json(json.loads(body))
+        else:
+            self.on_json(head)
+
     def on_json(self, document: Any) -> None:
         if not isinstance(document, Mapping):
             return
@@ -177,6 +184,59 @@ class OpenAIReader(UsageReader):
                 self.observation.output_text.append(event["delta"])
         elif kind == "error":
             self.observation.error = str(event.get("message") or "error event")
+
+
+#: Providers whose JSON bodies have a known key order (``id``, ``model`` before any
+#: echoed request fields; ``usage`` last but for scalars and ``metadata``). Azure
+#: sorts keys alphabetically (``choices`` first), so it is parsed in full.
+_SCANNED = frozenset(("openai",))
+_DECODER = json.JSONDecoder()
+
+
+def _scan_body(body: bytes) -> dict[str, Any] | None:
+    """The top-level ``id``, ``model``, ``usage`` and ``service_tier`` of an OpenAI body,
+    read without parsing the whole document (the SDK parses it anyway).
+
+    JSON strings escape their quotes, so ``"usage":`` can only be a key. The usage
+    object is the last one, ``model`` and ``id`` the first; anything unexpected
+    (a missing key, a value of the wrong type) returns ``None`` and the caller
+    parses the body in full.
+    """
+    text = body.decode("utf-8")
+    found: dict[str, Any] = {}
+    for key, last in (('"usage":', True), ('"model":', False), ('"id":', False)):
+        at = text.rfind(key) if last else text.find(key)
+        if at < 0:
+            if key == '"id":':  # embeddings have none
+                break
+            return None
+        try:
+            value, _ = _DECODER.raw_decode(text, _skip_space(text, at + len(key)))
+        except ValueError:
+            return None
+        found[key[1:-2]] = value
+    usage, model = found["usage"], found["model"]
+    if not (isinstance(usage, dict) and isinstance(model, str)):
+        return None
+    if not isinstance(found.get("id", ""), str):
+        return None
+    if not ("prompt_tokens" in usage or "input_tokens" in usage):
+        return None
+    tier_at = text.rfind('"service_tier":')
+    if tier_at >= 0:
+        match = _TIER.match(text, tier_at)
+        if match:
+            found["service_tier"] = match.group(1)
+    return found
+
+
+_TIER = re.compile(r'"service_tier":\s*"([A-Za-z_-]+)"')
+
+
+def _skip_space(text: str, at: int) -> int:
+    while text[at : at + 1] in (" ", "\n", "\r", "\t"):
+        at += 1
+    return at
 
 
 def _chunk_texts(choices: Any) -> Iterable[str]:

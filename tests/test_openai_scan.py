@@ -1,0 +1,55 @@
+"""The OpenAI JSON fast path reads what a full parse would, or steps aside."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tokenbudget.providers.openai import _scan_body
+
+from .support import fixture_bytes
+
+FIXTURES = [
+    "chat",
+    "chat_cached_reasoning",
+    "chat_audio",
+    "azure_chat",
+    "completions",
+    "embeddings",
+    "responses",
+]
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_scan_agrees_with_a_full_parse(name: str) -> None:
+    body = fixture_bytes(f"openai/{name}.json")
+    document = json.loads(body)
+    found = _scan_body(body)
+    assert found is not None
+    assert found["usage"] == document["usage"]
+    assert found["model"] == document["model"]
+    assert found.get("id") == document.get("id")
+    assert found.get("service_tier") == document.get("service_tier")
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        # quotes inside strings are escaped: these are not keys
+        {"id": "r", "model": "m", "output": 'say "usage": {"input_tokens": 1}', "usage": None},
+        # metadata (strings only at OpenAI) may hold a "usage" key after the real usage
+        {"id": "r", "model": "m", "usage": {"input_tokens": 5}, "metadata": {"usage": "x"}},
+        {"id": "r", "model": {"nested": True}, "usage": {"input_tokens": 5}},
+        {"id": 7, "model": "m", "usage": {"input_tokens": 5}},
+        {"model": "m"},
+        {"id": "r", "model": "m", "usage": {"total": 5}},
+    ],
+)
+def test_scan_steps_aside_when_unsure(document: dict[str, object]) -> None:
+    assert _scan_body(json.dumps(document).encode()) is None
+
+
+def test_scan_reads_pretty_printed_bodies() -> None:
+    document = {"id": "x", "model": "gpt-4o", "usage": {"prompt_tokens": 3}}
+    assert _scan_body(json.dumps(document, indent=2).encode()) == document
