@@ -35,6 +35,8 @@ class TokenBudgetError(Exception):
     - ``"exceeded"``: the budget is already spent;
     - ``"unpriced"``: a cost budget cannot price the model;
     - ``"stream"``: a stream crossed the limit and was stopped;
+    - ``"unavailable"``: a shared budget's backend (Redis) cannot be reached and its
+      policy is to refuse;
     - ``"crossed"``: a call that completed crossed the limit (given only to an
       ``on_exceed`` callback; never raised).
     """

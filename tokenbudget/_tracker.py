@@ -72,7 +72,8 @@ class TokenTracker(TrackerHistory):
         cache_ignore_fields: request body fields that do not change the answer
             (``"user"``, ``"metadata.user_id"``).
         store: keep every call in a usage store that outlives the process:
-            ``"usage.db"`` (a SQLite file), ``"sqlite:///path"``, or a
+            ``"usage.db"`` (a SQLite file), ``"sqlite:///path"``,
+            ``"redis://host:6379/0"`` (counters shared by many machines), or a
             ``tokenbudget.store.UsageStore``; ``tracker.usage`` then starts from
             the store's totals. History methods: ``tokenbudget/reports/_history.py``.
         max_cost_usd, max_tokens: a budget on every call of this tracker, in every

@@ -107,7 +107,7 @@ def test_report_reads_json_and_csv_exports(
         ("garbage", ["reprice", "{tmp}/bad.db"], "is not a tokenbudget usage store"),
         (None, ["reprice", "{tmp}/missing.db"], "no such file"),
         ("badjson", ["report", "{tmp}/bad.json"], "not valid JSON"),
-        (None, ["report", "redis://localhost"], "Redis store is not available"),
+        (None, ["report", "redis://127.0.0.1:1/0"], "cannot reach Redis"),
         (None, ["report", "{tmp}"], "is a directory"),
         (
             "empty",

@@ -10,19 +10,29 @@ and crosses the limit is kept, and the calls after it are refused.
 Most users need only the top-level names (``tokenbudget.budget``,
 ``context_executor``, ``in_context``, ``current_budget``). This package also
 exposes the accounting interface, :class:`BudgetBackend`, for keeping a
-budget's accounts elsewhere (e.g. one limit shared by many processes).
+budget's accounts elsewhere (e.g. one limit shared by many processes:
+``budget(key=..., backend="redis://...")``, see :mod:`tokenbudget.redis`).
 """
 
 from __future__ import annotations
 
 from ._budget import Budget, OnExceed, Preflight
 from ._scope import active_budgets, current_budget
-from ._state import Amount, BudgetBackend, BudgetState, InMemoryBackend, Limits
+from ._state import (
+    Amount,
+    BackendUnavailable,
+    BudgetBackend,
+    BudgetState,
+    InMemoryBackend,
+    Limits,
+    OnBackendError,
+)
 from ._threads import ContextExecutor, context_executor, in_context
 from ._window import Clock, Period, Window
 
 __all__ = [
     "Amount",
+    "BackendUnavailable",
     "Budget",
     "BudgetBackend",
     "BudgetState",
@@ -30,6 +40,7 @@ __all__ = [
     "ContextExecutor",
     "InMemoryBackend",
     "Limits",
+    "OnBackendError",
     "OnExceed",
     "Period",
     "Preflight",

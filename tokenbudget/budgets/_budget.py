@@ -31,9 +31,17 @@ from .._errors import BudgetWarning, TokenBudgetError
 from .._summary import UsageSummary
 from ._guard import BudgetGuard
 from ._scope import enter, leave
-from ._state import Amount, BudgetBackend, BudgetState, InMemoryBackend, Limits
+from ._state import (
+    Amount,
+    BackendUnavailable,
+    BudgetBackend,
+    BudgetState,
+    InMemoryBackend,
+    Limits,
+    OnBackendError,
+)
 from ._window import Clock, Period, Window, utc_now
-from ._wording import label, refusal, unpriced, usage_text
+from ._wording import label, refusal, unavailable, unpriced, usage_text
 
 if TYPE_CHECKING:
     from .._records import CallRecord
@@ -115,7 +123,14 @@ class Budget:
         default_max_output: the output ceiling assumed for a request that sets
             none (``worst_case``/``clamp``; ``clamp`` also writes it into the
             request). Without it such a request reserves all that is left.
-        backend: where the accounts are kept (default: in this process).
+        backend: where the accounts are kept (default: in this process); a
+            ``"redis://host:6379/0"`` URL or a ``tokenbudget.redis.RedisBackend``
+            shares one account between processes and machines (``key=`` names it).
+        key: the shared account's name (``"team-a:gpt5"``): every budget with
+            the same key and backend draws on one limit.
+        on_backend_error: ``"refuse"`` (default) or ``"allow_local"``: what a
+            shared budget does when its backend cannot be reached (see
+            ``tokenbudget.redis``).
     """
 
     def __init__(
@@ -136,7 +151,9 @@ class Budget:
         allow_unpriced: bool = False,
         min_output_tokens: int = 16,
         default_max_output: int | None = None,
-        backend: BudgetBackend | None = None,
+        backend: BudgetBackend | str | None = None,
+        key: str | None = None,
+        on_backend_error: OnBackendError | None = None,
     ) -> None:
         #: Everything given, to build this budget's twin for each call of a decorated function.
         self._settings = {key: value for key, value in locals().items() if key != "self"}
@@ -162,6 +179,15 @@ class Budget:
         self.min_output_tokens = min_output_tokens
         self.default_max_output = default_max_output
         self._window = Window(per, tz, clock)
+        if (
+            isinstance(backend, str)
+            or hasattr(backend, "for_key")  # a RedisBackend, which needs a key
+            or key is not None
+            or on_backend_error is not None
+        ):
+            from ..redis._bind import shared_backend  # Redis is imported for shared budgets only
+
+            backend = shared_backend(backend, key=key, on_error=on_backend_error)
         #: One account for every call of a decorated function (else one per call).
         self._shared = per is not None or backend is not None
         self.backend: BudgetBackend = backend if backend is not None else InMemoryBackend()
@@ -285,6 +311,13 @@ class Budget:
     # -- pre-flight -----------------------------------------------------------------------
 
     def _hold(self, call: CallEstimate) -> BudgetGuard:
+        """Reserve what ``call`` may use, or refuse it (also when a shared backend is away)."""
+        try:
+            return self._reserve(call)
+        except BackendUnavailable as exc:
+            raise unavailable(self, call, exc) from exc
+
+    def _reserve(self, call: CallEstimate) -> BudgetGuard:
         """Reserve what ``call`` may use, or refuse it (as ``on_exceed`` says)."""
         window = self._window.key()
         if self.limits.cost_usd is not None and not call.priced and not self.allow_unpriced:

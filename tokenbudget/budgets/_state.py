@@ -17,12 +17,20 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Literal, Protocol
 
 from .._records import CallRecord
 from .._summary import RunningTotals, UsageSummary
 
-__all__ = ["Amount", "BudgetBackend", "BudgetState", "InMemoryBackend", "Limits"]
+__all__ = [
+    "Amount",
+    "BackendUnavailable",
+    "BudgetBackend",
+    "BudgetState",
+    "InMemoryBackend",
+    "Limits",
+    "OnBackendError",
+]
 
 _ZERO = Decimal(0)
 
@@ -50,6 +58,17 @@ class Limits:
 
 
 ZERO_AMOUNT = Amount()
+
+#: What a shared backend's reservations do while it cannot be reached.
+OnBackendError = Literal["refuse", "allow_local"]
+
+
+class BackendUnavailable(Exception):
+    """A shared backend cannot be reached and its policy is to refuse calls.
+
+    Raised by :meth:`BudgetBackend.reserve`; the budget turns it into a refusal
+    (``reason="unavailable"``) of the kind the call's SDK passes through.
+    """
 
 
 @dataclass(frozen=True, slots=True)

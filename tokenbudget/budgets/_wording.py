@@ -15,7 +15,17 @@ if TYPE_CHECKING:
     from ._budget import Budget
     from ._estimate import CallEstimate
 
-__all__ = ["Verdict", "dollars", "label", "refusal", "tokens", "unpriced", "usage_text", "verdict"]
+__all__ = [
+    "Verdict",
+    "dollars",
+    "label",
+    "refusal",
+    "tokens",
+    "unavailable",
+    "unpriced",
+    "usage_text",
+    "verdict",
+]
 
 _PLACES = Decimal("1e-8")
 
@@ -107,6 +117,21 @@ def unpriced(budget: Budget, call: CallEstimate) -> TokenBudgetError:
         spent=budget.state.spent.cost_usd,
         budget_name=budget.name,
         reason="unpriced",
+    )
+
+
+def unavailable(budget: Budget, call: CallEstimate, error: Exception) -> TokenBudgetError:
+    """Why a shared budget refuses a call while its backend cannot be reached."""
+    cost, count = budget.limits.cost_usd, budget.limits.tokens
+    return budget_error(
+        call.exchange,
+        BudgetExceeded if cost is not None or count is None else TokenLimitReached,
+        f"{label(budget)} refused a call to {call.model}: {error}. The call was not sent"
+        " (on_backend_error='refuse'; 'allow_local' admits calls against this process's"
+        " own view of the budget while the backend is away).",
+        limit=cost if cost is not None else count,
+        budget_name=budget.name,
+        reason="unavailable",
     )
 
 

@@ -26,11 +26,12 @@ from ._cache import CacheBackend, CacheStats, CallCache
 from ._control import CacheMode, cache_mode, no_cache, refresh_cache
 from ._disk import DiskBackend, default_cache_dir
 from ._entry import SAFE_HEADERS, CacheEntry, safe_headers
-from ._key import CREDENTIAL_HEADERS, CREDENTIAL_QUERY, VARY_HEADERS, CacheKeyer
+from ._key import ACCOUNT_HEADERS, CREDENTIAL_HEADERS, CREDENTIAL_QUERY, VARY_HEADERS, CacheKeyer
 from ._memory import MemoryBackend
 from ._setup import CacheOption, build_cache, cache_stats
 
 __all__ = [
+    "ACCOUNT_HEADERS",
     "CREDENTIAL_HEADERS",
     "CREDENTIAL_QUERY",
     "SAFE_HEADERS",

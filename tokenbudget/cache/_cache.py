@@ -120,6 +120,9 @@ class CallCache:
         vary_headers: request headers that change the answer, besides the
             built-in ones (``anthropic-version``, ``anthropic-beta``, ``openai-beta``...).
         clock: seconds since the epoch; tests inject one to expire entries.
+        per_account: ``False`` shares answers between accounts: keys leave out the
+            credential and the account headers (for recordings replayed with
+            another API key; see :class:`CacheKeyer`).
     """
 
     def __init__(
@@ -130,6 +133,7 @@ class CallCache:
         ignore_fields: Iterable[str] = (),
         vary_headers: Iterable[str] = (),
         clock: Callable[[], float] = time.time,
+        per_account: bool = True,
     ) -> None:
         self.backend = backend
         self.ttl = _seconds(ttl)
@@ -138,6 +142,7 @@ class CallCache:
             secret if isinstance(secret, bytes) else b"",
             ignore_fields=ignore_fields,
             vary_headers=vary_headers,
+            per_account=per_account,
         )
         self._clock = clock
         self._lock = threading.Lock()

@@ -16,6 +16,10 @@ different requests can spell the same byte string):
 
 Two API keys therefore never share an answer, and the credential itself is
 never stored: the key is a one-way hash of a keyed hash.
+
+``per_account=False`` leaves out who is asking: part 6 and the account headers
+(:data:`ACCOUNT_HEADERS`), so that answers recorded with one API key are found
+with another (the pytest plugin's ``--tokenbudget-record`` / ``--tokenbudget-replay``).
 """
 
 from __future__ import annotations
@@ -29,7 +33,13 @@ from urllib.parse import parse_qsl
 
 from ..providers._base import RequestView
 
-__all__ = ["CREDENTIAL_HEADERS", "CREDENTIAL_QUERY", "VARY_HEADERS", "CacheKeyer"]
+__all__ = [
+    "ACCOUNT_HEADERS",
+    "CREDENTIAL_HEADERS",
+    "CREDENTIAL_QUERY",
+    "VARY_HEADERS",
+    "CacheKeyer",
+]
 
 #: Request headers carrying a credential: hashed into the key, never stored.
 CREDENTIAL_HEADERS = ("authorization", "api-key", "x-api-key", "x-goog-api-key")
@@ -44,6 +54,8 @@ VARY_HEADERS = (
     "openai-project",
     "x-goog-user-project",
 )
+#: The headers of :data:`VARY_HEADERS` that name an account, left out with ``per_account=False``.
+ACCOUNT_HEADERS = frozenset(("openai-organization", "openai-project", "x-goog-user-project"))
 
 _KEY_TAG = b"tokenbudget-cache-key-v1"
 _CREDENTIAL_TAG = b"tokenbudget-credential-v1"
@@ -89,9 +101,11 @@ class CacheKeyer:
             names (``"user"``) or dotted paths into objects (``"metadata.user_id"``).
         vary_headers: request headers that change the answer, added to
             :data:`VARY_HEADERS`.
+        per_account: ``False`` keys requests without their credential and
+            account headers: every account shares answers (recordings).
     """
 
-    __slots__ = ("_ignore", "_secret", "_vary", "_wanted")
+    __slots__ = ("_ignore", "_per_account", "_secret", "_vary", "_wanted")
 
     def __init__(
         self,
@@ -99,11 +113,14 @@ class CacheKeyer:
         *,
         ignore_fields: Iterable[str] = (),
         vary_headers: Iterable[str] = (),
+        per_account: bool = True,
     ) -> None:
         self._secret = secret
+        self._per_account = per_account
         self._ignore = tuple(tuple(field.split(".")) for field in ignore_fields)
         extra = tuple(name.lower() for name in vary_headers)
-        self._vary = tuple(sorted(set(VARY_HEADERS + extra)))
+        vary = set(VARY_HEADERS + extra)
+        self._vary = tuple(sorted(vary if per_account else vary - ACCOUNT_HEADERS))
         self._wanted = frozenset(self._vary + CREDENTIAL_HEADERS)
 
     def key(self, request: RequestView, variant: str = "") -> str:
@@ -122,7 +139,7 @@ class CacheKeyer:
             query,
             vary,
             self._body_part(request),
-            self._credential_digest(headers, query_credentials),
+            self._credential_digest(headers, query_credentials) if self._per_account else b"",
         )
         return hashlib.sha256(_frame(parts)).hexdigest()
 

@@ -1,9 +1,10 @@
-"""Choosing a store from a string: ``"usage.db"``, ``"sqlite:///path"``, later ``"redis://..."``.
+"""Choosing a store from a string: ``"usage.db"``, ``"sqlite:///path"``, ``"redis://..."``.
 
 A plain path (no ``scheme://``) is a SQLite file. URLs pick their store by
-scheme; :func:`register_scheme` adds one (the Redis store will register
-``redis``/``rediss``). ``sqlite:///relative.db`` and ``sqlite:////abs/path.db``
-follow SQLAlchemy's spelling; ``sqlite://`` and ``":memory:"`` are in memory.
+scheme; :func:`register_scheme` adds one (``redis``/``rediss`` open a
+:class:`tokenbudget.redis.RedisStore`, needing ``tokenbudget[redis]``).
+``sqlite:///relative.db`` and ``sqlite:////abs/path.db`` follow SQLAlchemy's
+spelling; ``sqlite://`` and ``":memory:"`` are in memory.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ StoreSpec = str | os.PathLike[str] | UsageStore
 #: Builds a store from its URL; ``create=False`` must not make a new one.
 StoreFactory = Callable[[str, bool], UsageStore]
 
-_PLANNED = {"redis": "a Redis store", "rediss": "a Redis store"}
+_PLANNED: dict[str, str] = {}  # schemes announced but not available yet
 
 
 def _sqlite(url: str, create: bool) -> UsageStore:
@@ -31,7 +32,13 @@ def _sqlite(url: str, create: bool) -> UsageStore:
     return SQLiteStore(path[1:] if path.startswith("/") else path, create=create)
 
 
-_SCHEMES: dict[str, StoreFactory] = {"sqlite": _sqlite}
+def _redis(url: str, create: bool) -> UsageStore:
+    from ..redis import RedisStore  # the redis client is imported only for a redis:// store
+
+    return RedisStore.from_url(url, create=create)
+
+
+_SCHEMES: dict[str, StoreFactory] = {"sqlite": _sqlite, "redis": _redis, "rediss": _redis}
 
 
 def register_scheme(scheme: str, factory: StoreFactory) -> None:

@@ -9,6 +9,10 @@ The fixture gives each test a fresh :class:`~tokenbudget.testing.FakeLLM`. A
         http_client = tracker.httpx_client(transport=fake_llm)
         client = openai.OpenAI(api_key="sk-fake", http_client=http_client)
         ...
+
+The tokenbudget pytest plugin (``tokenbudget.pytest_plugin``, loaded when
+tokenbudget is installed) provides the fixture and registers the marker; with
+the plugin off, import the fixture into a ``conftest.py``.
 """
 
 from __future__ import annotations

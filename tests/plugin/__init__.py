@@ -1,0 +1,1 @@
+"""Tests of the pytest plugin (tokenbudget.pytest_plugin), mostly through pytester."""
