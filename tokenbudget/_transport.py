@@ -92,6 +92,13 @@ def build_family(name: str, module: Any) -> Family:
 
     def _response(response: Any, request: Any, exchange: Exchange, stream: Any) -> Any:
         drop = exchange.start_response(response.status_code, response.headers)
+        if not drop and not hasattr(response, "_content"):
+            # The usual case: a transport's unread response; tee its stream in place.
+            response.stream = stream
+            response.extensions["tokenbudget.exchange"] = exchange
+            return response
+        # A response read already (mock transports) would never be iterated again,
+        # and dropped headers need a new head: build a fresh response.
         headers = response.headers
         if drop:
             headers = module.Headers(
