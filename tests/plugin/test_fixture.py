@@ -131,6 +131,13 @@ def test_the_code_under_test_behaves_as_without_the_plugin(pytester: pytest.Pyte
             tokenbudget.assert_calls(1)
             assert app.usage.calls == 1
 
+        def test_a_plain_run_changes_no_request_even_without_an_app_tracker(tokenbudget):
+            fake = FakeLLM()
+            llm.stream(openai.OpenAI(api_key="k", http_client=httpx2.Client(transport=fake)))
+            assert "stream_options" not in fake.last_request.body
+            tokenbudget.assert_calls(1)
+            assert tokenbudget.records[-1].estimated  # counted with tiktoken instead
+
         def test_one_call_through_two_app_trackers_is_charged_once(tokenbudget):
             family = get_family("httpx2")
             outer, inner = tb.TokenTracker(), tb.TokenTracker()
@@ -162,7 +169,7 @@ def test_the_code_under_test_behaves_as_without_the_plugin(pytester: pytest.Pyte
             assert reply.status_code == 200
         """,
     )
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=4)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=5)
 
 
 def test_calls_in_fixtures_count_for_the_test_that_ran_them(pytester: pytest.Pytester) -> None:

@@ -92,14 +92,24 @@ def _hold_budgets(
 
 
 class _Watching:
-    """``inject_stream_usage`` of the plugin's trackers: never under another tracker."""
+    """``inject_stream_usage`` of the plugin's trackers: only for recordings, never nested.
+
+    The plugin loads in every test session where tokenbudget is installed, so in a
+    plain run it must not change a single request (users' mocks may check bodies):
+    streams without usage are then counted with tiktoken. Recording and replaying
+    ask for usage, so that recorded streams carry the provider's own figures (and
+    both modes key their answers alike).
+    """
 
     _inject = True
+    _run: Run
 
     @property
     def inject_stream_usage(self) -> bool:
-        """Ask for stream usage, unless another tracker sends this call (it decides)."""
-        return self._inject and SENDING.get() is None
+        """Ask for stream usage when recording or replaying, unless another tracker sends."""
+        run = getattr(self, "_run", None)
+        recording = run is not None and run.mode != "live"
+        return self._inject and recording and SENDING.get() is None
 
     @inject_stream_usage.setter
     def inject_stream_usage(self, value: bool) -> None:
