@@ -187,7 +187,8 @@ class Exchange:
         """
         self._status = status
         try:
-            head = _wanted_headers(headers)
+            items = list(_header_items(headers))
+            head = {k.lower(): v for k, v in items if k.lower() in _WANTED}
             self._request_id = head.get("x-request-id") or head.get("request-id")
             if status >= 400 or not self.endpoint.billable:
                 return []
@@ -197,7 +198,7 @@ class Exchange:
             if self.cache_key is not None and 200 <= status < 300:
                 # The cache keeps only the headers it deems safe (ResponseCache.store).
                 self._body_copy = []
-                self._stored_headers = tuple(_header_items(headers))
+                self._stored_headers = tuple(items)
             if "text/event-stream" in content_type:
                 self._mode = "sse"
                 self._filter = self.endpoint.handler.event_filter(self.endpoint)
@@ -471,11 +472,6 @@ class Exchange:
 
 
 _WANTED = frozenset(("content-type", "content-encoding", "x-request-id", "request-id"))
-
-
-def _wanted_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """The few response headers we read, in one pass (httpx's ``get`` scans per call)."""
-    return {name.lower(): v for name, v in _header_items(headers) if name.lower() in _WANTED}
 
 
 def _header_items(headers: Mapping[str, str]) -> Iterable[tuple[str, str]]:
