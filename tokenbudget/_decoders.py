@@ -137,6 +137,8 @@ def _single(name: str) -> ContentDecoder:
 
 def decoder_for(content_encoding: str | None) -> ContentDecoder:
     """A decoder for a ``Content-Encoding`` header value (``None``: identity)."""
+    if not content_encoding:
+        return IDENTITY  # stateless, so one serves every response
     names = [part.strip().lower() for part in (content_encoding or "").split(",")]
     names = [name for name in names if name not in ("", "identity")]
     if not names:
@@ -144,3 +146,7 @@ def decoder_for(content_encoding: str | None) -> ContentDecoder:
     if len(names) == 1:
         return _single(names[0])
     return MultiDecoder([_single(name) for name in names])
+
+
+#: The identity decoder: stateless, shared by every unencoded response.
+IDENTITY = IdentityDecoder()

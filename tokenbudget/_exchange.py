@@ -21,13 +21,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ._decoders import ContentDecoder, decoder_for
+from ._decoders import IDENTITY, ContentDecoder, decoder_for
 from ._errors import TokenBudgetError
 from ._hooks import CallGuard, StoredResponse
 from ._records import CallRecord
@@ -67,35 +67,31 @@ def warn_once(key: str, message: str, *args: object) -> None:
 class Exchange:
     """The life of one tracked call; see the module docstring for the protocol."""
 
-    __slots__ = (
-        "_body_copy",
-        "_body_size",
-        "_broken",
-        "_decoder",
-        "_ended",
-        "_filter",
-        "_finished",
-        "_json_chunks",
-        "_json_size",
-        "_mode",
-        "_reader",
-        "_request_id",
-        "_sse",
-        "_started",
-        "_status",
-        "_stored_headers",
-        "_watchers",
-        "body_overrides",
-        "cache_key",
-        "cached",
-        "endpoint",
-        "guards",
-        "record",
-        "request",
-        "tags",
-        "timestamp",
-        "tracker",
-    )
+    # Class-level defaults: a call sets only what it changes, so an exchange costs
+    # a handful of attribute writes rather than one per field.
+    _status: int | None = None
+    _request_id: str | None = None
+    _mode = "skip"  # "json", "sse", "skip", or "decoded" after a filter failed
+    _decoder: ContentDecoder | None = None
+    _sse: SSEDecoder | None = None
+    _filter: EventFilter | None = None
+    _reader: UsageReader | None = None
+    _json_chunks: list[bytes] | None = None
+    _json_size = 0
+    _ended = False
+    _finished = False
+    _broken = False
+    _watchers: tuple[CallGuard, ...] = ()
+    _body_copy: list[bytes] | None = None
+    _body_size = 0
+    _stored_headers: tuple[tuple[str, str], ...] = ()
+    record: CallRecord | None = None
+    #: Budgets holding this call (see ``_hooks``); settled when it is recorded.
+    guards: Sequence[CallGuard] = ()
+    #: True when the answer is replayed from the cache.
+    cached = False
+    #: Set by the cache on a miss: store a complete answer under this key.
+    cache_key: str | None = None
 
     def __init__(self, tracker: TokenTracker, endpoint: Endpoint, request: RequestView) -> None:
         self.tracker = tracker
@@ -104,29 +100,6 @@ class Exchange:
         self.timestamp = datetime.now(timezone.utc)
         self.tags = current_tags()
         self._started = time.perf_counter()
-        self._status: int | None = None
-        self._request_id: str | None = None
-        self._mode = "skip"  # "json", "sse", "skip", or "decoded" after a filter failed
-        self._decoder: ContentDecoder | None = None
-        self._sse: SSEDecoder | None = None
-        self._filter: EventFilter | None = None
-        self._reader: UsageReader | None = None
-        self._json_chunks: list[bytes] = []
-        self._json_size = 0
-        self._ended = False
-        self._finished = False
-        self._broken = False
-        self._watchers: list[CallGuard] = []
-        self._body_copy: list[bytes] | None = None
-        self._body_size = 0
-        self._stored_headers: tuple[tuple[str, str], ...] = ()
-        self.record: CallRecord | None = None
-        #: Budgets holding this call (see ``_hooks``); settled when it is recorded.
-        self.guards: list[CallGuard] = []
-        #: True when the answer is replayed from the cache.
-        self.cached = False
-        #: Set by the cache on a miss: store a complete answer under this key.
-        self.cache_key: str | None = None
         #: Top-level JSON fields to set in the request body (e.g. a clamped max_tokens).
         self.body_overrides: dict[str, Any] = {}
 
@@ -152,13 +125,15 @@ class Exchange:
     def admit(self) -> None:
         """Ask every budget covering this call to let it through; may raise a budget error."""
         try:
-            self.guards = self.tracker._admit(self)
+            guards = self.tracker._admit(self)
         except TokenBudgetError:
             raise
         except Exception:
             self._fail("admit")
-            self.guards = []
-        self._watchers = [guard for guard in self.guards if guard.watches_stream]
+            return
+        if guards:
+            self.guards = guards
+            self._watchers = tuple(guard for guard in guards if guard.watches_stream)
 
     def request_body(self) -> bytes | None:
         """The body to send instead of the caller's, or ``None`` to send it unchanged."""
@@ -187,8 +162,7 @@ class Exchange:
         """
         self._status = status
         try:
-            items = list(_header_items(headers))
-            head = {k.lower(): v for k, v in items if k.lower() in _WANTED}
+            head = _wanted_headers(headers)
             self._request_id = head.get("x-request-id") or head.get("request-id")
             if status >= 400 or not self.endpoint.billable:
                 return []
@@ -198,7 +172,7 @@ class Exchange:
             if self.cache_key is not None and 200 <= status < 300:
                 # The cache keeps only the headers it deems safe (ResponseCache.store).
                 self._body_copy = []
-                self._stored_headers = tuple(items)
+                self._stored_headers = tuple(_header_items(headers))
             if "text/event-stream" in content_type:
                 self._mode = "sse"
                 self._filter = self.endpoint.handler.event_filter(self.endpoint)
@@ -207,6 +181,7 @@ class Exchange:
                     return ["content-encoding", "content-length"]
             else:
                 self._mode = "json"
+                self._json_chunks = []
         except Exception:
             self._fail("response head")
         return []
@@ -216,7 +191,7 @@ class Exchange:
         mode = self._mode
         if mode == "json":
             if self._json_size <= MAX_JSON_BODY:
-                self._json_chunks.append(chunk)
+                self._json_chunks.append(chunk)  # type: ignore[union-attr]
                 self._json_size += len(chunk)
             return chunk
         if mode == "skip" or (self._broken and self._filter is None):
@@ -408,10 +383,12 @@ class Exchange:
             self._broken = True
             return
         try:
-            assert self._decoder is not None
-            raw = b"".join(self._json_chunks)
-            self._json_chunks = []
-            body = self._decoder.decode(raw) + self._decoder.flush()
+            assert self._decoder is not None and self._json_chunks is not None
+            chunks = self._json_chunks
+            raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            self._json_chunks = None
+            decoder = self._decoder
+            body = raw if decoder is IDENTITY else decoder.decode(raw) + decoder.flush()
             if self._body_copy is not None:
                 self._copy(body)
             reader.on_body(body)
@@ -472,6 +449,22 @@ class Exchange:
 
 
 _WANTED = frozenset(("content-type", "content-encoding", "x-request-id", "request-id"))
+_WANTED_RAW = frozenset(name.encode() for name in _WANTED)
+
+
+def _wanted_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The few response headers the exchange reads, by lower-case name."""
+    raw = getattr(headers, "raw", None)
+    if raw is not None:
+        # httpx Headers: scan the raw byte pairs and decode only the wanted ones,
+        # instead of decoding every header a provider sends (twenty or more).
+        found = {}
+        for key, value in raw:
+            key = key.lower()
+            if key in _WANTED_RAW:
+                found[key.decode("ascii")] = value.decode("latin-1")
+        return found
+    return {k.lower(): v for k, v in headers.items() if k.lower() in _WANTED}
 
 
 def _header_items(headers: Mapping[str, str]) -> Iterable[tuple[str, str]]:

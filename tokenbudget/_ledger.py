@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime, timezone
+from typing import TYPE_CHECKING, Any
 
 from ._records import CallRecord
 from ._summary import RunningTotals, UsageSummary
@@ -20,7 +20,6 @@ __all__ = ["Ledger", "RecordCallback"]
 logger = logging.getLogger("tokenbudget")
 
 RecordCallback = Callable[[CallRecord], None]
-K = TypeVar("K")
 
 DEFAULT_MAX_RECORDS = 10_000
 
@@ -42,11 +41,12 @@ class Ledger:
 
     def _reset_state(self) -> None:
         self._records: deque[CallRecord] = deque(maxlen=self._max_records)
-        self._total = RunningTotals()
-        self._by_provider: dict[str, RunningTotals] = {}
-        self._by_model: dict[str, RunningTotals] = {}
-        self._by_tag: dict[tuple[str, str], RunningTotals] = {}
-        self._by_day: dict[str, RunningTotals] = {}
+        # One running total per (provider, model, UTC day, tags): a call updates one
+        # entry, and the grand total and the per-provider, model, tag and day tables
+        # are folded from these entries when read (there are few of them).
+        self._cells: dict[_Cell, RunningTotals] = {}
+        #: Totals loaded by :meth:`rebase` (a store's history), added to the cells on read.
+        self._base: UsageAggregates | None = None
 
     def set_sink(self, sink: RecordCallback | None) -> None:
         """Hand each record to ``sink`` inside the lock that counts it.
@@ -69,20 +69,26 @@ class Ledger:
 
     def record(self, record: CallRecord) -> None:
         """Store one call and update every aggregate, then run the callbacks."""
+        tags = record.tags
+        moment = record.timestamp
+        cell = (
+            record.provider,
+            record.model or "unknown",
+            moment.date() if moment.tzinfo is timezone.utc else _utc_date(moment),
+            tuple(tags.items()) if tags else (),
+        )
         with self._lock:
             self._records.append(record)
-            self._total.add(record)
-            _totals_for(self._by_provider, record.provider).add(record)
-            _totals_for(self._by_model, record.model or "unknown").add(record)
-            for tag in record.tags.items():
-                _totals_for(self._by_tag, tag).add(record)
-            _totals_for(self._by_day, _utc_day(record.timestamp)).add(record)
+            totals = self._cells.get(cell)
+            if totals is None:
+                totals = self._cells[cell] = RunningTotals()
+            totals.add(record)
             if self._sink is not None:
                 try:
                     self._sink(record)
                 except Exception:
                     logger.exception("tokenbudget: record sink %r failed", self._sink)
-        for callback in list(self._callbacks):
+        for callback in list(self._callbacks) if self._callbacks else ():
             try:
                 callback(record)
             except Exception:
@@ -101,30 +107,48 @@ class Ledger:
 
     def summary(self) -> UsageSummary:
         """Totals over every call recorded."""
-        with self._lock:
-            return self._total.snapshot()
+        table = self._fold(lambda cell: ((),), lambda base: {(): base.total})
+        return table.get((), UsageSummary())
 
     def by_provider(self) -> dict[str, UsageSummary]:
         """Totals per provider name."""
-        with self._lock:
-            return {key: totals.snapshot() for key, totals in self._by_provider.items()}
+        return self._fold(lambda cell: (cell[0],), lambda base: base.by_provider)
 
     def by_model(self) -> dict[str, UsageSummary]:
         """Totals per billed model."""
-        with self._lock:
-            return {key: totals.snapshot() for key, totals in self._by_model.items()}
+        return self._fold(lambda cell: (cell[1],), lambda base: base.by_model)
 
     def by_tag(self, name: str | None = None) -> dict[str, UsageSummary]:
         """Totals per tag value of tag ``name``, or per ``name=value`` for all tags."""
-        with self._lock:
-            if name is None:
-                return {f"{k}={v}": t.snapshot() for (k, v), t in self._by_tag.items()}
-            return {v: t.snapshot() for (k, v), t in self._by_tag.items() if k == name}
+        table = self._fold(lambda cell: cell[3], lambda base: base.by_tag)
+        if name is None:
+            return {f"{k}={v}": summary for (k, v), summary in table.items()}
+        return {v: summary for (k, v), summary in table.items() if k == name}
 
     def by_day(self) -> dict[str, UsageSummary]:
-        """Totals per UTC day (``YYYY-MM-DD``)."""
+        """Totals per UTC day (``YYYY-MM-DD``), oldest first."""
+        table = self._fold(lambda cell: (cell[2].isoformat(),), lambda base: base.by_day)
+        return dict(sorted(table.items()))
+
+    def _fold(
+        self,
+        keys: Callable[[_Cell], Iterable[Any]],
+        based: Callable[[UsageAggregates], Mapping[Any, UsageSummary]],
+    ) -> dict[Any, UsageSummary]:
+        """Sum the cells into one table, each cell under every key ``keys`` gives it,
+        on top of the matching table ``based`` picks from a rebased history."""
+        table: dict[Any, RunningTotals] = {}
         with self._lock:
-            return {key: totals.snapshot() for key, totals in self._by_day.items()}
+            if self._base is not None:
+                for key, summary in based(self._base).items():
+                    table[key] = _running(summary)
+            for cell, totals in self._cells.items():
+                for key in keys(cell):
+                    found = table.get(key)
+                    if found is None:
+                        found = table[key] = RunningTotals()
+                    found.merge(totals)
+        return {key: totals.snapshot() for key, totals in table.items()}
 
     def rebase(self, load: Callable[[], UsageAggregates]) -> None:
         """Replace every total with ``load()``'s (a store's history); records stay.
@@ -133,33 +157,22 @@ class Ledger:
         """
         with self._lock:
             found = load()
-            self._total = _running(found.total)
-            self._by_provider = _running_table(found.by_provider)
-            self._by_model = _running_table(found.by_model)
-            self._by_tag = _running_table(found.by_tag)
-            self._by_day = _running_table(found.by_day)
+            self._cells = {}
+            self._base = found
 
 
-def _utc_day(moment: datetime) -> str:
+_Cell = tuple[str, str, date, tuple[tuple[str, str], ...]]
+
+
+def _utc_date(moment: datetime) -> date:
     """The UTC day of a record time (a naive time is taken as UTC)."""
-    if moment.tzinfo is not None:
+    if moment.tzinfo is not None and moment.tzinfo is not timezone.utc:
         moment = moment.astimezone(timezone.utc)
-    return moment.date().isoformat()
+    return moment.date()
 
 
 def _running(summary: UsageSummary) -> RunningTotals:
     totals = RunningTotals()
     for name in RunningTotals.__slots__:
         setattr(totals, name, getattr(summary, name))
-    return totals
-
-
-def _running_table(table: Mapping[K, UsageSummary]) -> dict[K, RunningTotals]:
-    return {key: _running(summary) for key, summary in table.items()}
-
-
-def _totals_for(table: dict[K, RunningTotals], key: K) -> RunningTotals:
-    totals = table.get(key)
-    if totals is None:
-        totals = table[key] = RunningTotals()
     return totals

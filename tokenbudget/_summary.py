@@ -115,6 +115,11 @@ class RunningTotals:
         if usage.estimated:
             self.estimated_calls += 1
 
+    def merge(self, other: RunningTotals) -> None:
+        """Add every total of ``other`` to this one."""
+        for name in self.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
     def snapshot(self) -> UsageSummary:
         """An immutable copy of the totals."""
         return UsageSummary(**{name: getattr(self, name) for name in self.__slots__})

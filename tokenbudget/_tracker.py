@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -21,7 +21,7 @@ from ._summary import UsageSummary
 from ._tags import current_tags
 from ._tags import tag as _tag
 from ._usage import Usage
-from .budgets import Budget
+from .budgets import Budget, active_budgets
 from .budgets._gate import admit as _admit_budgets
 from .budgets._gate import tracker_budgets as _tracker_budgets
 from .cache import build_cache as _build_cache
@@ -385,8 +385,10 @@ class TokenTracker(TrackerHistory):
             return None
         return Exchange(self, endpoint, request)
 
-    def _admit(self, exchange: Exchange) -> list[CallGuard]:
+    def _admit(self, exchange: Exchange) -> Sequence[CallGuard]:
         """The guards of every budget covering ``exchange``; raises when one refuses it."""
+        if not self.budgets and not active_budgets():
+            return ()  # the usual case: nothing to hold
         return _admit_budgets(exchange, self.budgets)
 
     @property

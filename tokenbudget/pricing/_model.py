@@ -260,7 +260,9 @@ class ModelPrice:
         if not periods:
             return None
         period = periods[0] if len(periods) == 1 else self._period_at(at)
-        if service_tier is None and not batch and not period.windows:
+        if (service_tier is None or service_tier in _STANDARD_TIERS) and not (
+            batch or period.windows
+        ):
             sheet = period.standard
         else:
             sheet = period.sheet(normalize_tier(service_tier), batch, at, self.model)

@@ -88,10 +88,7 @@ class RequestView:
     def json(self) -> Any:
         """The body parsed as JSON, or ``None`` when it is empty or not JSON."""
         if self._json is _UNSET:
-            try:
-                self._json = json.loads(self.body) if self.body else None
-            except ValueError:
-                self._json = None
+            self._json = _parse_json(self.body)
         return self._json
 
     @property
@@ -101,6 +98,23 @@ class RequestView:
 
     def __repr__(self) -> str:
         return f"<RequestView {self.method} {self.host_port}{self.path}>"
+
+
+def _parse_json(body: bytes) -> Any:
+    """``body`` as JSON, or ``None`` when it is empty or not JSON."""
+    if not body:
+        return None
+    try:
+        # SDKs send UTF-8: parsing text skips json's encoding detection for bytes.
+        return json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        pass  # UTF-16 or UTF-32 JSON, which json.loads still reads from bytes
+    except ValueError:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
 
 
 @dataclass(slots=True)

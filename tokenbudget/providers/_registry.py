@@ -77,24 +77,29 @@ class ProviderRegistry:
 
     def for_host(self, host: str, port: int | None = None) -> Provider | None:
         """The provider for ``host`` (and ``port``), or ``None``."""
+        if self._parent is not None:
+            # A layered registry stays uncached so that later changes to the
+            # parent are seen; the parent caches its own lookups.
+            own = self._own(host, port) if self._exact or self._suffixes else None
+            return own or self._parent.for_host(host, port)
         key = f"{host}:{port}" if port else host
         cached = self._cache.get(key, _MISSING)
         if cached is not _MISSING:
             return cached  # type: ignore[return-value]
-        provider = self._exact.get(key) or self._exact.get(host)
-        if provider is None:
-            for suffix, candidate in self._suffixes:
-                if host.endswith(suffix):
-                    provider = candidate
-                    break
-        if self._parent is not None:
-            # A layered registry stays uncached so that later changes to the
-            # parent are seen; the parent caches its own lookups.
-            return provider or self._parent.for_host(host, port)
+        provider = self._own(host, port)
         with self._lock:
             if len(self._cache) >= _HOST_CACHE_LIMIT:
                 self._cache.clear()
             self._cache[key] = provider
+        return provider
+
+    def _own(self, host: str, port: int | None) -> Provider | None:
+        """The provider registered here (not in the parent) for ``host``."""
+        provider = self._exact.get(f"{host}:{port}" if port else host) or self._exact.get(host)
+        if provider is None:
+            for suffix, candidate in self._suffixes:
+                if host.endswith(suffix):
+                    return candidate
         return provider
 
     def match(self, request: RequestView) -> Endpoint | None:

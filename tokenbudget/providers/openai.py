@@ -44,13 +44,16 @@ _AZURE_DEPLOYMENT = re.compile(r"/openai/deployments/([^/]+)/")
 _COMMON_USAGE_NULL = (b',"usage":null', b', "usage": null')
 _USAGE_NULL = re.compile(rb',\s*"usage"\s*:\s*null|"usage"\s*:\s*null\s*,?')
 
-# Path suffix -> endpoint kind. Order matters: "/chat/completions" before "/completions".
-_KINDS = (
-    ("/chat/completions", "chat"),
-    ("/responses", "responses"),
-    ("/completions", "completions"),
-    ("/embeddings", "embeddings"),
-)
+# Last path segment -> endpoint kind ("completions" is "chat" under ".../chat/").
+_KINDS = {"completions": "completions", "responses": "responses", "embeddings": "embeddings"}
+
+
+def endpoint_kind(path: str) -> str | None:
+    """The endpoint kind of an OpenAI API path (``chat``, ``responses``...), or ``None``."""
+    kind = _KINDS.get(path[path.rfind("/") + 1 :])
+    if kind == "completions" and path.endswith("/chat/completions"):
+        return "chat"
+    return kind
 
 
 def _int(value: Any) -> int:
@@ -60,23 +63,31 @@ def _int(value: Any) -> int:
 def normalise_openai_usage(usage: Mapping[str, Any]) -> Usage:
     """Normalise an OpenAI ``usage`` object (chat/completions/embeddings or Responses)."""
     if "input_tokens" in usage or "output_tokens" in usage:  # Responses API
-        input_tokens = _int(usage.get("input_tokens"))
-        output_tokens = _int(usage.get("output_tokens"))
-        in_details = usage.get("input_tokens_details") or {}
-        out_details = usage.get("output_tokens_details") or {}
+        input_tokens = usage.get("input_tokens")
+        output_tokens = usage.get("output_tokens")
+        in_details = usage.get("input_tokens_details")
+        out_details = usage.get("output_tokens_details")
     else:
-        input_tokens = _int(usage.get("prompt_tokens"))
-        output_tokens = _int(usage.get("completion_tokens"))
-        in_details = usage.get("prompt_tokens_details") or {}
-        out_details = usage.get("completion_tokens_details") or {}
+        input_tokens = usage.get("prompt_tokens")
+        output_tokens = usage.get("completion_tokens")
+        in_details = usage.get("prompt_tokens_details")
+        out_details = usage.get("completion_tokens_details")
+    cached = audio_in = image_in = reasoning = audio_out = 0
+    if in_details:
+        cached = _int(in_details.get("cached_tokens"))
+        audio_in = _int(in_details.get("audio_tokens"))
+        image_in = _int(in_details.get("image_tokens"))
+    if out_details:
+        reasoning = _int(out_details.get("reasoning_tokens"))
+        audio_out = _int(out_details.get("audio_tokens"))
     return Usage(
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        cached_input_tokens=_int(in_details.get("cached_tokens")),
-        reasoning_tokens=_int(out_details.get("reasoning_tokens")),
-        audio_input_tokens=_int(in_details.get("audio_tokens")),
-        audio_output_tokens=_int(out_details.get("audio_tokens")),
-        image_input_tokens=_int(in_details.get("image_tokens")),
+        input_tokens=_int(input_tokens),
+        output_tokens=_int(output_tokens),
+        cached_input_tokens=cached,
+        reasoning_tokens=reasoning,
+        audio_input_tokens=audio_in,
+        audio_output_tokens=audio_out,
+        image_input_tokens=image_in,
     )
 
 
@@ -95,7 +106,7 @@ class OpenAIReader(UsageReader):
             self._deferred_size = _DEFER_LIMIT
 
     def _take_usage(self, usage: Any) -> None:
-        if isinstance(usage, Mapping):
+        if type(usage) is dict or isinstance(usage, Mapping):
             self.observation.usage = self._normalise(usage)
             self.observation.raw_usage = usage
             self.observation.output_text.clear()  # no estimate needed any more
@@ -112,13 +123,10 @@ class OpenAIReader(UsageReader):
 
     def on_body(self, body: bytes) -> None:
         head = _scan_body(body) if self.endpoint.provider in _SCANNED else None
-        if head is None:
-            self.on_json(json.loads(body))
-        else:
-            self.on_json(head)
+        self.on_json(json.loads(body) if head is None else head)
 
     def on_json(self, document: Any) -> None:
-        if not isinstance(document, Mapping):
+        if type(document) is not dict and not isinstance(document, Mapping):
             return
         self._take_head(document)
         self._take_usage(document.get("usage"))
@@ -202,41 +210,54 @@ def _scan_body(body: bytes) -> dict[str, Any] | None:
     (a missing key, a value of the wrong type) returns ``None`` and the caller
     parses the body in full.
     """
-    text = body.decode("utf-8")
-    found: dict[str, Any] = {}
-    for key, last in (('"usage":', True), ('"model":', False), ('"id":', False)):
-        at = text.rfind(key) if last else text.find(key)
-        if at < 0:
-            if key == '"id":':  # embeddings have none
-                break
+    usage_at = body.rfind(b'"usage":')
+    if usage_at < 0:
+        return None
+    # Only the tail after the usage key is decoded: usage, then a few scalars.
+    tail = body[usage_at + 8 :].decode("utf-8").lstrip(" \n\r\t")
+    try:
+        usage, _ = _DECODER.raw_decode(tail)
+    except ValueError:
+        return None
+    if not (isinstance(usage, dict) and ("prompt_tokens" in usage or "input_tokens" in usage)):
+        return None
+    model = _head_string(body, b'"model":')
+    if not isinstance(model, str):
+        return None
+    found: dict[str, Any] = {"usage": usage, "model": model}
+    response_id = _head_string(body, b'"id":')
+    if response_id is not None:  # embeddings have no id
+        if not isinstance(response_id, str):
             return None
-        try:
-            value, _ = _DECODER.raw_decode(text, _skip_space(text, at + len(key)))
-        except ValueError:
-            return None
-        found[key[1:-2]] = value
-    usage, model = found["usage"], found["model"]
-    if not (isinstance(usage, dict) and isinstance(model, str)):
-        return None
-    if not isinstance(found.get("id", ""), str):
-        return None
-    if not ("prompt_tokens" in usage or "input_tokens" in usage):
-        return None
-    tier_at = text.rfind('"service_tier":')
+        found["id"] = response_id
+    tier_at = body.rfind(b'"service_tier":')  # after usage in chat, before it in Responses
     if tier_at >= 0:
-        match = _TIER.match(text, tier_at)
-        if match:
-            found["service_tier"] = match.group(1)
+        tier = _TIER.match(body, tier_at)
+        if tier:
+            found["service_tier"] = tier.group(1).decode("ascii")
     return found
 
 
-_TIER = re.compile(r'"service_tier":\s*"([A-Za-z_-]+)"')
+_TIER = re.compile(rb'"service_tier":\s*"([A-Za-z_-]+)"')
+_PLAIN_STRING = re.compile(rb'\s*"([^"\\]*)"')
+_STRING_VALUE = re.compile(rb'\s*"((?:[^"\\]|\\.)*)"')
+_NOT_A_STRING = object()
 
 
-def _skip_space(text: str, at: int) -> int:
-    while text[at : at + 1] in (" ", "\n", "\r", "\t"):
-        at += 1
-    return at
+def _head_string(body: bytes, key: bytes) -> Any:
+    """The string value at the first ``key`` of ``body``: ``None`` when the key is
+    absent, ``_NOT_A_STRING`` when its value is something else."""
+    at = body.find(key)
+    if at < 0:
+        return None
+    match = _PLAIN_STRING.match(body, at + len(key))
+    if match is not None:
+        return match.group(1).decode("utf-8")
+    match = _STRING_VALUE.match(body, at + len(key))  # one with escapes, or not a string
+    if match is None:
+        return _NOT_A_STRING
+    decoded: str = json.loads(b'"' + match.group(1) + b'"')
+    return decoded
 
 
 def _chunk_texts(choices: Any) -> Iterable[str]:
@@ -305,7 +326,7 @@ class OpenAIProvider(Provider):
         if request.method != "POST":
             return None
         path = request.path
-        kind = next((kind for suffix, kind in _KINDS if path.endswith(suffix)), None)
+        kind = endpoint_kind(path)
         if kind is None:
             return None
         body = request.json

@@ -29,7 +29,7 @@ behaves as it does without the plugin.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar, copy_context
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -72,8 +72,8 @@ def _nested() -> bool:
 
 
 def _hold_budgets(
-    tracker: TokenTracker, admit: Callable[[Exchange], list[CallGuard]], exchange: Exchange
-) -> list[CallGuard]:
+    tracker: TokenTracker, admit: Callable[[Exchange], Sequence[CallGuard]], exchange: Exchange
+) -> Sequence[CallGuard]:
     """``admit(exchange)`` (the tracker's budgets); under another tracker, its own budgets only.
 
     A tracker further out already holds every budget of the context that covers
@@ -82,7 +82,7 @@ def _hold_budgets(
     if SENDING.get() is None:
         return admit(exchange)
 
-    def own_only() -> list[CallGuard]:
+    def own_only() -> Sequence[CallGuard]:
         for held in active_budgets():
             if held.tracker is not tracker:
                 leave(held)
@@ -264,7 +264,7 @@ class PytestTracker(_Watching, TokenTracker):
     def _begin(self, request: RequestView) -> Exchange | None:
         return None if _nested() else super()._begin(request)
 
-    def _admit(self, exchange: Exchange) -> list[CallGuard]:
+    def _admit(self, exchange: Exchange) -> Sequence[CallGuard]:
         __tracebackhide__ = True
         self.limits.admit(exchange)
         try:
@@ -296,7 +296,7 @@ class SessionTracker(_Watching, TokenTracker):
             return test._begin(request)
         return super()._begin(request)
 
-    def _admit(self, exchange: Exchange) -> list[CallGuard]:
+    def _admit(self, exchange: Exchange) -> Sequence[CallGuard]:
         __tracebackhide__ = True
         _refuse_unrecorded(self._run, exchange, self.unrecorded)
         guards = _hold_budgets(self, super()._admit, exchange)

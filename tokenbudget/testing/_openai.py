@@ -15,12 +15,12 @@ from typing import Any
 
 from ..providers.openai import (
     _AZURE_DEPLOYMENT,
-    _KINDS,
     _content_text,
     _count,
     _count_messages,
     _count_prompt,
     _count_response_input,
+    endpoint_kind,
 )
 from ._openai_wire import ChunkWriter, ResponseWriter, request_body, service_tier
 from ._reply import FakeReply
@@ -97,7 +97,7 @@ class OpenAIFake(FakeProvider):
     name = "openai"
 
     def route(self, path: str, query: str, body: Any) -> Route | None:
-        kind = next((kind for suffix, kind in _KINDS if path.endswith(suffix)), None)
+        kind = endpoint_kind(path)
         if kind is None:
             return None
         document = body if isinstance(body, Mapping) else {}
