@@ -9,11 +9,13 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from ._frozen import fast_frozen_init
 from ._usage import Usage
 
 __all__ = ["CallRecord"]
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class CallRecord:
     """One LLM call: who was asked, what was used, what it cost.

@@ -23,11 +23,14 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from ._frozen import fast_frozen_init
+
 __all__ = ["Usage"]
 
 _EMPTY: Mapping[str, int] = MappingProxyType({})
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class Usage:
     """Token usage of one call, normalised across providers."""

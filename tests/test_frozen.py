@@ -1,0 +1,77 @@
+"""The faster __init__ of the frozen records: same signature, same objects, still frozen."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+
+from tokenbudget import CallRecord, Usage
+from tokenbudget._frozen import fast_frozen_init
+
+
+def _generated(cls: type) -> type:
+    """The same class with the ``__init__`` dataclasses would generate."""
+    return dataclass(frozen=True, slots=True)(
+        type(cls.__name__, (), {"__annotations__": dict(cls.__annotations__), **_defaults(cls)})
+    )
+
+
+def _defaults(cls: type) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            out[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            out[f.name] = field(default_factory=f.default_factory)
+    return out
+
+
+@pytest.mark.parametrize("cls", [Usage, CallRecord])
+def test_the_signature_is_the_dataclass_one(cls: type) -> None:
+    ours = inspect.signature(cls)
+    theirs = inspect.signature(_generated(cls))
+    assert list(ours.parameters) == list(theirs.parameters)
+    for name, param in ours.parameters.items():
+        other = theirs.parameters[name]
+        assert param.kind == other.kind
+        assert (param.default is inspect.Parameter.empty) == (
+            other.default is inspect.Parameter.empty
+        )
+        if repr(other.default) != "<factory>":
+            assert param.default == other.default
+
+
+def test_instances_equal_the_generated_ones_and_stay_frozen() -> None:
+    now = datetime(2026, 11, 29, tzinfo=timezone.utc)
+    usage = Usage(input_tokens=3, output_tokens=4, extra={"web_search_requests": 1})
+    record = CallRecord(now, "openai", "gpt-4o", "chat", usage, Decimal("0.1"), cached=True)
+    assert usage.total_tokens == 7 and usage.extra == {"web_search_requests": 1}
+    assert record.tags == {} and record.cached and record.request_model is None
+    assert Usage().extra == {} and Usage() == Usage(0, 0)
+    assert CallRecord(now, "p", "m", "chat", usage, None).tags == {}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        usage.input_tokens = 5  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        record.model = "other"  # type: ignore[misc]
+    with pytest.raises(TypeError, match="missing 5 required positional arguments"):
+        CallRecord(now)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        Usage(tokens=1)  # type: ignore[call-arg]
+    assert dataclasses.replace(usage, estimated=True).estimated
+
+
+def test_classes_it_cannot_speed_up_are_refused() -> None:
+    @dataclass(frozen=True, slots=True)
+    class WithPostInit:
+        x: int = 0
+
+        def __post_init__(self) -> None:
+            pass
+
+    with pytest.raises(TypeError, match="plain fields only"):
+        fast_frozen_init(WithPostInit)
