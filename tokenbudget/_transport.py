@@ -131,9 +131,18 @@ def build_family(name: str, module: Any) -> Family:
         headers = [(k, v) for k, v in answer.headers if k.lower() not in _BODY_HEADERS]
         if not answer.stream:
             headers.append(("content-length", str(len(answer.body))))
+        # A hit is never stored again, so the exchange reads only a few single headers.
+        drop = exchange.start_response(answer.status_code, dict(headers))
+        if drop:
+            headers = [(k, v) for k, v in headers if k.lower() not in drop]
         inner = ReplayStream(split_events(answer.body) if answer.stream else [answer.body])
-        fake = module.Response(answer.status_code, headers=headers, request=request)
-        return _response(fake, request, exchange, wrapper(inner, exchange))
+        return module.Response(
+            answer.status_code,
+            headers=headers,
+            stream=wrapper(inner, exchange),
+            extensions={"tokenbudget.exchange": exchange},
+            request=request,
+        )
 
     class TrackedStream(module.SyncByteStream):  # type: ignore[misc, name-defined]
         """Passes each chunk on as it arrives and records the call when closed."""
