@@ -466,3 +466,38 @@ def test_many_small_chunks() -> None:
     events = [e for chunk in chunks for e in decoder.feed(chunk)]
     assert len(events) == 1000
     assert b"".join(e.raw for e in events) + decoder.take_tail() == stream
+
+
+# --- one event per chunk (the decoder's fast path) ----------------------------
+
+
+def _event_per_chunk(stream: bytes) -> list[bytes]:
+    """The stream cut after each blank line, as servers send it."""
+    pieces = stream.split(b"\n\n")
+    return [piece + b"\n\n" for piece in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
+
+
+@pytest.mark.parametrize("keep_raw", [False, True], ids=["plain", "keep_raw"])
+@pytest.mark.parametrize(
+    "stream",
+    [
+        OPENAI_STREAM,
+        ANTHROPIC_STREAM,
+        MESSY_STREAM,
+        # state the fast path must carry or defer to the general path for
+        b"id: 7\n\ndata: a\n\n: ping\ndata: b\n\nretry: 5\n\ndata: c\n\ndata:d\n\n",
+        b"event: x\n\ndata: a\n\ndata: b\ndata: c\n\ndata:  two spaces\n\n",
+        b"\xef\xbb\xbfdata: first\n\ndata: \xff bad utf-8\n\n",
+    ],
+    ids=["openai", "anthropic", "messy", "state", "multi-line", "bom"],
+)
+def test_one_event_per_chunk_decodes_like_one_byte_at_a_time(stream: bytes, keep_raw: bool) -> None:
+    expected = decode(one_byte_at_a_time(stream), keep_raw=keep_raw)
+    assert decode(_event_per_chunk(stream), keep_raw=keep_raw) == expected
+
+
+def test_one_event_per_chunk_respects_max_event_bytes() -> None:
+    decoder = SSEDecoder(max_event_bytes=8)
+    assert decoder.feed(b"data: a\n\n")[0].data == "a"
+    with pytest.raises(SSEError):
+        decoder.feed(b"data: 0123456789\n\n")

@@ -77,6 +77,27 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Push the next bytes of the stream and return the events they complete."""
+        if (
+            chunk[-2:] == b"\n\n"
+            and chunk[:5] == b"data:"
+            and not (self._buffer or self._raw or self._data or self._event or self._size)
+            and not self._at_start
+            and chunk.count(b"\n") == 2
+            and b"\r" not in chunk
+            and len(chunk) <= self._max_event_bytes
+            and self._retry is None
+        ):
+            # The usual chunk: exactly one "data:" line and its blank line, with the
+            # decoder between events. Decoded at once, as the general path would.
+            value = chunk[5:-2]
+            if value[:1] == b" ":
+                value = value[1:]
+            raw = chunk if self._keep_raw else b""
+            return [
+                ServerSentEvent(
+                    "message", value.decode("utf-8", "replace"), self._last_id, None, raw
+                )
+            ]
         events: list[ServerSentEvent] = []
         buffer = self._buffer
         if buffer and buffer[-1] == _CR and chunk:
