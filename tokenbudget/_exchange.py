@@ -200,7 +200,7 @@ class Exchange:
             return self._passthrough_decoded(chunk)
         try:
             assert self._decoder is not None and self._sse is not None
-            decoded = self._decoder.decode(chunk)
+            decoded = chunk if self._decoder is IDENTITY else self._decoder.decode(chunk)
             if self._body_copy is not None:
                 self._copy(decoded)
             out = self._on_events(self._sse.feed(decoded))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 from typing import Any
 
 import pytest
@@ -154,3 +156,34 @@ def test_parts_cannot_run_into_each_other() -> None:
     one = view(path="/v1/chat", query="a=b")
     two = view(path="/v1/cha", query="ta=b")
     assert key(one) != key(two)
+
+
+def test_the_credential_memo_is_bounded_and_keeps_keys_exact() -> None:
+    keyer = CacheKeyer(b"memo")
+    first = [keyer.key(view(headers={"authorization": f"Bearer sk-{n}"})) for n in range(200)]
+    again = [keyer.key(view(headers={"authorization": f"Bearer sk-{n}"})) for n in range(200)]
+    assert first == again and len(set(first)) == 200
+    assert len(keyer._digests) <= 64
+    fresh = CacheKeyer(b"memo")
+    assert [
+        fresh.key(view(headers={"authorization": f"Bearer sk-{n}"})) for n in range(200)
+    ] == first
+
+
+@pytest.mark.parametrize("protocol", range(2, pickle.HIGHEST_PROTOCOL + 1))
+def test_the_credential_memo_is_never_pickled(protocol: int) -> None:
+    keyer = CacheKeyer(b"memo")
+    request = view(headers={"authorization": "Bearer sk-in-clear"})
+    expected = keyer.key(request)
+    data = pickle.dumps(keyer, protocol)
+    assert b"sk-in-clear" not in data
+    restored = pickle.loads(data)
+    assert len(restored._digests) == 0 and restored.key(request) == expected
+    assert len(copy.deepcopy(keyer)._digests) == 0
+
+
+def test_the_credential_memo_is_never_shown() -> None:
+    keyer = CacheKeyer(b"memo")
+    keyer.key(view(headers={"authorization": "Bearer sk-in-clear"}))
+    shown = [repr(keyer), repr(keyer._digests), str(keyer._digests), f"{keyer._digests}"]
+    assert not any("sk-in-clear" in text for text in shown)

@@ -15,7 +15,9 @@ different requests can spell the same byte string):
    per cache (random per memory cache; a file in a disk cache's directory).
 
 Two API keys therefore never share an answer, and the credential itself is
-never stored: the key is a one-way hash of a keyed hash.
+never stored: the key is a one-way hash of a keyed hash. (A keyer remembers the
+last few digests in memory, to skip the HMAC per call; that memo is never
+pickled, copied or shown.)
 
 ``per_account=False`` leaves out who is asking: part 6 and the account headers
 (:data:`ACCOUNT_HEADERS`), so that answers recorded with one API key are found
@@ -27,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -59,18 +61,49 @@ ACCOUNT_HEADERS = frozenset(("openai-organization", "openai-project", "x-goog-us
 
 _KEY_TAG = b"tokenbudget-cache-key-v1"
 _CREDENTIAL_TAG = b"tokenbudget-credential-v1"
+_CREDENTIAL_NAMES = tuple(name.encode() for name in CREDENTIAL_HEADERS)
+_MEMO_SIZE = 64
+# What json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False) builds per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _frame(parts: Iterable[bytes]) -> bytes:
     """The parts joined unambiguously: each prefixed with its length."""
-    return b"".join(len(part).to_bytes(8, "big") + part for part in parts)
+    return b"".join([len(part).to_bytes(8, "big") + part for part in parts])
 
 
 def canonical_json(document: Any) -> bytes:
     """``document`` as canonical JSON: sorted keys, no whitespace, UTF-8."""
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8", "surrogatepass"
-    )
+    return _CANONICAL.encode(document).encode("utf-8", "surrogatepass")
+
+
+def _latin1_lower(name: bytes) -> bytes:
+    """``name`` lower-cased as Latin-1 text (``bytes.lower`` folds ASCII only)."""
+    return name.decode("latin-1").lower().encode("latin-1")
+
+
+def _header_key(name: str) -> bytes | None:
+    """How a wanted header name is looked up; ``None``: no raw header can match it."""
+    try:
+        return name.encode("latin-1")
+    except UnicodeEncodeError:  # raw names fold to Latin-1 text: this one never matches
+        return None
+
+
+class _DigestMemo(dict[tuple[bytes, ...], bytes]):
+    """Credential digests by credentials, held in clear: pickled or copied empty, never shown.
+
+    Bounded by clearing it when full. Each dict operation is atomic, so threads
+    sharing a keyer at worst compute a digest twice or briefly keep a few more.
+    """
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[type[_DigestMemo], tuple[()]]:
+        return _DigestMemo, ()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {len(self)} digests>"
 
 
 def without_fields(document: Any, paths: Iterable[tuple[str, ...]]) -> Any:
@@ -105,7 +138,7 @@ class CacheKeyer:
             account headers: every account shares answers (recordings).
     """
 
-    __slots__ = ("_ignore", "_per_account", "_secret", "_vary", "_wanted")
+    __slots__ = ("_digests", "_fold", "_ignore", "_per_account", "_secret", "_vary", "_wanted")
 
     def __init__(
         self,
@@ -120,16 +153,23 @@ class CacheKeyer:
         self._ignore = tuple(tuple(field.split(".")) for field in ignore_fields)
         extra = tuple(name.lower() for name in vary_headers)
         vary = set(VARY_HEADERS + extra)
-        self._vary = tuple(sorted(vary if per_account else vary - ACCOUNT_HEADERS))
-        self._wanted = frozenset(self._vary + CREDENTIAL_HEADERS)
+        names = sorted(vary if per_account else vary - ACCOUNT_HEADERS)
+        keys = map(_header_key, [*names, *CREDENTIAL_HEADERS])
+        wanted = [key for key in keys if key is not None]
+        self._wanted = frozenset(wanted)
+        # (lookup name, "name:") per vary header a raw header can match, in key order.
+        self._vary = tuple(
+            (key, name.encode() + b":") for name in names if (key := _header_key(name)) is not None
+        )
+        ascii_only = all(name.isascii() for name in wanted)
+        self._fold: Callable[[bytes], bytes] = bytes.lower if ascii_only else _latin1_lower
+        self._digests = _DigestMemo()
 
     def key(self, request: RequestView, variant: str = "") -> str:
         """The hex SHA-256 key of ``request`` (``variant``: how the tracker alters it)."""
         query, query_credentials = self._split_query(request.query)
         headers = self._wanted_headers(request.headers)
-        vary = b"\n".join(
-            name.encode() + b":" + headers[name] for name in self._vary if name in headers
-        )
+        vary = b"\n".join([label + headers[key] for key, label in self._vary if key in headers])
         parts = (
             _KEY_TAG,
             variant.encode(),
@@ -150,32 +190,43 @@ class CacheKeyer:
         return self._credential_digest(self._wanted_headers(headers), query_credentials)
 
     def _credential_digest(
-        self, headers: Mapping[str, bytes], query_credentials: Iterable[tuple[str, str]]
+        self, headers: Mapping[bytes, bytes], query_credentials: Iterable[tuple[str, str]]
     ) -> bytes:
         found: list[bytes] = []
-        for name in CREDENTIAL_HEADERS:
+        for name in _CREDENTIAL_NAMES:
             value = headers.get(name)
             if value is not None:
-                found.extend((name.encode(), value))
-        for name, text in sorted(query_credentials):
-            found.extend((b"?" + name.encode(), text.encode("utf-8", "surrogateescape")))
-        message = _CREDENTIAL_TAG + _frame(found)
-        return hmac.new(self._secret, message, hashlib.sha256).digest()
+                found += (name, value)
+        for param, text in sorted(query_credentials):
+            found += (b"?" + param.encode(), text.encode("utf-8", "surrogateescape"))
+        # Names and values alternate, so the tuple is as unambiguous as the framed message.
+        credentials = tuple(found)
+        memo = self._digests
+        digest = memo.get(credentials)
+        if digest is None:
+            message = _CREDENTIAL_TAG + _frame(found)
+            digest = hmac.new(self._secret, message, hashlib.sha256).digest()
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[credentials] = digest
+        return digest
 
-    def _wanted_headers(self, headers: Mapping[str, str]) -> dict[str, bytes]:
-        """The credential and vary headers as bytes, in one pass over the raw headers.
+    def _wanted_headers(self, headers: Mapping[str, str]) -> dict[bytes, bytes]:
+        """The credential and vary headers by lower-case name, in one pass over the raw headers.
 
         httpx's ``get`` decodes every header per call; its ``raw`` list is read
-        once here. A repeated header's values are joined with ``", "`` as httpx does.
+        once here, and names are lower-cased as bytes. A repeated header's values
+        are joined with ``", "`` as httpx does.
         """
         wanted = self._wanted
+        fold = self._fold
         raw = getattr(headers, "raw", None)
         items: Iterable[tuple[bytes, bytes]] = (
-            raw if raw is not None else ((k.encode(), v.encode()) for k, v in headers.items())
+            raw if raw is not None else [(k.encode(), v.encode()) for k, v in headers.items()]
         )
-        found: dict[str, bytes] = {}
+        found: dict[bytes, bytes] = {}
         for raw_name, value in items:
-            name = raw_name.decode("latin-1").lower()
+            name = fold(raw_name)
             if name in wanted:
                 found[name] = found[name] + b", " + value if name in found else value
         return found
