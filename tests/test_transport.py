@@ -227,10 +227,10 @@ def test_connection_error_before_response(tracker: TokenTracker, family: str) ->
 def test_a_parser_that_raises_does_not_break_the_call(
     tracker: TokenTracker, family: str, monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:
-    def broken(self: Any, document: Any) -> None:
+    def broken(self: Any, body: bytes) -> None:
         raise RuntimeError("parser bug")
 
-    monkeypatch.setattr(OpenAIReader, "on_json", broken)
+    monkeypatch.setattr(OpenAIReader, "on_body", broken)
     monkeypatch.setattr("tokenbudget._exchange._warned", set())
     client = client_for(tracker, family, json_answer(family))
     with caplog.at_level(logging.WARNING, logger="tokenbudget"):

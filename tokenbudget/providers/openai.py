@@ -122,8 +122,19 @@ class OpenAIReader(UsageReader):
             obs.service_tier = tier
 
     def on_body(self, body: bytes) -> None:
-        head = _scan_body(body) if self.endpoint.provider in _SCANNED else None
-        self.on_json(json.loads(body) if head is None else head)
+        found = _scan_body(body) if self.endpoint.provider in _SCANNED else None
+        if found is None:
+            self.on_json(json.loads(body))
+            return
+        # What on_json would take from the whole document, read off the scan.
+        obs = self.observation
+        usage = found["usage"]
+        obs.usage = self._normalise(usage)
+        obs.raw_usage = usage
+        obs.model = found["model"]
+        obs.response_id = found.get("id")
+        obs.service_tier = found.get("service_tier")
+        obs.complete = True
 
     def on_json(self, document: Any) -> None:
         if type(document) is not dict and not isinstance(document, Mapping):
