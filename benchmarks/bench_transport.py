@@ -1,10 +1,13 @@
 """Tracked vs untracked: the real openai SDK over a mock transport, side by side in one run.
 
-    python benchmarks/bench_transport.py [--rounds 15]
+    python benchmarks/bench_transport.py [--rounds 41]
 
-Each round times the same batch of calls through a plain httpx2 client and through
-a tracked one, alternating which goes first; the table shows the median time per
-call of each and the median of the per-round ratios (tracked / untracked).
+Each round times the same short batch of calls through a plain httpx2 client and
+through a tracked one, alternating which goes first; the table shows the median
+time per call of each, the median of the per-round ratios (tracked / untracked)
+and that ratio's interquartile range. Short, many rounds keep a noisy shared
+machine's pauses from landing on one side only: a pause spoils one round's
+ratio, which the median then ignores.
 """
 
 from __future__ import annotations
@@ -97,8 +100,9 @@ def time_calls(call: Callable[[], object], repeat: int) -> float:
 
 def compare(
     name: str, plain: Callable[[], object], tracked: Callable[[], object], repeat: int, rounds: int
-) -> tuple[str, float, float, float]:
-    plain(), tracked()  # warm up
+) -> tuple[str, float, float, float, float, float]:
+    for _ in range(repeat):  # warm up both paths
+        plain(), tracked()
     a_times, b_times, ratios = [], [], []
     for index in range(rounds):
         if index % 2:
@@ -110,12 +114,20 @@ def compare(
         a_times.append(a)
         b_times.append(b)
         ratios.append(b / a)
-    return name, statistics.median(a_times), statistics.median(b_times), statistics.median(ratios)
+    low, _, high = statistics.quantiles(ratios, n=4)
+    return (
+        name,
+        statistics.median(a_times),
+        statistics.median(b_times),
+        statistics.median(ratios),
+        low,
+        high,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=41)
     args = parser.parse_args()
 
     plain, tracked, tracker = clients(1000)
@@ -135,12 +147,15 @@ def main() -> None:
         return run
 
     rows = [
-        compare("chat, JSON", chat(plain), chat(tracked), 200, args.rounds),
-        compare("chat, 1,000-chunk stream", stream(plain), stream(tracked), 3, args.rounds),
+        compare("chat, JSON", chat(plain), chat(tracked), 50, args.rounds),
+        compare("chat, 1,000-chunk stream", stream(plain), stream(tracked), 1, args.rounds),
     ]
-    print(f"{'case':<28}{'untracked':>14}{'tracked':>14}{'ratio':>9}")
-    for name, a, b, ratio in rows:
-        print(f"{name:<28}{a * 1e6:>11.1f} µs{b * 1e6:>11.1f} µs{ratio:>9.3f}")
+    print(f"{'case':<28}{'untracked':>14}{'tracked':>14}{'ratio':>9}{'IQR':>16}")
+    for name, a, b, ratio, low, high in rows:
+        print(
+            f"{name:<28}{a * 1e6:>11.1f} µs{b * 1e6:>11.1f} µs{ratio:>9.3f}"
+            f"{f'{low:.3f}-{high:.3f}':>16}"
+        )
     print(f"\n{tracker.usage.calls} tracked calls recorded; medians of {args.rounds} rounds")
 
 

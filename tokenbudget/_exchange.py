@@ -32,7 +32,7 @@ from ._errors import TokenBudgetError
 from ._hooks import CallGuard, StoredResponse
 from ._records import CallRecord
 from ._sse import ServerSentEvent, SSEDecoder
-from ._tags import current_tags
+from ._tags import _tags
 from ._usage import Usage
 from .providers._base import Endpoint, EventFilter, Observation, RequestView, UsageReader
 
@@ -98,7 +98,7 @@ class Exchange:
         self.endpoint = endpoint
         self.request = request
         self.timestamp = datetime.now(timezone.utc)
-        self.tags = current_tags()
+        self.tags = _tags.get()
         self._started = time.perf_counter()
         #: Top-level JSON fields to set in the request body (e.g. a clamped max_tokens).
         self.body_overrides: dict[str, Any] = {}
@@ -168,7 +168,8 @@ class Exchange:
                 return []
             content_type = head.get("content-type", "").lower()
             self._reader = self.endpoint.handler.reader(self.endpoint)
-            self._decoder = decoder_for(head.get("content-encoding"))
+            encoding = head.get("content-encoding")
+            self._decoder = decoder_for(encoding) if encoding else IDENTITY
             if self.cache_key is not None and 200 <= status < 300:
                 # The cache keeps only the headers it deems safe (ResponseCache.store).
                 self._body_copy = []

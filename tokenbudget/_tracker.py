@@ -21,9 +21,10 @@ from ._summary import UsageSummary
 from ._tags import current_tags
 from ._tags import tag as _tag
 from ._usage import Usage
-from .budgets import Budget, active_budgets
+from .budgets import Budget
 from .budgets._gate import admit as _admit_budgets
 from .budgets._gate import tracker_budgets as _tracker_budgets
+from .budgets._scope import _active as _context_budgets
 from .cache import build_cache as _build_cache
 from .cache import cache_stats as _cache_stats
 from .cache import no_cache as _no_cache
@@ -387,7 +388,7 @@ class TokenTracker(TrackerHistory):
 
     def _admit(self, exchange: Exchange) -> Sequence[CallGuard]:
         """The guards of every budget covering ``exchange``; raises when one refuses it."""
-        if not self.budgets and not active_budgets():
+        if not self.budgets and not _context_budgets.get():
             return ()  # the usual case: nothing to hold
         return _admit_budgets(exchange, self.budgets)
 
@@ -405,7 +406,7 @@ class TokenTracker(TrackerHistory):
     @property
     def _price_version(self) -> str | None:
         try:
-            return self.prices.version
+            return (self._book or self.prices).version
         except Exception:
             return None
 
@@ -421,7 +422,7 @@ class TokenTracker(TrackerHistory):
         if model is None:
             return usage.reported_cost_usd
         try:
-            cost = self.prices.cost(
+            cost = (self._book or self.prices).cost(
                 provider, model, usage, service_tier=service_tier, batch=batch, at=at
             )
         except Exception:

@@ -215,7 +215,7 @@ def build_family(name: str, module: Any) -> Family:
             exchange = self.tracker._begin(_request_view(request, request.read))
             if exchange is None:
                 return self.inner.handle_request(request)
-            answer = exchange.lookup_cache()
+            answer = exchange.lookup_cache() if self.tracker._cache is not None else None
             if answer is not None:
                 exchange.request_body()  # lets the provider set up its event filter
                 return _replay(answer, request, exchange, TrackedStream)
@@ -251,7 +251,7 @@ def build_family(name: str, module: Any) -> Family:
             exchange = self.tracker._begin(_request_view(request, lambda: _content(request)))
             if exchange is None:
                 return await self.inner.handle_async_request(request)
-            answer = exchange.lookup_cache()
+            answer = exchange.lookup_cache() if self.tracker._cache is not None else None
             if answer is not None:
                 exchange.request_body()
                 return _replay(answer, request, exchange, AsyncTrackedStream)

@@ -88,7 +88,10 @@ class RequestView:
     def json(self) -> Any:
         """The body parsed as JSON, or ``None`` when it is empty or not JSON."""
         if self._json is _UNSET:
-            self._json = _parse_json(self.body)
+            body = self._body
+            if body is None:
+                body = self.body
+            self._json = _parse_json(body)
         return self._json
 
     @property

@@ -56,33 +56,36 @@ def endpoint_kind(path: str) -> str | None:
     return kind
 
 
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) else 0
-
-
 def normalise_openai_usage(usage: Mapping[str, Any]) -> Usage:
     """Normalise an OpenAI ``usage`` object (chat/completions/embeddings or Responses)."""
+    get = usage.get
     if "input_tokens" in usage or "output_tokens" in usage:  # Responses API
-        input_tokens = usage.get("input_tokens")
-        output_tokens = usage.get("output_tokens")
-        in_details = usage.get("input_tokens_details")
-        out_details = usage.get("output_tokens_details")
+        input_tokens = get("input_tokens")
+        output_tokens = get("output_tokens")
+        in_details = get("input_tokens_details")
+        out_details = get("output_tokens_details")
     else:
-        input_tokens = usage.get("prompt_tokens")
-        output_tokens = usage.get("completion_tokens")
-        in_details = usage.get("prompt_tokens_details")
-        out_details = usage.get("completion_tokens_details")
+        input_tokens = get("prompt_tokens")
+        output_tokens = get("completion_tokens")
+        in_details = get("prompt_tokens_details")
+        out_details = get("completion_tokens_details")
+    # Anything but an int counts as 0 (inline rather than a helper: this runs per call).
     cached = audio_in = image_in = reasoning = audio_out = 0
     if in_details:
-        cached = _int(in_details.get("cached_tokens"))
-        audio_in = _int(in_details.get("audio_tokens"))
-        image_in = _int(in_details.get("image_tokens"))
+        cached = in_details.get("cached_tokens", 0)
+        audio_in = in_details.get("audio_tokens", 0)
+        image_in = in_details.get("image_tokens", 0)
+        cached = cached if type(cached) is int else 0
+        audio_in = audio_in if type(audio_in) is int else 0
+        image_in = image_in if type(image_in) is int else 0
     if out_details:
-        reasoning = _int(out_details.get("reasoning_tokens"))
-        audio_out = _int(out_details.get("audio_tokens"))
+        reasoning = out_details.get("reasoning_tokens", 0)
+        audio_out = out_details.get("audio_tokens", 0)
+        reasoning = reasoning if type(reasoning) is int else 0
+        audio_out = audio_out if type(audio_out) is int else 0
     return Usage(
-        input_tokens=_int(input_tokens),
-        output_tokens=_int(output_tokens),
+        input_tokens=input_tokens if type(input_tokens) is int else 0,
+        output_tokens=output_tokens if type(output_tokens) is int else 0,
         cached_input_tokens=cached,
         reasoning_tokens=reasoning,
         audio_input_tokens=audio_in,
