@@ -405,8 +405,12 @@ class TokenTracker(TrackerHistory):
 
     @property
     def _price_version(self) -> str | None:
+        book = self._book
+        version = getattr(book, "_version", None)  # a PriceBook's, cached until its prices change
+        if version is not None:
+            return str(version)
         try:
-            return (self._book or self.prices).version
+            return (book or self.prices).version
         except Exception:
             return None
 

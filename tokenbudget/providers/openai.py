@@ -98,7 +98,8 @@ class OpenAIReader(UsageReader):
     """Reads OpenAI JSON bodies and SSE streams of every endpoint kind."""
 
     def __init__(self, endpoint: Endpoint, normalise: UsageNormaliser) -> None:
-        super().__init__(endpoint)
+        self.endpoint = endpoint  # what UsageReader.__init__ sets, without the extra call
+        self.observation = Observation()
         self._normalise = normalise
         self._deferred: list[str] = []
         self._deferred_size = 0
