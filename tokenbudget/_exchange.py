@@ -299,7 +299,7 @@ class Exchange:
             self._fail("record")
             self.record = self._fallback_record(error)
         try:
-            self.tracker._record(self.record)
+            self.tracker._ledger.record(self.record)
         except Exception:
             self._fail("ledger")
         for guard in self.guards:

@@ -90,7 +90,8 @@ class RequestView:
         if self._json is _UNSET:
             body = self._body
             if body is None:
-                body = self.body
+                load = self._load_body
+                body = self._body = load() if load is not None else b""
             self._json = _parse_json(body)
         return self._json
 

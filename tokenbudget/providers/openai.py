@@ -341,9 +341,11 @@ class OpenAIProvider(Provider):
         if request.method != "POST":
             return None
         path = request.path
-        kind = endpoint_kind(path)
+        kind = _KINDS.get(path[path.rfind("/") + 1 :])  # endpoint_kind(), inline: runs per call
         if kind is None:
             return None
+        if kind == "completions" and path.endswith("/chat/completions"):
+            kind = "chat"
         body = request.json
         if not isinstance(body, Mapping):
             return None
