@@ -75,3 +75,12 @@ def test_classes_it_cannot_speed_up_are_refused() -> None:
 
     with pytest.raises(TypeError, match="plain fields only"):
         fast_frozen_init(WithPostInit)
+
+
+def test_a_shared_default_is_one_object_and_no_factory_runs() -> None:
+    assert Usage().extra is Usage().extra
+    assert Usage().extra == {}
+    now = datetime(2026, 11, 29, tzinfo=timezone.utc)
+    first = CallRecord(now, "p", "m", "chat", Usage(), None)
+    assert first.tags is CallRecord(now, "p", "m", "chat", Usage(), None).tags
+    assert dataclasses.fields(Usage)[10].default_factory() is Usage().extra  # type: ignore[misc]

@@ -12,11 +12,12 @@ frozen for everyone else and builds instances in about half the time.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
-__all__ = ["fast_frozen_init"]
+__all__ = ["SharedDefault", "fast_frozen_init"]
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 
 class _Factory:
@@ -27,6 +28,23 @@ class _Factory:
 
 
 _FACTORY = _Factory()
+
+
+class SharedDefault(Generic[V]):
+    """A ``default_factory`` that returns one immutable object, every time.
+
+    dataclasses refuse unhashable defaults (a ``MappingProxyType``) even when
+    they cannot change; :func:`fast_frozen_init` uses the object itself as the
+    parameter's default, so no factory runs per instance.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: V) -> None:
+        self.value = value
+
+    def __call__(self) -> V:
+        return self.value
 
 
 def fast_frozen_init(cls: type[T]) -> type[T]:
@@ -43,12 +61,14 @@ def fast_frozen_init(cls: type[T]) -> type[T]:
     for index, field in enumerate(fields):
         setter = f"_set{index}"
         namespace[setter] = cls.__dict__[field.name].__set__
-        if field.default is not dataclasses.MISSING:
-            namespace[f"_default{index}"] = field.default
+        factory = field.default_factory
+        if field.default is not dataclasses.MISSING or isinstance(factory, SharedDefault):
+            shared = factory.value if isinstance(factory, SharedDefault) else field.default
+            namespace[f"_default{index}"] = shared
             signature.append(f"{field.name}=_default{index}")
             body.append(f"    {setter}(self, {field.name})")
-        elif field.default_factory is not dataclasses.MISSING:
-            namespace[f"_factory{index}"] = field.default_factory
+        elif factory is not dataclasses.MISSING:
+            namespace[f"_factory{index}"] = factory
             signature.append(f"{field.name}=_FACTORY")
             body.append(
                 f"    {setter}(self, _factory{index}() if {field.name} is _FACTORY "

@@ -9,7 +9,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from ._frozen import fast_frozen_init
+from ._frozen import SharedDefault, fast_frozen_init
 from ._usage import Usage
 
 __all__ = ["CallRecord"]
@@ -42,7 +42,7 @@ class CallRecord:
     saved_cost_usd: Decimal | None = None
     service_tier: str | None = None
     error: str | None = None
-    tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    tags: Mapping[str, str] = field(default_factory=SharedDefault(MappingProxyType({})))
     raw_usage: Any = None
     price_version: str | None = None
 

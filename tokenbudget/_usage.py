@@ -23,7 +23,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from ._frozen import fast_frozen_init
+from ._frozen import SharedDefault, fast_frozen_init
 
 __all__ = ["Usage"]
 
@@ -45,7 +45,7 @@ class Usage:
     audio_output_tokens: int = 0
     image_input_tokens: int = 0
     image_output_tokens: int = 0
-    extra: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
+    extra: Mapping[str, int] = field(default_factory=SharedDefault(_EMPTY))
     estimated: bool = False
     #: A cost the provider reported itself (e.g. OpenRouter ``usage.cost``); it
     #: wins over the price database when present.
