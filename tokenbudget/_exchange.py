@@ -79,7 +79,8 @@ class Exchange:
     _json_chunks: list[bytes] | None = None
     _json_size = 0
     _ended = False
-    _finished = False
+    #: True once :meth:`finish` has recorded the call.
+    finished = False
     _broken = False
     _watchers: tuple[CallGuard, ...] = ()
     _body_copy: list[bytes] | None = None
@@ -162,7 +163,17 @@ class Exchange:
         """
         self._status = status
         try:
-            head = _wanted_headers(headers)
+            raw = getattr(headers, "raw", None)
+            if raw is not None:
+                # httpx Headers: scan the raw byte pairs and decode only the wanted ones,
+                # instead of decoding every header a provider sends (twenty or more).
+                head = {}
+                for key, value in raw:
+                    key = key.lower()
+                    if key in _WANTED_RAW:
+                        head[key.decode("ascii")] = value.decode("latin-1")
+            else:
+                head = {k.lower(): v for k, v in headers.items() if k.lower() in _WANTED}
             self._request_id = head.get("x-request-id") or head.get("request-id")
             if status >= 400 or not self.endpoint.billable:
                 return []
@@ -290,9 +301,9 @@ class Exchange:
 
     def finish(self, error: BaseException | None = None) -> CallRecord | None:
         """Record the call, once; later calls return the same record."""
-        if self._finished:
+        if self.finished:
             return self.record
-        self._finished = True
+        self.finished = True
         try:
             self.record = self._build_record(error)
         except Exception:
@@ -368,33 +379,29 @@ class Exchange:
         reader = self._reader
         if reader is None:
             return Observation()
-        if self._mode == "json" and self._json_chunks and not self._broken:
-            self._read_json(reader)
+        chunks = self._json_chunks
+        if self._mode == "json" and chunks and not self._broken:
+            if self._json_size > MAX_JSON_BODY:
+                message = "tokenbudget: response body over %d bytes not parsed"
+                warn_once("json-size", message, MAX_JSON_BODY)
+                self._broken = True
+            else:
+                try:
+                    self._json_chunks = None
+                    raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                    decoder = self._decoder
+                    assert decoder is not None
+                    body = raw if decoder is IDENTITY else decoder.decode(raw) + decoder.flush()
+                    if self._body_copy is not None:
+                        self._copy(body)
+                    reader.on_body(body)
+                except Exception:
+                    self._fail("json body")
         try:
             return reader.result()
         except Exception:
             self._fail("reader result")
             return Observation()
-
-    def _read_json(self, reader: UsageReader) -> None:
-        if self._json_size > MAX_JSON_BODY:
-            warn_once(
-                "json-size", "tokenbudget: response body over %d bytes not parsed", MAX_JSON_BODY
-            )
-            self._broken = True
-            return
-        try:
-            assert self._decoder is not None and self._json_chunks is not None
-            chunks = self._json_chunks
-            raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            self._json_chunks = None
-            decoder = self._decoder
-            body = raw if decoder is IDENTITY else decoder.decode(raw) + decoder.flush()
-            if self._body_copy is not None:
-                self._copy(body)
-            reader.on_body(body)
-        except Exception:
-            self._fail("json body")
 
     def _make_record(
         self,
@@ -451,21 +458,6 @@ class Exchange:
 
 _WANTED = frozenset(("content-type", "content-encoding", "x-request-id", "request-id"))
 _WANTED_RAW = frozenset(name.encode() for name in _WANTED)
-
-
-def _wanted_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """The few response headers the exchange reads, by lower-case name."""
-    raw = getattr(headers, "raw", None)
-    if raw is not None:
-        # httpx Headers: scan the raw byte pairs and decode only the wanted ones,
-        # instead of decoding every header a provider sends (twenty or more).
-        found = {}
-        for key, value in raw:
-            key = key.lower()
-            if key in _WANTED_RAW:
-                found[key.decode("ascii")] = value.decode("latin-1")
-        return found
-    return {k.lower(): v for k, v in headers.items() if k.lower() in _WANTED}
 
 
 def _header_items(headers: Mapping[str, str]) -> Iterable[tuple[str, str]]:

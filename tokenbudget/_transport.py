@@ -170,7 +170,8 @@ def build_family(name: str, module: Any) -> Family:
 
         def close(self) -> None:
             try:
-                self._exchange.finish()
+                if not self._exchange.finished:  # usually recorded at the end of the body
+                    self._exchange.finish()
             finally:
                 self._inner.close()
 
@@ -200,7 +201,8 @@ def build_family(name: str, module: Any) -> Family:
 
         async def aclose(self) -> None:
             try:
-                self._exchange.finish()
+                if not self._exchange.finished:
+                    self._exchange.finish()
             finally:
                 await self._inner.aclose()
 

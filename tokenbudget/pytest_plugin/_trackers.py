@@ -68,7 +68,7 @@ def _nested() -> bool:
     back; once the head is back (or the call ended) the admitted call is stale.
     """
     admitted = _ADMITTED.get()
-    return admitted is not None and admitted._status is None and not admitted._finished
+    return admitted is not None and admitted._status is None and not admitted.finished
 
 
 def _hold_budgets(
