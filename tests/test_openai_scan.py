@@ -53,3 +53,22 @@ def test_scan_steps_aside_when_unsure(document: dict[str, object]) -> None:
 def test_scan_reads_pretty_printed_bodies() -> None:
     document = {"id": "x", "model": "gpt-4o", "usage": {"prompt_tokens": 3}}
     assert _scan_body(json.dumps(document, indent=2).encode()) == document
+
+
+@pytest.mark.parametrize("indent", [None, 2], ids=["compact", "pretty"])
+@pytest.mark.parametrize(
+    "head",
+    [
+        {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "gpt-4o"},
+        # escapes or an unexpected field order: read by the general path, same answer
+        {"id": 'chat"cmpl', "object": "chat.completion", "created": 1, "model": "gpt-4o"},
+        {"id": "c", "object": "chat.completion", "created": 1, "model": "gpt-\u00e9"},
+        {"id": "c", "object": "chat.completion", "model": "gpt-4o", "created": 1},
+    ],
+    ids=["chat", "escaped-id", "non-ascii-model", "order"],
+)
+def test_a_chat_head_is_read_like_a_full_parse(head: dict[str, object], indent: int | None) -> None:
+    document = {**head, "choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 1}}
+    found = _scan_body(json.dumps(document, indent=indent, ensure_ascii=False).encode())
+    assert found is not None
+    assert (found["id"], found["model"]) == (document["id"], document["model"])

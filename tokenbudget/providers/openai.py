@@ -236,15 +236,23 @@ def _scan_body(body: bytes) -> dict[str, Any] | None:
         return None
     if not (isinstance(usage, dict) and ("prompt_tokens" in usage or "input_tokens" in usage)):
         return None
-    model = _head_string(body, b'"model":')
-    if not isinstance(model, str):
-        return None
-    found: dict[str, Any] = {"usage": usage, "model": model}
-    response_id = _head_string(body, b'"id":')
-    if response_id is not None:  # embeddings have no id
-        if not isinstance(response_id, str):
+    head = _CHAT_HEAD.match(body)
+    if head is not None:  # a chat completion: both read at once
+        found: dict[str, Any] = {
+            "usage": usage,
+            "model": head.group(2).decode("utf-8"),
+            "id": head.group(1).decode("utf-8"),
+        }
+    else:
+        model = _head_string(body, b'"model":')
+        if not isinstance(model, str):
             return None
-        found["id"] = response_id
+        found = {"usage": usage, "model": model}
+        response_id = _head_string(body, b'"id":')
+        if response_id is not None:  # embeddings have no id
+            if not isinstance(response_id, str):
+                return None
+            found["id"] = response_id
     tier_at = body.rfind(b'"service_tier":')  # after usage in chat, before it in Responses
     if tier_at >= 0:
         tier = _TIER.match(body, tier_at)
@@ -254,6 +262,11 @@ def _scan_body(body: bytes) -> dict[str, Any] | None:
 
 
 _TIER = re.compile(rb'"service_tier":\s*"([A-Za-z_-]+)"')
+# How a chat completion opens: id, object, created, then model, read by one match.
+_CHAT_HEAD = re.compile(
+    rb'\s*\{\s*"id":\s*"([^"\\]*)",\s*"object":\s*"[a-z.]*",\s*"created":\s*\d+,'
+    rb'\s*"model":\s*"([^"\\]*)"'
+)
 _PLAIN_STRING = re.compile(rb'\s*"([^"\\]*)"')
 _STRING_VALUE = re.compile(rb'\s*"((?:[^"\\]|\\.)*)"')
 _NOT_A_STRING = object()
