@@ -238,6 +238,19 @@ def test_only_safe_headers_are_replayed() -> None:
     assert second.parse().model_dump() == first.parse().model_dump()
 
 
+def test_a_background_response_is_never_cached() -> None:
+    tracker = TokenTracker(cache="memory")
+    fake = FakeLLM(reply="Paris.")
+    client = openai_client(tracker, fake)
+    for _ in range(2):
+        client.responses.create(model="gpt-4.1-mini", input="Capital of France?", background=True)
+    assert fake.calls == 2
+    assert tracker.cache_stats.stores == 0 and tracker.cache_stats.hits == 0
+    client.responses.create(model="gpt-4.1-mini", input="Capital of France?")
+    client.responses.create(model="gpt-4.1-mini", input="Capital of France?")
+    assert fake.calls == 3 and tracker.cache_stats.hits == 1
+
+
 def test_a_stream_that_asked_for_usage_gets_it_back() -> None:
     tracker = TokenTracker(cache="memory")
     client = openai_client(tracker, FakeLLM(reply="Paris is the capital."))

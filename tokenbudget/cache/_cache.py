@@ -210,8 +210,16 @@ class CallCache:
     # -- policy --------------------------------------------------------------------
 
     def accepts(self, exchange: Exchange) -> bool:
-        """True for the calls this cache answers: billable ``POST`` requests."""
-        return exchange.endpoint.billable and exchange.request.method == "POST"
+        """True for the calls this cache answers: billable ``POST`` requests.
+
+        A Responses request with ``background: true`` is answered at once with a
+        queued response, not the answer: replaying it would hand back a stale
+        ``queued`` status, so it is never cached.
+        """
+        if not (exchange.endpoint.billable and exchange.request.method == "POST"):
+            return False
+        document = exchange.request.json
+        return not (isinstance(document, Mapping) and document.get("background") is True)
 
     def key(self, exchange: Exchange) -> str:
         """The key of ``exchange``'s request.
