@@ -386,6 +386,10 @@ class TokenTracker(TrackerHistory):
             return None
         return Exchange(self, endpoint, request)
 
+    #: True for trackers whose :meth:`_admit` must see every call, budgets or not (the
+    #: pytest plugin's); otherwise a call no budget covers skips admission entirely.
+    _admits_every_call = False
+
     def _admit(self, exchange: Exchange) -> Sequence[CallGuard]:
         """The guards of every budget covering ``exchange``; raises when one refuses it."""
         if not self.budgets and not _context_budgets.get():

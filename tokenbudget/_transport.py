@@ -17,6 +17,7 @@ from ._errors import TokenBudgetError
 from ._exchange import SENDING, Exchange
 from ._hooks import StoredResponse
 from ._sse import SSEDecoder
+from .budgets._scope import _active as _context_budgets
 from .providers._base import RequestView
 
 if TYPE_CHECKING:
@@ -214,14 +215,16 @@ def build_family(name: str, module: Any) -> Family:
             self.inner = inner if inner is not None else module.HTTPTransport()
 
         def handle_request(self, request: Any) -> Any:
-            exchange = self.tracker._begin(_request_view(request, request.read))
+            tracker = self.tracker
+            exchange = tracker._begin(_request_view(request, request.read))
             if exchange is None:
                 return self.inner.handle_request(request)
-            answer = exchange.lookup_cache() if self.tracker._cache is not None else None
+            answer = exchange.lookup_cache() if tracker._cache is not None else None
             if answer is not None:
                 exchange.request_body()  # lets the provider set up its event filter
                 return _replay(answer, request, exchange, TrackedStream)
-            exchange.admit()
+            if tracker.budgets or tracker._admits_every_call or _context_budgets.get():
+                exchange.admit()  # skipped when no budget could cover the call
             body = exchange.request_body()
             sent = request if body is None else _with_body(request, body)
             sending = SENDING.set(exchange)
@@ -250,14 +253,16 @@ def build_family(name: str, module: Any) -> Family:
         async def handle_async_request(self, request: Any) -> Any:
             # SDK request bodies are in memory already; a streamed upload is only
             # read when its host and path are tracked ones.
-            exchange = self.tracker._begin(_request_view(request, lambda: _content(request)))
+            tracker = self.tracker
+            exchange = tracker._begin(_request_view(request, lambda: _content(request)))
             if exchange is None:
                 return await self.inner.handle_async_request(request)
-            answer = exchange.lookup_cache() if self.tracker._cache is not None else None
+            answer = exchange.lookup_cache() if tracker._cache is not None else None
             if answer is not None:
                 exchange.request_body()
                 return _replay(answer, request, exchange, AsyncTrackedStream)
-            exchange.admit()
+            if tracker.budgets or tracker._admits_every_call or _context_budgets.get():
+                exchange.admit()  # skipped when no budget could cover the call
             body = exchange.request_body()
             sent = request if body is None else _with_body(request, body)
             sending = SENDING.set(exchange)
