@@ -431,7 +431,9 @@ class Exchange:
             error=error,
             tags=self.tags,
             raw_usage=observation.raw_usage,
-            price_version=self.tracker._price_version,
+            # The book's cached version when it has one, without the property chain.
+            price_version=getattr(self.tracker._book, "_version", None)
+            or self.tracker._price_version,
         )
 
     def _fallback_record(self, error: BaseException | None) -> CallRecord:

@@ -225,7 +225,9 @@ def build_family(name: str, module: Any) -> Family:
                 return _replay(answer, request, exchange, TrackedStream)
             if tracker.budgets or tracker._admits_every_call or _context_budgets.get():
                 exchange.admit()  # skipped when no budget could cover the call
-            body = exchange.request_body()
+            # Only a stream (usage to ask for) or a budget (a clamp) changes the body.
+            rewrite = exchange.endpoint.stream or exchange.body_overrides
+            body = exchange.request_body() if rewrite else None
             sent = request if body is None else _with_body(request, body)
             sending = SENDING.set(exchange)
             try:
@@ -263,7 +265,9 @@ def build_family(name: str, module: Any) -> Family:
                 return _replay(answer, request, exchange, AsyncTrackedStream)
             if tracker.budgets or tracker._admits_every_call or _context_budgets.get():
                 exchange.admit()  # skipped when no budget could cover the call
-            body = exchange.request_body()
+            # Only a stream (usage to ask for) or a budget (a clamp) changes the body.
+            rewrite = exchange.endpoint.stream or exchange.body_overrides
+            body = exchange.request_body() if rewrite else None
             sent = request if body is None else _with_body(request, body)
             sending = SENDING.set(exchange)
             try:

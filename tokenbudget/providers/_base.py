@@ -266,7 +266,8 @@ class Provider(ABC):
     def prepare(self, endpoint: Endpoint, request: RequestView) -> bytes | None:
         """New request body to send instead of the original, or ``None`` to send it as is.
 
-        Used to ask for usage the caller did not ask for (OpenAI ``stream_options``).
+        Used to ask for usage the caller did not ask for (OpenAI ``stream_options``), so
+        it is asked for streamed requests only (and for requests a budget rewrites).
         A provider that changes the request must hide the effect from the caller
         through :meth:`event_filter`.
         """
