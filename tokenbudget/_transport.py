@@ -9,7 +9,7 @@ providers, usage and money lives in the sans-IO :class:`Exchange`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,8 @@ class Family:
     module: Any
     Transport: type[Any]
     AsyncTransport: type[Any]
+    #: A sync and async byte stream handing over a list of chunks (cache replays, fakes).
+    ChunkStream: type[Any]
 
     def is_tracking(self, transport: object) -> bool:
         """True when ``transport`` is one of this family's tracking transports."""
@@ -116,9 +118,9 @@ def build_family(name: str, module: Any) -> Family:
         )
 
     class ReplayStream(module.SyncByteStream, module.AsyncByteStream):  # type: ignore[misc, name-defined]
-        """A stored body handed over in its original pieces (one per SSE event)."""
+        """A body handed over in given pieces (a stored SSE body: one per event)."""
 
-        def __init__(self, chunks: list[bytes]) -> None:
+        def __init__(self, chunks: Sequence[bytes]) -> None:
             self._chunks = chunks
 
         def __iter__(self) -> Iterator[bytes]:
@@ -296,4 +298,4 @@ def build_family(name: str, module: Any) -> Family:
     for cls in classes:
         cls.__qualname__ = f"{name}.{cls.__name__}"
         cls.__module__ = __name__
-    return Family(name, module, TrackingTransport, AsyncTrackingTransport)
+    return Family(name, module, TrackingTransport, AsyncTrackingTransport, ReplayStream)

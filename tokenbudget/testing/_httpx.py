@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import AsyncIterator, Iterator
 from typing import Any, NamedTuple
 
+from .._families import get_family
 from ._wire import Answer
 
 __all__ = ["RawRequest", "bind_family", "read_async", "read_sync", "to_response"]
 
 _lock = threading.Lock()
-_streams: dict[str, type[Any]] = {}
 _bound: dict[tuple[type[Any], str], type[Any]] = {}
 
 
@@ -60,37 +59,13 @@ async def read_async(request: Any) -> RawRequest:
     return _raw(request, await request.aread())
 
 
-def _stream_class(module: Any) -> type[Any]:
-    name = module.__name__
-    found = _streams.get(name)
-    if found is not None:
-        return found
-
-    class FakeByteStream(module.SyncByteStream, module.AsyncByteStream):  # type: ignore[misc, name-defined]
-        """A body that yields the answer's chunks one by one, sync or async."""
-
-        def __init__(self, chunks: tuple[bytes, ...]) -> None:
-            self._chunks = chunks
-
-        def __iter__(self) -> Iterator[bytes]:
-            yield from self._chunks
-
-        async def __aiter__(self) -> AsyncIterator[bytes]:
-            for chunk in self._chunks:
-                yield chunk
-
-    FakeByteStream.__qualname__ = f"{name}.FakeByteStream"
-    with _lock:
-        return _streams.setdefault(name, FakeByteStream)
-
-
 def to_response(request: Any, answer: Answer) -> Any:
     """``answer`` as a response of the request's own httpx family."""
     module = _family_module(request)
     return module.Response(
         answer.status,
         headers=list(answer.headers),
-        stream=_stream_class(module)(answer.chunks),
+        stream=get_family(module.__name__).ChunkStream(answer.chunks),
         request=request,
         extensions={"http_version": b"HTTP/1.1"},
     )
