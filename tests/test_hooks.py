@@ -112,7 +112,6 @@ def test_guards_settle_once_and_can_cut_a_stream(monkeypatch: pytest.MonkeyPatch
     guard = Guard(stop_after=2)
     tracker = TokenTracker(prices=StubBook())
     monkeypatch.setattr(tracker, "_admit", lambda exchange: [guard])
-    monkeypatch.setattr(tracker, "_admits_every_call", True)  # no budgets here
     http_client = tracker.httpx_client(transport=mock_transport("httpx2", serve(calls)))
     client = openai.OpenAI(api_key="sk-test", http_client=http_client)
 
@@ -137,8 +136,6 @@ def test_a_refusal_sends_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
         raise BudgetExceeded("no", limit=Decimal(1), spent=Decimal(1), estimate=Decimal("0.1"))
 
     monkeypatch.setattr(tracker, "_admit", refuse)
-
-    monkeypatch.setattr(tracker, "_admits_every_call", True)  # no budgets here
     http_client = tracker.httpx_client(transport=mock_transport("httpx2", serve(calls)))
     client = openai.OpenAI(api_key="sk-test", http_client=http_client, max_retries=3)
     with pytest.raises(BudgetExceeded) as raised:

@@ -32,7 +32,7 @@ from ._errors import TokenBudgetError
 from ._hooks import CallGuard, StoredResponse
 from ._records import CallRecord
 from ._sse import ServerSentEvent, SSEDecoder
-from ._tags import _tags
+from ._tags import current_tags
 from ._usage import Usage
 from .providers._base import Endpoint, EventFilter, Observation, RequestView, UsageReader
 
@@ -99,7 +99,7 @@ class Exchange:
         self.endpoint = endpoint
         self.request = request
         self.timestamp = datetime.now(timezone.utc)
-        self.tags = _tags.get()
+        self.tags = current_tags()
         self._started = time.perf_counter()
         #: Top-level JSON fields to set in the request body (e.g. a clamped max_tokens).
         self.body_overrides: dict[str, Any] = {}
@@ -137,7 +137,12 @@ class Exchange:
             self._watchers = tuple(guard for guard in guards if guard.watches_stream)
 
     def request_body(self) -> bytes | None:
-        """The body to send instead of the caller's, or ``None`` to send it unchanged."""
+        """The body to send instead of the caller's, or ``None`` to send it unchanged.
+
+        Only a stream (usage to ask for) or a budget (a clamp) changes a body.
+        """
+        if not (self.endpoint.stream or self.body_overrides):
+            return None
         body: bytes | None = None
         if self.tracker.inject_stream_usage:
             try:
@@ -163,24 +168,13 @@ class Exchange:
         """
         self._status = status
         try:
-            raw = getattr(headers, "raw", None)
-            if raw is not None:
-                # httpx Headers: scan the raw byte pairs and decode only the wanted ones,
-                # instead of decoding every header a provider sends (twenty or more).
-                head = {}
-                for key, value in raw:
-                    key = key.lower()
-                    if key in _WANTED_RAW:
-                        head[key.decode("ascii")] = value.decode("latin-1")
-            else:
-                head = {k.lower(): v for k, v in headers.items() if k.lower() in _WANTED}
+            head = _wanted_headers(headers)
             self._request_id = head.get("x-request-id") or head.get("request-id")
             if status >= 400 or not self.endpoint.billable:
                 return []
             content_type = head.get("content-type", "").lower()
             self._reader = self.endpoint.handler.reader(self.endpoint)
-            encoding = head.get("content-encoding")
-            self._decoder = decoder_for(encoding) if encoding else IDENTITY
+            self._decoder = decoder_for(head.get("content-encoding"))
             if self.cache_key is not None and 200 <= status < 300:
                 # The cache keeps only the headers it deems safe (ResponseCache.store).
                 self._body_copy = []
@@ -379,29 +373,31 @@ class Exchange:
         reader = self._reader
         if reader is None:
             return Observation()
-        chunks = self._json_chunks
-        if self._mode == "json" and chunks and not self._broken:
-            if self._json_size > MAX_JSON_BODY:
-                message = "tokenbudget: response body over %d bytes not parsed"
-                warn_once("json-size", message, MAX_JSON_BODY)
-                self._broken = True
-            else:
-                try:
-                    self._json_chunks = None
-                    raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-                    decoder = self._decoder
-                    assert decoder is not None
-                    body = raw if decoder is IDENTITY else decoder.decode(raw) + decoder.flush()
-                    if self._body_copy is not None:
-                        self._copy(body)
-                    reader.on_body(body)
-                except Exception:
-                    self._fail("json body")
+        if self._mode == "json" and self._json_chunks and not self._broken:
+            self._read_json(reader)
         try:
             return reader.result()
         except Exception:
             self._fail("reader result")
             return Observation()
+
+    def _read_json(self, reader: UsageReader) -> None:
+        if self._json_size > MAX_JSON_BODY:
+            message = "tokenbudget: response body over %d bytes not parsed"
+            warn_once("json-size", message, MAX_JSON_BODY)
+            self._broken = True
+            return
+        try:
+            chunks, self._json_chunks = self._json_chunks, None
+            decoder = self._decoder
+            assert chunks is not None and decoder is not None
+            raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            body = raw if decoder is IDENTITY else decoder.decode(raw) + decoder.flush()
+            if self._body_copy is not None:
+                self._copy(body)
+            reader.on_body(body)
+        except Exception:
+            self._fail("json body")
 
     def _make_record(
         self,
@@ -431,9 +427,7 @@ class Exchange:
             error=error,
             tags=self.tags,
             raw_usage=observation.raw_usage,
-            # The book's cached version when it has one, without the property chain.
-            price_version=getattr(self.tracker._book, "_version", None)
-            or self.tracker._price_version,
+            price_version=self.tracker._price_version,
         )
 
     def _fallback_record(self, error: BaseException | None) -> CallRecord:
@@ -460,6 +454,21 @@ class Exchange:
 
 _WANTED = frozenset(("content-type", "content-encoding", "x-request-id", "request-id"))
 _WANTED_RAW = frozenset(name.encode() for name in _WANTED)
+
+
+def _wanted_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The few response headers the exchange reads, by lower-case name."""
+    raw = getattr(headers, "raw", None)
+    if raw is None:
+        return {k.lower(): v for k, v in headers.items() if k.lower() in _WANTED}
+    # httpx Headers: scan the raw byte pairs and decode only the wanted ones,
+    # instead of decoding every header a provider sends (twenty or more).
+    found = {}
+    for key, value in raw:
+        key = key.lower()
+        if key in _WANTED_RAW:
+            found[key.decode("ascii")] = value.decode("latin-1")
+    return found
 
 
 def _header_items(headers: Mapping[str, str]) -> Iterable[tuple[str, str]]:

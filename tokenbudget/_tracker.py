@@ -21,10 +21,9 @@ from ._summary import UsageSummary
 from ._tags import current_tags
 from ._tags import tag as _tag
 from ._usage import Usage
-from .budgets import Budget
+from .budgets import Budget, active_budgets
 from .budgets._gate import admit as _admit_budgets
 from .budgets._gate import tracker_budgets as _tracker_budgets
-from .budgets._scope import _active as _context_budgets
 from .cache import build_cache as _build_cache
 from .cache import cache_stats as _cache_stats
 from .cache import no_cache as _no_cache
@@ -386,13 +385,9 @@ class TokenTracker(TrackerHistory):
             return None
         return Exchange(self, endpoint, request)
 
-    #: True for trackers whose :meth:`_admit` must see every call, budgets or not (the
-    #: pytest plugin's); otherwise a call no budget covers skips admission entirely.
-    _admits_every_call = False
-
     def _admit(self, exchange: Exchange) -> Sequence[CallGuard]:
         """The guards of every budget covering ``exchange``; raises when one refuses it."""
-        if not self.budgets and not _context_budgets.get():
+        if not self.budgets and not active_budgets():
             return ()  # the usual case: nothing to hold
         return _admit_budgets(exchange, self.budgets)
 
@@ -409,12 +404,8 @@ class TokenTracker(TrackerHistory):
 
     @property
     def _price_version(self) -> str | None:
-        book = self._book
-        version = getattr(book, "_version", None)  # a PriceBook's, cached until its prices change
-        if version is not None:
-            return str(version)
         try:
-            return (book or self.prices).version
+            return self.prices.version
         except Exception:
             return None
 
@@ -430,7 +421,7 @@ class TokenTracker(TrackerHistory):
         if model is None:
             return usage.reported_cost_usd
         try:
-            cost = (self._book or self.prices).cost(
+            cost = self.prices.cost(
                 provider, model, usage, service_tier=service_tier, batch=batch, at=at
             )
         except Exception:

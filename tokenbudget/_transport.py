@@ -17,7 +17,6 @@ from ._errors import TokenBudgetError
 from ._exchange import SENDING, Exchange
 from ._hooks import StoredResponse
 from ._sse import SSEDecoder
-from .budgets._scope import _active as _context_budgets
 from .providers._base import RequestView
 
 if TYPE_CHECKING:
@@ -173,8 +172,7 @@ def build_family(name: str, module: Any) -> Family:
 
         def close(self) -> None:
             try:
-                if not self._exchange.finished:  # usually recorded at the end of the body
-                    self._exchange.finish()
+                self._exchange.finish()
             finally:
                 self._inner.close()
 
@@ -204,8 +202,7 @@ def build_family(name: str, module: Any) -> Family:
 
         async def aclose(self) -> None:
             try:
-                if not self._exchange.finished:
-                    self._exchange.finish()
+                self._exchange.finish()
             finally:
                 await self._inner.aclose()
 
@@ -217,19 +214,15 @@ def build_family(name: str, module: Any) -> Family:
             self.inner = inner if inner is not None else module.HTTPTransport()
 
         def handle_request(self, request: Any) -> Any:
-            tracker = self.tracker
-            exchange = tracker._begin(_request_view(request, request.read))
+            exchange = self.tracker._begin(_request_view(request, request.read))
             if exchange is None:
                 return self.inner.handle_request(request)
-            answer = exchange.lookup_cache() if tracker._cache is not None else None
+            answer = exchange.lookup_cache()
             if answer is not None:
                 exchange.request_body()  # lets the provider set up its event filter
                 return _replay(answer, request, exchange, TrackedStream)
-            if tracker.budgets or tracker._admits_every_call or _context_budgets.get():
-                exchange.admit()  # skipped when no budget could cover the call
-            # Only a stream (usage to ask for) or a budget (a clamp) changes the body.
-            rewrite = exchange.endpoint.stream or exchange.body_overrides
-            body = exchange.request_body() if rewrite else None
+            exchange.admit()
+            body = exchange.request_body()
             sent = request if body is None else _with_body(request, body)
             sending = SENDING.set(exchange)
             try:
@@ -257,19 +250,15 @@ def build_family(name: str, module: Any) -> Family:
         async def handle_async_request(self, request: Any) -> Any:
             # SDK request bodies are in memory already; a streamed upload is only
             # read when its host and path are tracked ones.
-            tracker = self.tracker
-            exchange = tracker._begin(_request_view(request, lambda: _content(request)))
+            exchange = self.tracker._begin(_request_view(request, lambda: _content(request)))
             if exchange is None:
                 return await self.inner.handle_async_request(request)
-            answer = exchange.lookup_cache() if tracker._cache is not None else None
+            answer = exchange.lookup_cache()
             if answer is not None:
                 exchange.request_body()
                 return _replay(answer, request, exchange, AsyncTrackedStream)
-            if tracker.budgets or tracker._admits_every_call or _context_budgets.get():
-                exchange.admit()  # skipped when no budget could cover the call
-            # Only a stream (usage to ask for) or a budget (a clamp) changes the body.
-            rewrite = exchange.endpoint.stream or exchange.body_overrides
-            body = exchange.request_body() if rewrite else None
+            exchange.admit()
+            body = exchange.request_body()
             sent = request if body is None else _with_body(request, body)
             sending = SENDING.set(exchange)
             try:

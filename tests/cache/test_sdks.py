@@ -148,8 +148,6 @@ async def test_a_hit_is_allowed_when_budgets_refuse(
         raise BudgetExceeded("spent", limit=Decimal(0), spent=Decimal(1))
 
     monkeypatch.setattr(tracker, "_admit", refuse)
-
-    monkeypatch.setattr(tracker, "_admits_every_call", True)  # no budgets here
     assert await sdk.call(stream=True) == first
     assert sdk.fake.calls == 1
     with pytest.raises(Exception) as raised:

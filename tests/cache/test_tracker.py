@@ -284,8 +284,6 @@ def test_a_request_rewritten_by_a_budget_is_not_stored(monkeypatch: pytest.Monke
         return []
 
     monkeypatch.setattr(tracker, "_admit", clamp)
-
-    monkeypatch.setattr(tracker, "_admits_every_call", True)  # no budgets here
     fake = FakeLLM(reply="The capital of France is Paris.")
     client = openai_client(tracker, fake)
     ask(client)

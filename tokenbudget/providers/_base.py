@@ -88,11 +88,7 @@ class RequestView:
     def json(self) -> Any:
         """The body parsed as JSON, or ``None`` when it is empty or not JSON."""
         if self._json is _UNSET:
-            body = self._body
-            if body is None:
-                load = self._load_body
-                body = self._body = load() if load is not None else b""
-            self._json = _parse_json(body)
+            self._json = _parse_json(self.body)
         return self._json
 
     @property

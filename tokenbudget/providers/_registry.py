@@ -104,10 +104,7 @@ class ProviderRegistry:
 
     def match(self, request: RequestView) -> Endpoint | None:
         """The endpoint ``request`` is for, or ``None`` to pass it through."""
-        if self._parent is not None and not (self._exact or self._suffixes):
-            provider = self._parent.for_host(request.host, request.port)  # nothing of our own
-        else:
-            provider = self.for_host(request.host, request.port)
+        provider = self.for_host(request.host, request.port)
         if provider is not None:
             return provider.match(request)
         for fallback in self.fallbacks():

@@ -56,6 +56,11 @@ def endpoint_kind(path: str) -> str | None:
     return kind
 
 
+def _int(value: Any) -> int:
+    """A token count: an int as is; anything else (``None``, a bool, a string) is 0."""
+    return value if type(value) is int else 0
+
+
 def normalise_openai_usage(usage: Mapping[str, Any]) -> Usage:
     """Normalise an OpenAI ``usage`` object (chat/completions/embeddings or Responses)."""
     get = usage.get
@@ -69,23 +74,17 @@ def normalise_openai_usage(usage: Mapping[str, Any]) -> Usage:
         output_tokens = get("completion_tokens")
         in_details = get("prompt_tokens_details")
         out_details = get("completion_tokens_details")
-    # Anything but an int counts as 0 (inline rather than a helper: this runs per call).
     cached = audio_in = image_in = reasoning = audio_out = 0
     if in_details:
-        cached = in_details.get("cached_tokens", 0)
-        audio_in = in_details.get("audio_tokens", 0)
-        image_in = in_details.get("image_tokens", 0)
-        cached = cached if type(cached) is int else 0
-        audio_in = audio_in if type(audio_in) is int else 0
-        image_in = image_in if type(image_in) is int else 0
+        cached = _int(in_details.get("cached_tokens"))
+        audio_in = _int(in_details.get("audio_tokens"))
+        image_in = _int(in_details.get("image_tokens"))
     if out_details:
-        reasoning = out_details.get("reasoning_tokens", 0)
-        audio_out = out_details.get("audio_tokens", 0)
-        reasoning = reasoning if type(reasoning) is int else 0
-        audio_out = audio_out if type(audio_out) is int else 0
+        reasoning = _int(out_details.get("reasoning_tokens"))
+        audio_out = _int(out_details.get("audio_tokens"))
     return Usage(
-        input_tokens=input_tokens if type(input_tokens) is int else 0,
-        output_tokens=output_tokens if type(output_tokens) is int else 0,
+        input_tokens=_int(input_tokens),
+        output_tokens=_int(output_tokens),
         cached_input_tokens=cached,
         reasoning_tokens=reasoning,
         audio_input_tokens=audio_in,
@@ -98,8 +97,7 @@ class OpenAIReader(UsageReader):
     """Reads OpenAI JSON bodies and SSE streams of every endpoint kind."""
 
     def __init__(self, endpoint: Endpoint, normalise: UsageNormaliser) -> None:
-        self.endpoint = endpoint  # what UsageReader.__init__ sets, without the extra call
-        self.observation = Observation()
+        super().__init__(endpoint)
         self._normalise = normalise
         self._deferred: list[str] = []
         self._deferred_size = 0
@@ -354,11 +352,9 @@ class OpenAIProvider(Provider):
         if request.method != "POST":
             return None
         path = request.path
-        kind = _KINDS.get(path[path.rfind("/") + 1 :])  # endpoint_kind(), inline: runs per call
+        kind = endpoint_kind(path)
         if kind is None:
             return None
-        if kind == "completions" and path.endswith("/chat/completions"):
-            kind = "chat"
         body = request.json
         if not isinstance(body, Mapping):
             return None

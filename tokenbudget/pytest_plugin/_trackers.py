@@ -160,8 +160,6 @@ class PytestTracker(_Watching, TokenTracker):
       :meth:`assert_calls` and :meth:`assert_no_calls_to`.
     """
 
-    _admits_every_call = True  # limits and recordings gate every call
-
     __test__ = False  # not a test class, whatever module imports it
 
     def __init__(self, run: Run, nodeid: str) -> None:
@@ -281,8 +279,6 @@ class PytestTracker(_Watching, TokenTracker):
 
 class SessionTracker(_Watching, TokenTracker):
     """The tracker ``patch_all`` points at during a pytest session; see the module docstring."""
-
-    _admits_every_call = True  # limits and recordings gate every call
 
     __test__ = False
 
