@@ -1,4 +1,4 @@
-"""The faster __init__ of the frozen records: same signature, same objects, still frozen."""
+"""The faster construction of the frozen records: same signature, same objects, still frozen."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from decimal import Decimal
 import pytest
 
 from tokenbudget import CallRecord, Usage
-from tokenbudget._frozen import fast_frozen_init
+from tokenbudget._frozen import fast_frozen_init, frozen_builder
+from tokenbudget._records import make_record
+from tokenbudget._usage import make_usage
 
 
 def _generated(cls: type) -> type:
@@ -84,3 +86,49 @@ def test_a_shared_default_is_one_object_and_no_factory_runs() -> None:
     first = CallRecord(now, "p", "m", "chat", Usage(), None)
     assert first.tags is CallRecord(now, "p", "m", "chat", Usage(), None).tags
     assert dataclasses.fields(Usage)[10].default_factory() is Usage().extra  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(("cls", "build"), [(Usage, make_usage), (CallRecord, make_record)])
+def test_a_builder_takes_the_class_signature(cls: type, build: object) -> None:
+    ours = inspect.signature(build).parameters.values()  # type: ignore[arg-type]
+    theirs = inspect.signature(cls).parameters.values()
+    assert [(p.name, p.kind, p.default) for p in ours] == [
+        (p.name, p.kind, p.default) for p in theirs
+    ]
+
+
+def test_a_builder_builds_equal_frozen_instances_of_the_class_itself() -> None:
+    now = datetime(2026, 11, 29, tzinfo=timezone.utc)
+    usage = make_usage(input_tokens=3, output_tokens=4, extra={"web_search_requests": 1})
+    assert type(usage) is Usage
+    assert usage == Usage(input_tokens=3, output_tokens=4, extra={"web_search_requests": 1})
+    record = make_record(now, "openai", "gpt-4o", "chat", usage, Decimal("0.1"), cached=True)
+    assert type(record) is CallRecord
+    assert record == CallRecord(now, "openai", "gpt-4o", "chat", usage, Decimal("0.1"), cached=True)
+    assert (
+        make_usage().extra is Usage().extra
+        and make_record(now, "p", "m", "e", usage, None).tags == {}
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        usage.input_tokens = 5  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        record.model = "other"  # type: ignore[misc]
+    assert dataclasses.replace(record, model="x").model == "x"
+    with pytest.raises(TypeError, match="missing 5 required positional arguments"):
+        make_record(now)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        make_usage(tokens=1)  # type: ignore[call-arg]
+
+
+def test_a_builder_runs_a_default_factory_per_instance() -> None:
+    @dataclass(frozen=True, slots=True)
+    class Bag:
+        name: str
+        items: list[int] = field(default_factory=list)
+
+    build = frozen_builder(Bag)
+    first, second = build("a"), build("b")
+    assert first.items == [] and first.items is not second.items
+    given = [1]
+    assert build("c", given).items is given
+    assert first == Bag("a") and type(first) is Bag

@@ -30,10 +30,10 @@ from typing import TYPE_CHECKING, Any
 from ._decoders import IDENTITY, ContentDecoder, decoder_for
 from ._errors import TokenBudgetError
 from ._hooks import CallGuard, StoredResponse
-from ._records import CallRecord
+from ._records import CallRecord, make_record
 from ._sse import ServerSentEvent, SSEDecoder
 from ._tags import current_tags
-from ._usage import Usage
+from ._usage import Usage, make_usage
 from .providers._base import Endpoint, EventFilter, Observation, RequestView, UsageReader
 
 if TYPE_CHECKING:
@@ -354,7 +354,7 @@ class Exchange:
         if status is None or status >= 400 or not endpoint.billable:
             if status is not None and status >= 400:
                 error_text = error_text or f"HTTP {status}"
-            return self._make_record(Usage(), _ZERO, observation, error_text)
+            return self._make_record(make_usage(), _ZERO, observation, error_text)
 
         incomplete = endpoint.stream and not observation.complete
         usage = observation.usage
@@ -408,7 +408,7 @@ class Exchange:
         saved: Decimal | None = None,
     ) -> CallRecord:
         endpoint = self.endpoint
-        return CallRecord(
+        return make_record(
             timestamp=self.timestamp,
             provider=endpoint.provider,
             model=observation.model or endpoint.request_model,

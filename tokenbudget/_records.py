@@ -9,10 +9,10 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from ._frozen import SharedDefault, fast_frozen_init
+from ._frozen import SharedDefault, fast_frozen_init, frozen_builder
 from ._usage import Usage
 
-__all__ = ["CallRecord"]
+__all__ = ["CallRecord", "make_record"]
 
 
 @fast_frozen_init
@@ -75,3 +75,7 @@ class CallRecord:
     def succeeded(self) -> bool:
         """True for a 2xx answer without a reported error."""
         return self.error is None and (self.status_code is None or self.status_code < 400)
+
+
+#: Builds a :class:`CallRecord` as ``CallRecord(...)`` does, faster (per-call paths).
+make_record = frozen_builder(CallRecord)

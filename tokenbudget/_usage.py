@@ -23,9 +23,9 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from ._frozen import SharedDefault, fast_frozen_init
+from ._frozen import SharedDefault, fast_frozen_init, frozen_builder
 
-__all__ = ["Usage"]
+__all__ = ["Usage", "make_usage"]
 
 _EMPTY: Mapping[str, int] = MappingProxyType({})
 
@@ -107,3 +107,7 @@ class Usage:
                 out[f.name] = value
         out["total_tokens"] = self.total_tokens
         return out
+
+
+#: Builds a :class:`Usage` as ``Usage(...)`` does, faster (per-call paths).
+make_usage = frozen_builder(Usage)

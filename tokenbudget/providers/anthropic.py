@@ -37,7 +37,7 @@ from typing import Any
 
 from .._sse import ServerSentEvent
 from .._tokens import count_text_tokens
-from .._usage import Usage
+from .._usage import Usage, make_usage
 from ._base import Endpoint, Observation, Provider, RequestView, UsageReader
 
 __all__ = ["AnthropicProvider", "AnthropicReader", "normalise_anthropic_usage"]
@@ -65,7 +65,7 @@ def normalise_anthropic_usage(usage: Mapping[str, Any]) -> Usage:
     thinking = _int(_details(usage, "output_tokens_details").get("thinking_tokens"))
     tools = _details(usage, "server_tool_use")
     requests = {key: value for key, value in tools.items() if _int(value) > 0}
-    return Usage(
+    return make_usage(
         input_tokens=_int(usage.get("input_tokens")) + cache_read + cache_write,
         output_tokens=_int(usage.get("output_tokens")),
         cached_input_tokens=cache_read,

@@ -42,7 +42,7 @@ from typing import Any
 
 from .._sse import ServerSentEvent
 from .._tokens import count_text_tokens
-from .._usage import Usage
+from .._usage import Usage, make_usage
 from ._base import Endpoint, Observation, Provider, RequestView, UsageReader
 from .anthropic import AnthropicProvider
 from .compatible import CompatibleProvider, normalise_openai_compatible_usage
@@ -107,7 +107,7 @@ def normalise_gemini_usage(meta: Mapping[str, Any]) -> Usage:
     prompt = _by_modality(meta.get("promptTokensDetails"))
     tool_use = _by_modality(meta.get("toolUsePromptTokensDetails"))
     out = _by_modality(meta.get("candidatesTokensDetails"))
-    return Usage(
+    return make_usage(
         input_tokens=_int(meta.get("promptTokenCount")) + _int(meta.get("toolUsePromptTokenCount")),
         output_tokens=_int(meta.get("candidatesTokenCount")) + thoughts,
         cached_input_tokens=_int(meta.get("cachedContentTokenCount")),

@@ -30,7 +30,7 @@ from typing import Any
 
 from .._sse import ServerSentEvent
 from .._tokens import count_text_tokens
-from .._usage import Usage
+from .._usage import Usage, make_usage
 from ._base import Endpoint, EventFilter, Observation, Provider, RequestView, UsageReader
 
 __all__ = ["OpenAIProvider", "normalise_openai_usage"]
@@ -82,7 +82,7 @@ def normalise_openai_usage(usage: Mapping[str, Any]) -> Usage:
     if out_details:
         reasoning = _int(out_details.get("reasoning_tokens"))
         audio_out = _int(out_details.get("audio_tokens"))
-    return Usage(
+    return make_usage(
         input_tokens=_int(input_tokens),
         output_tokens=_int(output_tokens),
         cached_input_tokens=cached,
