@@ -105,16 +105,22 @@ def _parse_json(body: bytes) -> Any:
     if not body:
         return None
     try:
-        # SDKs send UTF-8: parsing text skips json's encoding detection for bytes.
-        return json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        pass  # UTF-16 or UTF-32 JSON, which json.loads still reads from bytes
-    except ValueError:
-        return None
+        # SDKs send compact UTF-8 JSON: decoding it as text and raw_decode skip
+        # json.loads' encoding detection, its two wrapper calls and its whitespace
+        # scans. Anything else (UTF-16, surrounding blanks, bad JSON) goes the long way.
+        text = body.decode("utf-8")
+        document, end = _DECODER.raw_decode(text)
+        if end == len(text):
+            return document
+    except ValueError:  # UnicodeDecodeError included
+        pass
     try:
         return json.loads(body)
     except ValueError:
         return None
+
+
+_DECODER = json.JSONDecoder()
 
 
 @dataclass(slots=True)
