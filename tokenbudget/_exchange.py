@@ -409,12 +409,12 @@ class Exchange:
     ) -> CallRecord:
         endpoint = self.endpoint
         return make_record(
-            timestamp=self.timestamp,
-            provider=endpoint.provider,
-            model=observation.model or endpoint.request_model,
-            endpoint=endpoint.kind,
-            usage=usage,
-            cost_usd=cost,
+            self.timestamp,
+            endpoint.provider,
+            observation.model or endpoint.request_model,
+            endpoint.kind,
+            usage,
+            cost,
             request_model=endpoint.request_model,
             status_code=self._status,
             latency_ms=(time.perf_counter() - self._started) * 1000.0,
