@@ -67,32 +67,37 @@ def warn_once(key: str, message: str, *args: object) -> None:
 class Exchange:
     """The life of one tracked call; see the module docstring for the protocol."""
 
-    # Class-level defaults: a call sets only what it changes, so an exchange costs
-    # a handful of attribute writes rather than one per field.
-    _status: int | None = None
-    _request_id: str | None = None
-    _mode = "skip"  # "json", "sse", "skip", or "decoded" after a filter failed
-    _decoder: ContentDecoder | None = None
-    _sse: SSEDecoder | None = None
-    _filter: EventFilter | None = None
-    _reader: UsageReader | None = None
-    _json_chunks: list[bytes] | None = None
-    _json_size = 0
-    _ended = False
-    #: True once :meth:`finish` has recorded the call.
-    finished = False
-    _broken = False
-    _watchers: tuple[CallGuard, ...] = ()
-    _body_copy: list[bytes] | None = None
-    _body_size = 0
-    _stored_headers: tuple[tuple[str, str], ...] = ()
-    record: CallRecord | None = None
-    #: Budgets holding this call (see ``_hooks``); settled when it is recorded.
-    guards: Sequence[CallGuard] = ()
-    #: True when the answer is replayed from the cache.
-    cached = False
-    #: Set by the cache on a miss: store a complete answer under this key.
-    cache_key: str | None = None
+    # Slots, every one set in __init__: attribute reads are then the interpreter's
+    # fastest kind (a read falling back to a class-level default is its slowest).
+    __slots__ = (
+        "_body_copy",
+        "_body_size",
+        "_broken",
+        "_decoder",
+        "_ended",
+        "_filter",
+        "_json_chunks",
+        "_json_size",
+        "_mode",
+        "_reader",
+        "_request_id",
+        "_sse",
+        "_started",
+        "_status",
+        "_stored_headers",
+        "_watchers",
+        "body_overrides",
+        "cache_key",
+        "cached",
+        "endpoint",
+        "finished",
+        "guards",
+        "record",
+        "request",
+        "tags",
+        "timestamp",
+        "tracker",
+    )
 
     def __init__(self, tracker: TokenTracker, endpoint: Endpoint, request: RequestView) -> None:
         self.tracker = tracker
@@ -103,6 +108,30 @@ class Exchange:
         self._started = time.perf_counter()
         #: Top-level JSON fields to set in the request body (e.g. a clamped max_tokens).
         self.body_overrides: dict[str, Any] = {}
+        #: Budgets holding this call (see ``_hooks``); settled when it is recorded.
+        self.guards: Sequence[CallGuard] = ()
+        #: True when the answer is replayed from the cache.
+        self.cached = False
+        #: Set by the cache on a miss: store a complete answer under this key.
+        self.cache_key: str | None = None
+        #: True once :meth:`finish` has recorded the call.
+        self.finished = False
+        self.record: CallRecord | None = None
+        self._status: int | None = None
+        self._request_id: str | None = None
+        self._mode = "skip"  # "json", "sse", "skip", or "decoded" after a filter failed
+        self._decoder: ContentDecoder | None = None
+        self._sse: SSEDecoder | None = None
+        self._filter: EventFilter | None = None
+        self._reader: UsageReader | None = None
+        self._json_chunks: list[bytes] | None = None
+        self._json_size = 0
+        self._ended = False
+        self._broken = False
+        self._watchers: tuple[CallGuard, ...] = ()
+        self._body_copy: list[bytes] | None = None
+        self._body_size = 0
+        self._stored_headers: tuple[tuple[str, str], ...] = ()
 
     # -- request -----------------------------------------------------------------
 
