@@ -23,6 +23,7 @@ Usage conventions (normalised into :class:`~tokenbudget.Usage`):
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -48,6 +49,7 @@ _USAGE_NULL = re.compile(rb',\s*"usage"\s*:\s*null|"usage"\s*:\s*null\s*,?')
 _KINDS = {"completions": "completions", "responses": "responses", "embeddings": "embeddings"}
 
 
+@functools.lru_cache(maxsize=512)  # an app posts to a handful of paths, again and again
 def endpoint_kind(path: str) -> str | None:
     """The endpoint kind of an OpenAI API path (``chat``, ``responses``...), or ``None``."""
     kind = _KINDS.get(path[path.rfind("/") + 1 :])
