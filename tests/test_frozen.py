@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
+import pickle
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -132,3 +134,16 @@ def test_a_builder_runs_a_default_factory_per_instance() -> None:
     given = [1]
     assert build("c", given).items is given
     assert first == Bag("a") and type(first) is Bag
+
+
+def test_records_pickle_and_copy_to_equal_records() -> None:
+    now = datetime(2026, 11, 29, tzinfo=timezone.utc)
+    usage = make_usage(input_tokens=3, output_tokens=4)  # its extra is the shared proxy
+    record = make_record(now, "openai", "gpt-4o", "chat", usage, Decimal("0.1"))
+    tagged = dataclasses.replace(record, tags={"feature": "search"}, raw_usage={"a": {"b": 1}})
+    for original in (usage, record, tagged, Usage(extra={"web_search_requests": 2})):
+        for copied in (pickle.loads(pickle.dumps(original)), copy.deepcopy(original)):
+            assert copied == original and type(copied) is type(original)
+    assert copy.copy(record) == record
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        pickle.loads(pickle.dumps(record)).model = "x"  # type: ignore[misc]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from types import MappingProxyType
 from typing import Any, Generic, ParamSpec, TypeVar
 
 __all__ = ["SharedDefault", "fast_frozen_init", "frozen_builder"]
@@ -102,6 +103,17 @@ def fast_frozen_init(cls: type[T]) -> type[T]:
         "return": None,
     }
     cls.__init__ = init  # type: ignore[method-assign]
+    names = tuple(name for name, _, _ in fields)
+
+    def __reduce__(self: Any) -> tuple[type, tuple[Any, ...]]:
+        # Shared defaults are read-only mapping proxies, which pickle refuses: a
+        # pickled instance carries a dict in their place (equal, and as read-only
+        # in practice: the instance is frozen).
+        values = (getattr(self, name) for name in names)
+        return type(self), tuple(dict(v) if type(v) is MappingProxyType else v for v in values)
+
+    __reduce__.__qualname__ = f"{cls.__qualname__}.__reduce__"
+    cls.__reduce__ = __reduce__  # type: ignore[assignment, method-assign]
     return cls
 
 
