@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._hooks import StoredResponse
+from .._json_bytes import loads
 
 __all__ = ["SAFE_HEADERS", "CacheEntry", "safe_headers"]
 
@@ -37,7 +38,6 @@ SAFE_HEADERS = frozenset(
 
 _MAGIC = b"TBC1"
 _OVERHEAD = 256  # rough size of an entry besides its body and headers, for memory bounds
-_DECODER = json.JSONDecoder()
 
 
 def safe_headers(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
@@ -98,7 +98,7 @@ class CacheEntry:
             raise ValueError("not a tokenbudget cache entry")
         size = int.from_bytes(data[4:8], "big")
         try:
-            return cls._from_head(_parse_head(data[8 : 8 + size]), bytes(data[8 + size :]))
+            return cls._from_head(loads(data[8 : 8 + size]), bytes(data[8 + size :]))
         except (KeyError, TypeError, AttributeError, OverflowError) as exc:
             raise ValueError(f"damaged tokenbudget cache entry: {exc!r}") from exc
 
@@ -120,18 +120,3 @@ class CacheEntry:
             input_tokens=int(head.get("in") or 0),
             output_tokens=int(head.get("out") or 0),
         )
-
-
-def _parse_head(head: bytes) -> Any:
-    """The JSON head, parsed as ``json.loads(head)`` would.
-
-    :meth:`CacheEntry.to_bytes` writes ASCII: parsing that as text skips json's
-    encoding detection and trailing-whitespace scan. Anything else (other
-    encodings, whitespace, damage) goes through ``json.loads``, which decides.
-    """
-    try:
-        text = head.decode()
-        document, end = _DECODER.raw_decode(text)
-    except ValueError:
-        return json.loads(head)
-    return document if end == len(text) else json.loads(head)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .._json_bytes import loads
 from .._sse import ServerSentEvent
 from .._usage import Usage
 
@@ -105,22 +106,9 @@ def _parse_json(body: bytes) -> Any:
     if not body:
         return None
     try:
-        # SDKs send compact UTF-8 JSON: decoding it as text and raw_decode skip
-        # json.loads' encoding detection, its two wrapper calls and its whitespace
-        # scans. Anything else (UTF-16, surrounding blanks, bad JSON) goes the long way.
-        text = body.decode("utf-8")
-        document, end = _DECODER.raw_decode(text)
-        if end == len(text):
-            return document
-    except ValueError:  # UnicodeDecodeError included
-        pass
-    try:
-        return json.loads(body)
+        return loads(body)
     except ValueError:
         return None
-
-
-_DECODER = json.JSONDecoder()
 
 
 @dataclass(slots=True)

@@ -1,0 +1,27 @@
+"""JSON bytes parsed exactly as ``json.loads`` parses them, faster in the usual case."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = ["loads"]
+
+_DECODER = json.JSONDecoder()
+
+
+def loads(data: bytes) -> Any:
+    """``json.loads(data)``: the same document, the same errors.
+
+    Compact UTF-8 JSON (what SDKs send, what the cache writes) is decoded as text
+    and read by ``raw_decode``, which skips json.loads' encoding detection, its two
+    wrapper calls and its whitespace scans, about half the cost of a short body.
+    Anything else (another encoding, a BOM, surrounding blanks, damage) goes
+    through ``json.loads``, which decides.
+    """
+    try:
+        text = data.decode("utf-8")
+        document, end = _DECODER.raw_decode(text)
+    except ValueError:  # UnicodeDecodeError included
+        return json.loads(data)
+    return document if end == len(text) else json.loads(data)
