@@ -62,6 +62,10 @@ def test_the_body_is_stored_as_is() -> None:
     assert data.endswith(SSE)
 
 
+def framed(head: bytes, body: bytes = SSE) -> bytes:
+    return b"TBC1" + len(head).to_bytes(4, "big") + head + body
+
+
 @pytest.mark.parametrize(
     "data",
     [
@@ -71,6 +75,15 @@ def test_the_body_is_stored_as_is() -> None:
         b"TBC1\x00\x00\x00\x05{}xyz",
         b"TBC1\x00\x00\x00\x02[]",
         b"TBC1\xff\xff",
+        # a sound frame around a damaged head
+        framed(b"{}"),
+        framed(b'{"status": 200} x'),
+        framed(b'{"status": 200}{}'),
+        framed(b"\xff{}"),
+        framed(b"[1]"),
+        framed(b""),
+        framed(b'"\\ud800"'),
+        framed(b'{"status": 1e400, "headers": [], "stream": false, "created": 0}'),
     ],
 )
 def test_damaged_bytes_raise_value_error(data: bytes) -> None:
@@ -87,31 +100,9 @@ def test_expiry_and_size() -> None:
     assert stored.size > len(SSE)
 
 
-def framed(head: bytes, body: bytes = SSE) -> bytes:
-    return b"TBC1" + len(head).to_bytes(4, "big") + head + body
-
-
 def test_a_head_json_loads_accepts_is_read_as_before() -> None:
     """Heads ``to_bytes`` never writes (whitespace, UTF-16) still parse as ``json.loads`` did."""
     data = entry().to_bytes()
     head = data[8 : 8 + int.from_bytes(data[4:8], "big")]
     for variant in (b" " + head + b"\n", head.decode().encode("utf-16"), b"\xef\xbb\xbf" + head):
         assert CacheEntry.from_bytes(framed(variant)) == entry()
-
-
-@pytest.mark.parametrize(
-    "head",
-    [
-        b"{}",
-        b'{"status": 200} x',
-        b'{"status": 200}{}',
-        b"\xff{}",
-        b"[1]",
-        b"",
-        b'"\\ud800"',
-        b'{"status": 1e400, "headers": [], "stream": false, "created": 0}',
-    ],
-)
-def test_a_damaged_head_raises_value_error(head: bytes) -> None:
-    with pytest.raises(ValueError):
-        CacheEntry.from_bytes(framed(head))
