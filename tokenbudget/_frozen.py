@@ -58,7 +58,7 @@ def _parameters(cls: type, namespace: dict[str, Any]) -> list[tuple[str, str, st
     ``namespace``."""
     fields = dataclasses.fields(cls)
     if hasattr(cls, "__post_init__") or any(not f.init for f in fields):
-        raise TypeError(f"{cls.__name__}: fast_frozen_init supports plain fields only")
+        raise TypeError(f"{cls.__name__}: plain fields only (no __post_init__ or init=False)")
     namespace["_FACTORY"] = _FACTORY
     out = []
     for index, field in enumerate(fields):
