@@ -122,8 +122,6 @@ class MultiDecoder:
 
 
 def _single(name: str) -> ContentDecoder:
-    if name in ("", "identity"):
-        return IdentityDecoder()
     if name in ("gzip", "x-gzip"):
         return ZlibDecoder(gzip=True)
     if name == "deflate":
@@ -139,10 +137,10 @@ def decoder_for(content_encoding: str | None) -> ContentDecoder:
     """A decoder for a ``Content-Encoding`` header value (``None``: identity)."""
     if not content_encoding:
         return IDENTITY  # stateless, so one serves every response
-    names = [part.strip().lower() for part in (content_encoding or "").split(",")]
+    names = [part.strip().lower() for part in content_encoding.split(",")]
     names = [name for name in names if name not in ("", "identity")]
     if not names:
-        return IdentityDecoder()
+        return IDENTITY
     if len(names) == 1:
         return _single(names[0])
     return MultiDecoder([_single(name) for name in names])
