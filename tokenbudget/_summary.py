@@ -110,8 +110,7 @@ class RunningTotals:
             self.cached_calls += 1
             if record.saved_cost_usd is not None:
                 self.saved_cost_usd += record.saved_cost_usd
-        status = record.status_code
-        if record.error is not None or (status is not None and status >= 400):  # not succeeded
+        if not record.succeeded:
             self.failed_calls += 1
         if usage.estimated:
             self.estimated_calls += 1
