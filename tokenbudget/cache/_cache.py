@@ -210,16 +210,14 @@ class CallCache:
     # -- policy --------------------------------------------------------------------
 
     def accepts(self, exchange: Exchange) -> bool:
-        """True for the calls this cache answers: billable ``POST`` requests.
-
-        A Responses request with ``background: true`` is answered at once with a
-        queued response, not the answer: replaying it would hand back a stale
-        ``queued`` status, so it is never cached.
-        """
-        if not (exchange.endpoint.billable and exchange.request.method == "POST"):
-            return False
-        document = exchange.request.json
-        return not (isinstance(document, Mapping) and document.get("background") is True)
+        """True for the calls this cache answers: billable ``POST`` requests whose
+        provider deems their answer replayable (see ``Provider.cacheable``)."""
+        endpoint = exchange.endpoint
+        return (
+            endpoint.billable
+            and exchange.request.method == "POST"
+            and endpoint.handler.cacheable(endpoint, exchange.request)
+        )
 
     def key(self, exchange: Exchange) -> str:
         """The key of ``exchange``'s request.

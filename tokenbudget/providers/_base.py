@@ -263,6 +263,11 @@ class Provider(ABC):
         """
         return None
 
+    def cacheable(self, endpoint: Endpoint, request: RequestView) -> bool:
+        """False when the answer to ``request`` must never be replayed from a cache
+        (it is not the call's result, e.g. a queued status). Asked only of caching trackers."""
+        return True
+
     def event_filter(self, endpoint: Endpoint) -> EventFilter | None:
         """A filter for the SSE events the caller sees, when :meth:`prepare` needs one."""
         return None

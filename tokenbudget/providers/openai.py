@@ -390,6 +390,14 @@ class OpenAIProvider(Provider):
         endpoint.state["hide_usage"] = True
         return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
+    def cacheable(self, endpoint: Endpoint, request: RequestView) -> bool:
+        # A Responses request with "background": true is answered at once with a
+        # queued response, not the answer: a replay would hand back a stale status.
+        if endpoint.kind != "responses":
+            return True
+        body = request.json
+        return not (isinstance(body, Mapping) and body.get("background") is True)
+
     def event_filter(self, endpoint: Endpoint) -> EventFilter | None:
         return hide_injected_usage if endpoint.state.get("hide_usage") else None
 
