@@ -89,7 +89,11 @@ class RequestView:
     def json(self) -> Any:
         """The body parsed as JSON, or ``None`` when it is empty or not JSON."""
         if self._json is _UNSET:
-            self._json = _parse_json(self.body)
+            body = self.body
+            try:
+                self._json = loads(body) if body else None
+            except ValueError:
+                self._json = None
         return self._json
 
     @property
@@ -99,16 +103,6 @@ class RequestView:
 
     def __repr__(self) -> str:
         return f"<RequestView {self.method} {self.host_port}{self.path}>"
-
-
-def _parse_json(body: bytes) -> Any:
-    """``body`` as JSON, or ``None`` when it is empty or not JSON."""
-    if not body:
-        return None
-    try:
-        return loads(body)
-    except ValueError:
-        return None
 
 
 @dataclass(slots=True)
