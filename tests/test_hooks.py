@@ -9,7 +9,7 @@ import openai
 import pytest
 
 from tokenbudget import CallRecord, TokenTracker, Usage
-from tokenbudget._errors import BudgetExceeded
+from tokenbudget._data import BudgetExceeded
 from tokenbudget._exchange import Exchange
 from tokenbudget._hooks import StoredResponse
 

@@ -8,13 +8,18 @@
 
 from __future__ import annotations
 
-from ._errors import BudgetExceeded, BudgetWarning, TokenBudgetError, TokenLimitReached
+from ._data import (
+    BudgetExceeded,
+    BudgetWarning,
+    CallRecord,
+    TokenBudgetError,
+    TokenLimitReached,
+    Usage,
+    UsageSummary,
+)
 from ._patching import is_patched, patch_all, patched, unpatch_all
-from ._records import CallRecord
-from ._summary import UsageSummary
 from ._tags import current_tags, tag
 from ._tracker import TokenTracker, get_tracker
-from ._usage import Usage
 from .budgets import Budget, budget, context_executor, current_budget, in_context
 from .cache import CacheStats, no_cache, refresh_cache
 from .pricing import (

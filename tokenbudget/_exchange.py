@@ -27,13 +27,11 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ._data import CallRecord, TokenBudgetError, Usage, make_record, make_usage
 from ._decoders import IDENTITY, ContentDecoder, decoder_for
-from ._errors import TokenBudgetError
 from ._hooks import CallGuard, StoredResponse
-from ._records import CallRecord, make_record
 from ._sse import ServerSentEvent, SSEDecoder
 from ._tags import current_tags
-from ._usage import Usage, make_usage
 from .providers._base import Endpoint, EventFilter, Observation, RequestView, UsageReader
 
 if TYPE_CHECKING:

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from ._data import CallRecord
     from ._exchange import Exchange
-    from ._records import CallRecord
 
 __all__ = ["CallGuard", "ResponseCache", "StoredResponse"]
 

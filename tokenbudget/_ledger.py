@@ -9,8 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ._records import CallRecord
-from ._summary import RunningTotals, UsageSummary
+from ._data import CallRecord, RunningTotals, UsageSummary
 
 if TYPE_CHECKING:
     from .store import UsageAggregates

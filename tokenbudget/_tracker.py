@@ -11,16 +11,14 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._data import CallRecord, Usage, UsageSummary
 from ._exchange import Exchange, warn_once
 from ._families import family_of, get_family
 from ._hooks import CallGuard, ResponseCache
 from ._instrument import building_own_client, instrument_client, tracked_copy, wrap_transport
 from ._ledger import DEFAULT_MAX_RECORDS, Ledger, RecordCallback
-from ._records import CallRecord
-from ._summary import UsageSummary
 from ._tags import current_tags
 from ._tags import tag as _tag
-from ._usage import Usage
 from .budgets import Budget, active_budgets
 from .budgets._gate import admit as _admit_budgets
 from .budgets._gate import tracker_budgets as _tracker_budgets

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._errors import TokenBudgetError
+from ._data import TokenBudgetError
 from ._exchange import SENDING, Exchange
 from ._hooks import StoredResponse
 from ._sse import SSEDecoder

@@ -138,7 +138,7 @@ async def test_a_hit_is_allowed_when_budgets_refuse(
     sdk_name: str, family: str, mode: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Budgets are never consulted for a hit: it costs nothing."""
-    from tokenbudget._errors import BudgetExceeded
+    from tokenbudget._data import BudgetExceeded
 
     tracker = TokenTracker(cache="memory")
     sdk = make_sdk(sdk_name, family, mode, tracker)

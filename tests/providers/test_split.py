@@ -16,7 +16,7 @@ import httpx2
 import pytest
 
 from tokenbudget import TokenTracker
-from tokenbudget._records import CallRecord
+from tokenbudget._data import CallRecord
 from tokenbudget._sse import SSEDecoder
 from tokenbudget.providers import Endpoint, Observation, RequestView, default_registry
 

@@ -27,8 +27,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
-from .._errors import BudgetWarning, TokenBudgetError
-from .._summary import UsageSummary
+from .._data import BudgetWarning, TokenBudgetError, UsageSummary
 from ._guard import BudgetGuard
 from ._scope import enter, leave
 from ._state import (
@@ -44,7 +43,7 @@ from ._window import Clock, Period, Window, utc_now
 from ._wording import label, refusal, unavailable, unpriced, usage_text
 
 if TYPE_CHECKING:
-    from .._records import CallRecord
+    from .._data import CallRecord
     from .._tracker import TokenTracker
     from ._estimate import CallEstimate
 

@@ -19,8 +19,8 @@ from collections.abc import Callable, Mapping
 from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Any
 
+from .._data import Usage
 from .._tokens import count_text_tokens
-from .._usage import Usage
 from ._state import Amount
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from ._state import Amount
 
 if TYPE_CHECKING:
+    from .._data import CallRecord
     from .._exchange import Exchange
-    from .._records import CallRecord
     from ._budget import Budget
     from ._estimate import CallEstimate
 

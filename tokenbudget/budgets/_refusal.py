@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .._errors import TokenBudgetError
+from .._data import TokenBudgetError
 
 if TYPE_CHECKING:
     from .._exchange import Exchange

@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, Protocol
 
-from .._records import CallRecord
-from .._summary import RunningTotals, UsageSummary
+from .._data import CallRecord, RunningTotals, UsageSummary
 
 __all__ = [
     "Amount",

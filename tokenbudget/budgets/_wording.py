@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .._errors import BudgetExceeded, TokenBudgetError, TokenLimitReached
+from .._data import BudgetExceeded, TokenBudgetError, TokenLimitReached
 from ._refusal import budget_error
 from ._state import Amount, BudgetState, Limits
 from ._window import Window

@@ -27,7 +27,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from .._usage import Usage
+from .._data import Usage
 from ._book import REGISTRY, PriceBook, canonical_provider
 from ._errors import PriceDataError, UnknownModelError, UnpricedModelError
 from ._model import ModelPrice

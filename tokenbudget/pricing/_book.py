@@ -27,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .._usage import Usage
+from .._data import Usage
 from ._data import (
     builtin_providers,
     builtin_version,

@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from .._usage import Usage
+from .._data import Usage
 from ._errors import UnpricedModelError
 from ._rates import CompiledRates, CompiledSheet, base_fields, compile_sheet, merge_sheet
 from ._schema import ModelEntry, Period

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from .._usage import Usage
+from .._data import Usage
 from ._schema import Rates, Sheet
 
 __all__ = ["CompiledRates", "CompiledSheet", "compile_sheet", "merge_sheet"]

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .._data import Usage
 from .._json_bytes import loads
 from .._sse import ServerSentEvent
-from .._usage import Usage
 
 __all__ = [
     "Endpoint",

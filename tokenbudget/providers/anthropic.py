@@ -35,9 +35,9 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from .._data import Usage, make_usage
 from .._sse import ServerSentEvent
 from .._tokens import count_text_tokens
-from .._usage import Usage, make_usage
 from ._base import Endpoint, Observation, Provider, RequestView, UsageReader
 
 __all__ = ["AnthropicProvider", "AnthropicReader", "normalise_anthropic_usage"]

@@ -54,7 +54,7 @@ from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from .._usage import Usage
+from .._data import Usage
 from ._base import Endpoint, Observation, Provider, RequestView, UsageReader
 from .openai import OpenAIProvider, OpenAIReader, UsageNormaliser, normalise_openai_usage
 

@@ -49,10 +49,9 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._records import CallRecord
+from .._data import CallRecord, Usage
 from .._sse import ServerSentEvent
 from .._tokens import count_text_tokens
-from .._usage import Usage
 from ._base import Endpoint, Provider, RequestView, UsageReader
 
 if TYPE_CHECKING:

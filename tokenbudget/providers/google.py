@@ -40,9 +40,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .._data import Usage, make_usage
 from .._sse import ServerSentEvent
 from .._tokens import count_text_tokens
-from .._usage import Usage, make_usage
 from ._base import Endpoint, Observation, Provider, RequestView, UsageReader
 from .anthropic import AnthropicProvider
 from .compatible import CompatibleProvider, normalise_openai_compatible_usage

@@ -29,9 +29,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from .._data import Usage, make_usage
 from .._sse import ServerSentEvent
 from .._tokens import count_text_tokens
-from .._usage import Usage, make_usage
 from ._base import Endpoint, EventFilter, Observation, Provider, RequestView, UsageReader
 
 __all__ = ["OpenAIProvider", "normalise_openai_usage"]

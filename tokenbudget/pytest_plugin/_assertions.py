@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Protocol
 
-from .._records import CallRecord
-from .._summary import UsageSummary
+from .._data import CallRecord, UsageSummary
 from ..budgets._budget import _money
 from ._wording import call_lines, calls_text, usd
 

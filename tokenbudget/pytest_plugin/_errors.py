@@ -17,7 +17,7 @@ the anthropic SDK get them in the flavour it passes through unwrapped
 
 from __future__ import annotations
 
-from .._errors import TokenBudgetError
+from .._data import TokenBudgetError
 
 __all__ = ["CallLimitReached", "UnrecordedCall"]
 

@@ -21,7 +21,7 @@ import threading
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .._errors import BudgetExceeded, TokenBudgetError, TokenLimitReached
+from .._data import BudgetExceeded, TokenBudgetError, TokenLimitReached
 from ..budgets._refusal import budget_error
 from ._errors import CallLimitReached
 from ._wording import calls_text, top_models, usd

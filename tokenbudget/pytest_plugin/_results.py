@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .._summary import UsageSummary
+from .._data import UsageSummary
 from ..reports._json import summary_from_dict
 from ..store._totals import add_summaries, summary_to_dict
 from ._wording import ModelCost, by_model

@@ -34,7 +34,7 @@ from contextvars import ContextVar, copy_context
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .._errors import TokenBudgetError
+from .._data import TokenBudgetError
 from .._exchange import SENDING, Exchange
 from .._tracker import TokenTracker
 from ..budgets._refusal import budget_error

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .._records import CallRecord
+from .._data import CallRecord
 from ..reports._format import usd
 
 __all__ = ["ModelCost", "call_lines", "calls_text", "charged", "top_models", "usd"]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from .._records import CallRecord
+from .._data import CallRecord
 from ..budgets import Amount, BudgetState, Limits
 from ..store._totals import subtract_summaries, summarize
 from ._client import RedisError

@@ -47,7 +47,7 @@ import weakref
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from .._records import CallRecord
+from .._data import CallRecord
 from ..budgets import Amount, BackendUnavailable, BudgetState, Limits, OnBackendError
 from ._account import Account
 from ._client import DEFAULT_TIMEOUT, RedisError, connect, safe_url, sync_client

@@ -2,7 +2,7 @@
 
 The same figures serve the usage store (per day, provider/model and tag) and
 the usage of a shared budget's window, so both read back exactly what
-:class:`~tokenbudget._summary.RunningTotals` would have counted in memory.
+:class:`~tokenbudget._data.RunningTotals` would have counted in memory.
 Money is kept in three fields per amount (see ``_money``); figures that are
 zero are left out of the increments.
 """
@@ -13,8 +13,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from .._records import CallRecord
-from .._summary import UsageSummary
+from .._data import CallRecord, UsageSummary
 from ._money import from_limbs, to_limbs
 
 __all__ = ["COUNTS", "FIGURES", "figures", "summary"]

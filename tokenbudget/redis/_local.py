@@ -21,8 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .._records import CallRecord
-from .._summary import UsageSummary
+from .._data import CallRecord, UsageSummary
 from ..budgets import Amount, BudgetState, Limits
 from ..store._totals import add_summaries, subtract_summaries, summarize
 

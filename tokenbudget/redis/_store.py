@@ -37,8 +37,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, cast
 
-from .._records import CallRecord
-from .._summary import UsageSummary
+from .._data import CallRecord, UsageSummary
 from ..store import Query, StoreError, UsageAggregates, UsageStore
 from ..store._query import check_grouping, utc_day
 from ..store._reprice import Pricer, RepriceResult

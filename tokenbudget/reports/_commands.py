@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
-from .._usage import Usage
+from .._data import Usage
 from ..store import Query, open_store
 from ..store._query import check_grouping, to_utc
 from ._api import export_html, generate_table_report

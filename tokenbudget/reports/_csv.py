@@ -31,7 +31,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TextIO
 
-from .._records import CallRecord
+from .._data import CallRecord
 from ..store._codec import TOKEN_FIELDS, decimal_or_none, format_time, parse_time
 from ..store._codec import usage_from_figures as _usage
 from ._atomic import atomic_text

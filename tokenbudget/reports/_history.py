@@ -31,10 +31,8 @@ from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
+from .._data import CallRecord, Usage, UsageSummary
 from .._ledger import Ledger
-from .._records import CallRecord
-from .._summary import UsageSummary
-from .._usage import Usage
 from ..store import RepriceResult, StoreError, StoreSpec, StoreWriter, UsageStore, open_store
 from ..store._base import UsageAggregates
 from ._source import TrackerSource, make_query

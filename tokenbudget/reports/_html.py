@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from .._summary import UsageSummary
+from .._data import UsageSummary
 from ..store import Query
 from ..store._codec import format_time
 from ._format import clean, human_tokens, usd

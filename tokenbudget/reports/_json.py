@@ -30,8 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
-from .._records import CallRecord
-from .._summary import RunningTotals, UsageSummary
+from .._data import CallRecord, RunningTotals, UsageSummary
 from ..store import Query
 from ..store._codec import decimal_or_none, format_time, record_from_dict, record_to_dict
 from ..store._totals import SUMMARY_FIELDS, group_key, summary_to_dict

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .._records import CallRecord
+from .._data import CallRecord
 from ..store import SQLiteStore, open_store
 from ._csv import read_csv
 from ._json import read_json

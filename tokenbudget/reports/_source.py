@@ -16,9 +16,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 
+from .._data import CallRecord, UsageSummary
 from .._ledger import Ledger
-from .._records import CallRecord
-from .._summary import UsageSummary
 from ..store import Query, UsageStore
 from ..store._query import check_grouping, to_utc
 from ..store._totals import group_records, summarize

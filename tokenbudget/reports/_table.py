@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .._summary import UsageSummary
+from .._data import UsageSummary
 from ..store import Query
 from ..store._query import check_grouping
 from ..store._totals import SUMMARY_FIELDS, subtract_summaries

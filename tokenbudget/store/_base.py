@@ -19,8 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType, TracebackType
 
-from .._records import CallRecord
-from .._summary import UsageSummary
+from .._data import CallRecord, UsageSummary
 from ._query import Query
 from ._reprice import Pricer, RepriceResult
 

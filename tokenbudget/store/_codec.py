@@ -15,8 +15,7 @@ from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any
 
-from .._records import CallRecord
-from .._usage import Usage
+from .._data import CallRecord, Usage
 from ._query import to_utc
 
 __all__ = [

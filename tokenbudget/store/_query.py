@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from types import MappingProxyType
 
-from .._records import CallRecord
+from .._data import CallRecord
 
 __all__ = [
     "EPOCH",

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from .._records import CallRecord
-from .._usage import Usage
+from .._data import CallRecord, Usage
 
 __all__ = ["ModelChange", "Pricer", "RepriceResult", "RepriceTally", "new_costs"]
 

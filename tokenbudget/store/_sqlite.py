@@ -25,8 +25,7 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import quote
 
-from .._records import CallRecord
-from .._summary import UsageSummary
+from .._data import CallRecord, UsageSummary
 from ._base import StoreError, UsageAggregates, UsageStore
 from ._query import Query, check_grouping, to_micros
 from ._reprice import Pricer, RepriceResult, RepriceTally, new_costs

@@ -18,8 +18,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from .._records import CallRecord
-from .._usage import Usage
+from .._data import CallRecord, Usage
 from ._codec import TOKEN_FIELDS, decimal_or_none, dump_json
 from ._query import from_micros, to_micros
 

@@ -6,8 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from typing import Any
 
-from .._records import CallRecord
-from .._summary import RunningTotals, UsageSummary
+from .._data import CallRecord, RunningTotals, UsageSummary
 from ._query import check_grouping, utc_day
 
 __all__ = [

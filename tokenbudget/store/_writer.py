@@ -28,7 +28,7 @@ import threading
 import time
 from collections import deque
 
-from .._records import CallRecord
+from .._data import CallRecord
 from ._base import UsageStore
 
 __all__ = ["StoreWriter"]

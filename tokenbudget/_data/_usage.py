@@ -23,14 +23,13 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from ._frozen import SharedDefault, fast_frozen_init, frozen_builder
+from ._frozen import SharedDefault, frozen_builder, reduce_frozen
 
 __all__ = ["Usage", "make_usage"]
 
 _EMPTY: Mapping[str, int] = MappingProxyType({})
 
 
-@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class Usage:
     """Token usage of one call, normalised across providers."""
@@ -50,6 +49,8 @@ class Usage:
     #: A cost the provider reported itself (e.g. OpenRouter ``usage.cost``); it
     #: wins over the price database when present.
     reported_cost_usd: Decimal | None = None
+
+    __reduce__ = reduce_frozen
 
     @property
     def total_tokens(self) -> int:

@@ -9,13 +9,12 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from ._frozen import SharedDefault, fast_frozen_init, frozen_builder
+from ._frozen import SharedDefault, frozen_builder, reduce_frozen
 from ._usage import Usage
 
 __all__ = ["CallRecord", "make_record"]
 
 
-@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class CallRecord:
     """One LLM call: who was asked, what was used, what it cost.
@@ -45,6 +44,8 @@ class CallRecord:
     tags: Mapping[str, str] = field(default_factory=SharedDefault(MappingProxyType({})))
     raw_usage: Any = None
     price_version: str | None = None
+
+    __reduce__ = reduce_frozen
 
     @property
     def estimated(self) -> bool:
