@@ -19,8 +19,8 @@ from pathlib import Path
 
 from tokenbudget import TokenTracker
 from tokenbudget.reports import export_html, generate_table_report
-from tokenbudget.reports._demo import run_scenario
 from tokenbudget.store import SQLiteStore
+from tokenbudget.testing import run_demo
 
 DAYS = 14
 
@@ -28,7 +28,7 @@ DAYS = 14
 def simulate_history(path: Path) -> None:
     """Record the demo once, then store shifted copies of its calls for the past days."""
     with TokenTracker(store=path) as seed:
-        run_scenario(seed)
+        run_demo(seed)
         calls = list(seed.history())
     rng = random.Random(7)
     past = []
@@ -52,7 +52,7 @@ def main(out: Path) -> None:
     # A tracker opened on an existing store sees its past usage ...
     with TokenTracker(store=database) as tracker:
         print("history:", tracker.usage)
-        run_scenario(tracker)  # ... and adds today's calls as they happen.
+        run_demo(tracker)  # ... and adds today's calls as they happen.
         print("now:    ", tracker.usage)
         print("last 7 days:", tracker.usage_since(timedelta(days=7)))
         print()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tokenbudget import Usage
+from tokenbudget import TokenTracker, Usage
+from tokenbudget._core import CallGuard, Exchange
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 M = Decimal(1_000_000)
@@ -96,3 +97,14 @@ def mock_transport(family: str, handler: Callable[[Any], Any], *, is_async: bool
 def response(family: str, status: int = 200, **kwargs: Any) -> Any:
     """A ``Response`` of ``family``."""
     return importlib.import_module(family).Response(status, **kwargs)
+
+
+class GatedTracker(TokenTracker):
+    """A tracker whose calls pass ``gate`` instead of its budgets (the ``admit`` seam)."""
+
+    def __init__(self, gate: Callable[[Exchange], Sequence[CallGuard]], **kwargs: Any) -> None:
+        self._gate = gate
+        super().__init__(**kwargs)
+
+    def admit(self, exchange: Exchange) -> Sequence[CallGuard]:
+        return self._gate(exchange)

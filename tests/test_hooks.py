@@ -8,12 +8,10 @@ from typing import Any
 import openai
 import pytest
 
-from tokenbudget import CallRecord, TokenTracker, Usage
-from tokenbudget._data import BudgetExceeded
-from tokenbudget._exchange import Exchange
-from tokenbudget._hooks import StoredResponse
+from tokenbudget import BudgetExceeded, CallRecord, TokenTracker, Usage
+from tokenbudget._core import Exchange, StoredResponse
 
-from .support import StubBook, cost, fixture_bytes, mock_transport, response
+from .support import GatedTracker, StubBook, cost, fixture_bytes, mock_transport, response
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
 
@@ -55,8 +53,7 @@ def serve(calls: list[Any]) -> Any:
 @pytest.mark.parametrize("stream", [False, True])
 def test_cache_hook_replays_through_the_sdk(stream: bool) -> None:
     calls: list[Any] = []
-    tracker = TokenTracker(prices=StubBook())
-    tracker._cache = DictCache()
+    tracker = TokenTracker(prices=StubBook(), cache=DictCache())
     http_client = tracker.httpx_client(transport=mock_transport("httpx2", serve(calls)))
     client = openai.OpenAI(api_key="sk-test", http_client=http_client)
 
@@ -80,8 +77,8 @@ def test_cache_hook_replays_through_the_sdk(stream: bool) -> None:
 
 def test_abandoned_stream_is_not_stored() -> None:
     calls: list[Any] = []
-    tracker = TokenTracker(prices=StubBook())
-    cache = tracker._cache = DictCache()
+    cache = DictCache()
+    tracker = TokenTracker(prices=StubBook(), cache=cache)
     http_client = tracker.httpx_client(transport=mock_transport("httpx2", serve(calls)))
     client = openai.OpenAI(api_key="sk-test", http_client=http_client)
     stream = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
@@ -107,11 +104,10 @@ class Guard:
         self.settled.append(record)
 
 
-def test_guards_settle_once_and_can_cut_a_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_guards_settle_once_and_can_cut_a_stream() -> None:
     calls: list[Any] = []
     guard = Guard(stop_after=2)
-    tracker = TokenTracker(prices=StubBook())
-    monkeypatch.setattr(tracker, "_admit", lambda exchange: [guard])
+    tracker = GatedTracker(lambda exchange: [guard], prices=StubBook())
     http_client = tracker.httpx_client(transport=mock_transport("httpx2", serve(calls)))
     client = openai.OpenAI(api_key="sk-test", http_client=http_client)
 
@@ -128,14 +124,13 @@ def test_guards_settle_once_and_can_cut_a_stream(monkeypatch: pytest.MonkeyPatch
     assert tracker.usage.calls == 2
 
 
-def test_a_refusal_sends_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_refusal_sends_nothing() -> None:
     calls: list[Any] = []
-    tracker = TokenTracker(prices=StubBook())
 
     def refuse(exchange: Exchange) -> list[Any]:
         raise BudgetExceeded("no", limit=Decimal(1), spent=Decimal(1), estimate=Decimal("0.1"))
 
-    monkeypatch.setattr(tracker, "_admit", refuse)
+    tracker = GatedTracker(refuse, prices=StubBook())
     http_client = tracker.httpx_client(transport=mock_transport("httpx2", serve(calls)))
     client = openai.OpenAI(api_key="sk-test", http_client=http_client, max_retries=3)
     with pytest.raises(BudgetExceeded) as raised:

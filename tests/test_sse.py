@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import pytest
 
-from tokenbudget._sse import ServerSentEvent, SSEDecoder, SSEError
+from tokenbudget._core import ServerSentEvent, SSEDecoder, SSEError
 
 LINE_ENDINGS = [b"\n", b"\r\n", b"\r"]
 

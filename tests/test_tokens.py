@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from tokenbudget import _tokens
-from tokenbudget._tokens import count_text_tokens, encoding_name_for_model
+from tokenbudget.providers import _tokens, count_text_tokens, encoding_name_for_model
 
 
 @pytest.mark.parametrize(

@@ -231,7 +231,7 @@ def test_a_parser_that_raises_does_not_break_the_call(
         raise RuntimeError("parser bug")
 
     monkeypatch.setattr(OpenAIReader, "on_body", broken)
-    monkeypatch.setattr("tokenbudget._exchange._warned", set())
+    monkeypatch.setattr("tokenbudget._core._log._warned", set())
     client = client_for(tracker, family, json_answer(family))
     with caplog.at_level(logging.WARNING, logger="tokenbudget"):
         for _ in range(3):
@@ -496,7 +496,7 @@ def test_family_of_user_transports_and_tracking_transports(tracker: TokenTracker
     """openai renames httpx2 classes' __module__: families are told apart by subclassing."""
     import httpx2
 
-    from tokenbudget._families import family_of
+    from tokenbudget._adapters import family_of
 
     class MyTransport(httpx2.BaseTransport):
         def handle_request(self, request: Any) -> Any:

@@ -17,9 +17,16 @@ from ._data import (
     Usage,
     UsageSummary,
 )
-from ._patching import is_patched, patch_all, patched, unpatch_all
-from ._tags import current_tags, tag
-from ._tracker import TokenTracker, get_tracker
+from ._tracker import (
+    TokenTracker,
+    current_tags,
+    get_tracker,
+    is_patched,
+    patch_all,
+    patched,
+    tag,
+    unpatch_all,
+)
 from .budgets import Budget, budget, context_executor, current_budget, in_context
 from .cache import CacheStats, no_cache, refresh_cache
 from .pricing import (

@@ -10,7 +10,7 @@ import httpx2
 import openai
 
 from tokenbudget import TokenTracker
-from tokenbudget._families import get_family
+from tokenbudget._adapters import get_family
 from tokenbudget.testing import FakeLLM
 
 

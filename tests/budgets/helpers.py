@@ -9,7 +9,7 @@ import anthropic
 import openai
 
 from tokenbudget import TokenTracker
-from tokenbudget._tokens import count_text_tokens
+from tokenbudget.providers import count_text_tokens
 from tokenbudget.testing import FakeLLM
 
 from ..support import StubBook

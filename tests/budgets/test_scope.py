@@ -17,7 +17,7 @@ from tokenbudget import (
     current_budget,
     in_context,
 )
-from tokenbudget._families import get_family
+from tokenbudget._adapters import get_family
 from tokenbudget.testing import FakeLLM
 
 from .helpers import (

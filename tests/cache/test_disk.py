@@ -16,7 +16,7 @@ import httpx2
 import pytest
 
 from tokenbudget import TokenTracker
-from tokenbudget._hooks import StoredResponse
+from tokenbudget._core import StoredResponse
 from tokenbudget.cache import CacheEntry, CallCache, DiskBackend
 from tokenbudget.cache._disk import SECRET_NAME, load_secret
 from tokenbudget.testing import FakeLLM
@@ -92,8 +92,8 @@ def test_a_clear_error_without_diskcache(monkeypatch: pytest.MonkeyPatch, tmp_pa
 def test_default_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TOKENBUDGET_CACHE_DIR", str(tmp_path / "here"))
     tracker = TokenTracker(cache="disk")
-    assert isinstance(tracker._cache, CallCache)
-    backend = tracker._cache.backend
+    assert isinstance(tracker.cache, CallCache)
+    backend = tracker.cache.backend
     assert isinstance(backend, DiskBackend) and backend.directory == tmp_path / "here"
     monkeypatch.delenv("TOKENBUDGET_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
@@ -187,7 +187,7 @@ async def test_no_api_key_in_any_file_of_the_disk_cache(
             await sdk.call(f"question in {mode}", stream=stream)
             await sdk.call(f"question in {mode}", stream=stream)
     assert tracker.cache_stats.hits == 4 and tracker.cache_stats.entries == 4
-    tracker._cache.close()  # type: ignore[union-attr]  # flush SQLite's write-ahead log
+    tracker.cache.close()  # type: ignore[union-attr]  # flush SQLite's write-ahead log
 
     secret = KEYS[sdk_name].encode()
     needles = [secret, hashlib.sha256(secret).hexdigest().encode(), hashlib.sha256(secret).digest()]
@@ -218,7 +218,7 @@ def test_no_gemini_query_key_in_any_file(tmp_path: Path) -> None:
     assert ask("AIzaQUERYSECRET1") == first and fake.calls == 1
     ask("AIzaQUERYSECRET2")
     assert fake.calls == 2
-    tracker._cache.close()  # type: ignore[union-attr]
+    tracker.cache.close()  # type: ignore[union-attr]
     for path, data in all_bytes(tmp_path):
         assert b"QUERYSECRET" not in data, path
     assert isinstance(client, httpx2.Client)

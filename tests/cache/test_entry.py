@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tokenbudget._hooks import StoredResponse
+from tokenbudget._core import StoredResponse
 from tokenbudget.cache import CacheEntry, safe_headers
 
 SSE = b'data: {"a":1}\n\ndata: [DONE]\n\n'

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tokenbudget.cache import CacheKeyer
-from tokenbudget.providers._base import RequestView
+from tokenbudget.providers import RequestView
 
 BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}], "temperature": 0.7}
 

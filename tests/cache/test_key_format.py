@@ -18,7 +18,7 @@ import httpx2
 import pytest
 
 from tokenbudget.cache import CacheKeyer
-from tokenbudget.providers._base import RequestView
+from tokenbudget.providers import RequestView
 
 SECRET = b"pinned-secret"
 CHAT = {

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from tokenbudget._hooks import StoredResponse
+from tokenbudget._core import StoredResponse
 from tokenbudget.cache import CacheEntry, MemoryBackend
 
 

@@ -7,12 +7,9 @@ object; anything that changes the request reaches it again.
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any
-
 import pytest
 
-from tokenbudget import TokenTracker
+from tokenbudget import BudgetExceeded, TokenTracker, budget
 from tokenbudget.cache import CallCache, MemoryBackend
 from tokenbudget.testing import FakeLLM, FakeReply
 
@@ -138,16 +135,10 @@ async def test_a_hit_is_allowed_when_budgets_refuse(
     sdk_name: str, family: str, mode: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Budgets are never consulted for a hit: it costs nothing."""
-    from tokenbudget._data import BudgetExceeded
-
     tracker = TokenTracker(cache="memory")
     sdk = make_sdk(sdk_name, family, mode, tracker)
     first = await sdk.call(stream=True)
-
-    def refuse(exchange: Any) -> list[Any]:
-        raise BudgetExceeded("spent", limit=Decimal(0), spent=Decimal(1))
-
-    monkeypatch.setattr(tracker, "_admit", refuse)
+    tracker.add_budget(budget(max_cost_usd=0))  # refuses every call it is asked about
     assert await sdk.call(stream=True) == first
     assert sdk.fake.calls == 1
     with pytest.raises(Exception) as raised:

@@ -15,10 +15,11 @@ import pytest
 
 import tokenbudget
 from tokenbudget import CacheStats, TokenTracker
-from tokenbudget._hooks import StoredResponse
+from tokenbudget._core import StoredResponse
 from tokenbudget.cache import CacheEntry, CallCache, DiskBackend, MemoryBackend
 from tokenbudget.testing import FakeLLM, FakeReply
 
+from ..support import GatedTracker
 from .sdks import make_sdk
 
 MESSAGES: Any = [{"role": "user", "content": "Capital of France?"}]
@@ -38,7 +39,7 @@ def ask(client: openai.OpenAI, **kwargs: Any) -> Any:
 
 def test_no_cache_by_default() -> None:
     tracker = TokenTracker()
-    assert tracker._cache is None
+    assert tracker.cache is None
     assert tracker.cache_stats == CacheStats()
     assert tracker.cache_stats.hit_rate == 0.0
     tracker.clear_cache()  # nothing to clear, no error
@@ -51,14 +52,14 @@ def test_memory_options() -> None:
         cache_ttl=timedelta(minutes=2),
         cache_ignore_fields=["user"],
     )
-    cache = tracker._cache
+    cache = tracker.cache
     assert isinstance(cache, CallCache) and isinstance(cache.backend, MemoryBackend)
     assert cache.backend.max_entries == 3 and cache.ttl == 120.0
 
 
 def test_disk_options(tmp_path: Any) -> None:
     tracker = TokenTracker(cache="disk", cache_dir=tmp_path, cache_ttl=10)
-    cache = tracker._cache
+    cache = tracker.cache
     assert isinstance(cache, CallCache) and isinstance(cache.backend, DiskBackend)
     assert cache.backend.directory == tmp_path and cache.ttl == 10.0
 
@@ -136,7 +137,7 @@ class HookCache:
 def test_a_hook_level_cache_is_used_as_is() -> None:
     hooks = HookCache()
     tracker = TokenTracker(cache=hooks)
-    assert tracker._cache is hooks
+    assert tracker.cache is hooks
     ask(openai_client(tracker, FakeLLM()))
     assert hooks.lookups == 1
     assert tracker.cache_stats == CacheStats()
@@ -276,14 +277,12 @@ def test_trackers_that_alter_streams_differently_do_not_share_them() -> None:
     assert fake.calls == 3, "JSON calls are not affected; streams are keyed per variant"
 
 
-def test_a_request_rewritten_by_a_budget_is_not_stored(monkeypatch: pytest.MonkeyPatch) -> None:
-    tracker = TokenTracker(cache="memory")
-
+def test_a_request_rewritten_by_a_budget_is_not_stored() -> None:
     def clamp(exchange: Any) -> list[Any]:
         exchange.body_overrides["max_tokens"] = 3
         return []
 
-    monkeypatch.setattr(tracker, "_admit", clamp)
+    tracker = GatedTracker(clamp, cache="memory")
     fake = FakeLLM(reply="The capital of France is Paris.")
     client = openai_client(tracker, fake)
     ask(client)

@@ -118,7 +118,7 @@ def test_the_code_under_test_behaves_as_without_the_plugin(pytester: pytest.Pyte
         import httpx2
         import openai
         import tokenbudget as tb
-        from tokenbudget._families import get_family
+        from tokenbudget._adapters import get_family
         from tokenbudget.testing import FakeLLM
 
         import llm

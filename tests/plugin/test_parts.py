@@ -12,9 +12,9 @@ import pytest
 
 import tokenbudget
 from tokenbudget import CallRecord, TokenTracker, Usage, UsageSummary
-from tokenbudget._hooks import StoredResponse
+from tokenbudget._core import StoredResponse
 from tokenbudget.cache import CacheEntry, CacheKeyer
-from tokenbudget.providers._base import RequestView
+from tokenbudget.providers import RequestView
 from tokenbudget.pytest_plugin import FileBackend, RunOptions, TestCost, TokenbudgetOptions
 from tokenbudget.pytest_plugin._patch import ClientPatch
 from tokenbudget.pytest_plugin._results import total

@@ -11,7 +11,7 @@ import pytest
 import respx
 from pricing_helpers import litellm_sample
 
-from tokenbudget._cli import DEFAULT_LITELLM_URL, main
+from tokenbudget.cli import DEFAULT_LITELLM_URL, main
 from tokenbudget.pricing import PriceBook
 from tokenbudget.pricing._book import REGISTRY
 

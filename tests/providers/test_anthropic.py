@@ -11,7 +11,7 @@ import httpx2
 import pytest
 
 from tokenbudget import TokenTracker, Usage
-from tokenbudget._tokens import count_text_tokens
+from tokenbudget.providers import count_text_tokens
 from tokenbudget.providers.anthropic import (
     AnthropicProvider,
     count_messages_input,

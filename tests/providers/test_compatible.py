@@ -16,8 +16,7 @@ import openai
 import pytest
 
 from tokenbudget import TokenTracker, Usage
-from tokenbudget._tokens import count_text_tokens
-from tokenbudget.providers import ProviderRegistry, RequestView, default_registry
+from tokenbudget.providers import ProviderRegistry, RequestView, count_text_tokens, default_registry
 from tokenbudget.providers.compatible import (
     OpenAICompatibleProvider,
     normalise_deepseek_usage,

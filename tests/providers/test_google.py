@@ -12,8 +12,7 @@ from google.auth.credentials import Credentials
 from google.genai import types
 
 from tokenbudget import TokenTracker, Usage
-from tokenbudget._tokens import count_text_tokens
-from tokenbudget.providers import RequestView, default_registry
+from tokenbudget.providers import RequestView, count_text_tokens, default_registry
 from tokenbudget.providers.google import normalise_gemini_usage, parse_model_path
 
 from .conftest import StubBook

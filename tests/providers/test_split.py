@@ -3,7 +3,7 @@
 Driven through a tracked client over a mock transport that serves the body in
 two chunks (so the transport, content decoding and the injected-usage filter
 see every split), and through the bare reader fed by
-:class:`~tokenbudget._sse.SSEDecoder`, with no HTTP at all.
+:class:`~tokenbudget._core.SSEDecoder`, with no HTTP at all.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import httpx2
 import pytest
 
 from tokenbudget import TokenTracker
+from tokenbudget._core import SSEDecoder
 from tokenbudget._data import CallRecord
-from tokenbudget._sse import SSEDecoder
 from tokenbudget.providers import Endpoint, Observation, RequestView, default_registry
 
 from .conftest import StubBook

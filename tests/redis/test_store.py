@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from tokenbudget import CallRecord, StoreError, TokenTracker, Usage, export_html
-from tokenbudget._cli import main
+from tokenbudget.cli import main
 from tokenbudget.redis import RecordsUnavailable, RedisStore
 from tokenbudget.store import Query, SQLiteStore, open_store
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tokenbudget._cli import main
+from tokenbudget.cli import main
 from tokenbudget.reports import export_csv, export_json
 from tokenbudget.store import SQLiteStore
 

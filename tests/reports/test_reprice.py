@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tokenbudget import TokenTracker, register_model
-from tokenbudget._cli import main
+from tokenbudget.cli import main
 from tokenbudget.pricing import PriceBook
 from tokenbudget.pricing._book import REGISTRY
 from tokenbudget.store import SQLiteStore
@@ -37,8 +37,8 @@ def _filled(path: Path, book: StubBook) -> TokenTracker:
     tracker.track("gpt-4o-mini", 1_000_000, 0, provider="openai")  # $0.15
     tracker.track("my-model", 1_000_000, 0, provider="openai")  # unpriced
     raw = {"prompt_tokens": 1_000_000, "completion_tokens": 0}
-    tracker._record(record("gpt-4o", 1_000_000, 0, "0", cached=True, saved="2.5", raw_usage=raw))
-    tracker._record(record("gpt-4o", 0, 0, "0", status=500, error="HTTP 500"))
+    tracker.add_record(record("gpt-4o", 1_000_000, 0, "0", cached=True, saved="2.5", raw_usage=raw))
+    tracker.add_record(record("gpt-4o", 0, 0, "0", status=500, error="HTTP 500"))
     return tracker
 
 

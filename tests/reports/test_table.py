@@ -167,7 +167,7 @@ def test_tracker_store_and_records_give_the_same_table() -> None:
     records = varied_records()
     tracker = TokenTracker()
     for one in records:
-        tracker._record(one)
+        tracker.add_record(one)
     with SQLiteStore(":memory:") as store:
         store.append(records)
         for by in ("provider", "model", "day", "tag", "tag:feature"):

@@ -6,7 +6,7 @@ import inspect
 from collections.abc import AsyncIterable, Iterable
 from typing import Any, TypeVar
 
-from tokenbudget._tokens import count_text_tokens
+from tokenbudget.providers import count_text_tokens
 
 T = TypeVar("T")
 

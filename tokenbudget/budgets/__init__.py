@@ -11,12 +11,18 @@ Most users need only the top-level names (``tokenbudget.budget``,
 ``context_executor``, ``in_context``, ``current_budget``). This package also
 exposes the accounting interface, :class:`BudgetBackend`, for keeping a
 budget's accounts elsewhere (e.g. one limit shared by many processes:
-``budget(key=..., backend="redis://...")``, see :mod:`tokenbudget.redis`).
+``budget(key=..., backend="redis://...")``, see :mod:`tokenbudget.redis`;
+:func:`register_backend_scheme` adds a URL scheme), and the gate trackers
+hold their calls with (:func:`covering`, :func:`hold`, :func:`budget_error`),
+for integrations that add gates of their own (the pytest plugin does).
 """
 
 from __future__ import annotations
 
-from ._budget import Budget, OnExceed, Preflight
+from ._backends import BackendFactory, register_backend_scheme
+from ._budget import Budget, OnExceed, Preflight, parse_dollars
+from ._gate import covering, hold, tracker_budgets
+from ._refusal import budget_error
 from ._scope import active_budgets, current_budget
 from ._state import (
     Amount,
@@ -32,6 +38,7 @@ from ._window import Clock, Period, Window
 
 __all__ = [
     "Amount",
+    "BackendFactory",
     "BackendUnavailable",
     "Budget",
     "BudgetBackend",
@@ -47,9 +54,15 @@ __all__ = [
     "Window",
     "active_budgets",
     "budget",
+    "budget_error",
     "context_executor",
+    "covering",
     "current_budget",
+    "hold",
     "in_context",
+    "parse_dollars",
+    "register_backend_scheme",
+    "tracker_budgets",
 ]
 
 #: ``budget(...)`` builds a :class:`Budget`; see its docstring for the arguments.

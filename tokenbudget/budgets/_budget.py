@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from .._data import BudgetWarning, TokenBudgetError, UsageSummary
+from ._backends import shared_backend
 from ._guard import BudgetGuard
 from ._scope import enter, leave
 from ._state import (
@@ -44,10 +45,9 @@ from ._wording import label, refusal, unavailable, unpriced, usage_text
 
 if TYPE_CHECKING:
     from .._data import CallRecord
-    from .._tracker import TokenTracker
     from ._estimate import CallEstimate
 
-__all__ = ["Budget", "OnExceed", "Preflight"]
+__all__ = ["Budget", "OnExceed", "Preflight", "parse_dollars"]
 
 logger = logging.getLogger("tokenbudget")
 
@@ -61,8 +61,11 @@ _ZERO = Decimal(0)
 _ONE = Decimal(1)
 
 
-def _money(value: Decimal | float | str | None) -> Decimal | None:
-    """Dollars as an exact ``Decimal`` (a float by its shortest repr: 0.1 is 0.1)."""
+def parse_dollars(value: Decimal | float | str | None) -> Decimal | None:
+    """A limit in dollars as an exact ``Decimal`` (a float by its shortest repr: 0.1 is 0.1).
+
+    ``None`` stays ``None``; anything negative, infinite or not a number is a ``ValueError``.
+    """
     if value is None:
         return None
     try:
@@ -136,7 +139,7 @@ class Budget:
         self,
         max_cost_usd: Decimal | float | str | None = None,
         max_tokens: int | None = None,
-        tracker: TokenTracker | None = None,
+        tracker: object | None = None,
         name: str | None = None,
         *,
         preflight: Preflight = "minimum",
@@ -166,7 +169,7 @@ class Budget:
             raise ValueError(f"warn_at must be a share in (0, 1], not {warn_at}")
         if min_output_tokens < 1:
             raise ValueError(f"min_output_tokens must be at least 1, not {min_output_tokens}")
-        self.limits = Limits(_money(max_cost_usd), max_tokens)
+        self.limits = Limits(parse_dollars(max_cost_usd), max_tokens)
         self.tracker = tracker
         self.name = name
         self.preflight: Preflight = preflight
@@ -184,8 +187,6 @@ class Budget:
             or key is not None
             or on_backend_error is not None
         ):
-            from ..redis._bind import shared_backend  # Redis is imported for shared budgets only
-
             backend = shared_backend(backend, key=key, on_error=on_backend_error)
         #: One account for every call of a decorated function (else one per call).
         self._shared = per is not None or backend is not None

@@ -3,10 +3,11 @@
 Input tokens are counted from the request body by the provider's estimator
 (tiktoken; for models that are not OpenAI's the count is an approximation with
 OpenAI's encodings, usually within a few percent for English text). The output
-ceiling is the request's own ``max_tokens`` / ``max_completion_tokens`` /
-``max_output_tokens`` / ``generationConfig.maxOutputTokens``. Prices come from
-the tracker's price book: the input's cost and the price of one output token
-at that input size, so the cost of any output count is one multiplication.
+ceiling is the one the request sets, as its provider reads it (``max_tokens``,
+``generationConfig.maxOutputTokens``...). Prices come from the exchange's
+pricing port (the tracker's price book): the input's cost and the price of one
+output token at that input size, so the cost of any output count is one
+multiplication.
 
 While a watched stream runs, :meth:`CallEstimate.running` counts the output
 seen so far incrementally: each new piece of text is tokenized once.
@@ -14,26 +15,24 @@ seen so far incrementally: each new piece of text is tokenized once.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from decimal import ROUND_FLOOR, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
+from .._core import logger
 from .._data import Usage
-from .._tokens import count_text_tokens
+from ..providers import count_text_tokens
 from ._state import Amount
 
 if TYPE_CHECKING:
-    from .._exchange import Exchange
-    from ..providers._base import Endpoint, RequestView
+    from .._core import Endpoint, Exchange, RequestView
 
-__all__ = ["CallEstimate", "ceiling_override"]
+__all__ = ["CallEstimate"]
 
-logger = logging.getLogger("tokenbudget")
+T = TypeVar("T")
 
 _ZERO = Decimal(0)
 _PROBE = 1_000_000  # output tokens priced once to find the price of one
-_OUTPUT_KEYS = ("max_completion_tokens", "max_output_tokens", "max_tokens")
 
 
 class CallEstimate:
@@ -112,13 +111,13 @@ class CallEstimate:
             return None
         usage = Usage(input_tokens=input_tokens, output_tokens=output_tokens)
         try:
-            return exchange.tracker.prices.cost(
+            return exchange.ports.price(
                 endpoint.provider,
                 endpoint.request_model,
                 usage,
-                service_tier=endpoint.service_tier,
-                batch=endpoint.batch,
-                at=exchange.timestamp,
+                endpoint.service_tier,
+                endpoint.batch,
+                exchange.timestamp,
             )
         except Exception:
             logger.debug("tokenbudget: pre-flight pricing failed", exc_info=True)
@@ -129,7 +128,8 @@ class CallEstimate:
     def lower_ceiling(self, value: int) -> None:
         """Send the request with its output ceiling set to ``value`` (a clamping budget)."""
         exchange = self.exchange
-        override = ceiling_override(exchange.endpoint, exchange.request, value)
+        endpoint = exchange.endpoint
+        override = endpoint.handler.max_output_fields(endpoint, exchange.request, value)
         if override:
             exchange.body_overrides.update(override)
             self.ceiling = value
@@ -142,54 +142,28 @@ class CallEstimate:
         Counts only the text added since the last call, so a long stream costs
         each piece of text one tokenization, not one per check.
         """
-        reader = self.exchange._reader
-        if reader is None:
+        observation = self.exchange.observation
+        if observation is None:
             return self.input_tokens, 0
-        observation = reader.observation
         text = observation.output_text
-        parts = text._parts  # OutputText keeps its pieces in order; we read only the new ones
-        if len(parts) < self._seen:  # cleared: the provider reported usage
+        pieces = text.pieces  # in order; only the pieces added since the last call are new
+        if len(pieces) < self._seen:  # cleared: the provider reported usage
             self._seen = 0
-        if len(parts) > self._seen:
+        if len(pieces) > self._seen:
             model = observation.model or self.model
-            for part in parts[self._seen :]:
-                self._counted += count_text_tokens(part, model)[0]
-            self._seen = len(parts)
-        counted = self._counted + -(-text._overflow // 4)  # past OutputText's bound: ~4 chars/token
+            for piece in pieces[self._seen :]:
+                self._counted += count_text_tokens(piece, model)[0]
+            self._seen = len(pieces)
+        counted = self._counted + -(-text.overflow // 4)  # past OutputText's bound: ~4 chars/token
         usage = observation.usage
         if usage is None:
             return self.input_tokens, counted
         return usage.input_tokens or self.input_tokens, max(counted, usage.output_tokens)
 
 
-def ceiling_override(endpoint: Endpoint, request: RequestView, value: int) -> dict[str, Any]:
-    """The top-level body fields that set the request's output ceiling to ``value``.
-
-    Keeps the field the request already uses; otherwise the one its API
-    documents (chat: ``max_completion_tokens`` at OpenAI and Azure, ``max_tokens``
-    elsewhere; Responses: ``max_output_tokens``; Gemini:
-    ``generationConfig.maxOutputTokens``).
-    """
-    body = request.json
-    if not isinstance(body, Mapping):
-        return {}
-    config = body.get("generationConfig")
-    if endpoint.kind == "generate_content" or isinstance(config, Mapping):
-        settings = dict(config) if isinstance(config, Mapping) else {}
-        return {"generationConfig": {**settings, "maxOutputTokens": value}}
-    for key in _OUTPUT_KEYS:
-        if isinstance(body.get(key), int):
-            return {key: value}
-    if endpoint.kind == "responses":
-        return {"max_output_tokens": value}
-    if endpoint.kind == "chat" and endpoint.provider in ("openai", "azure"):
-        return {"max_completion_tokens": value}
-    return {"max_tokens": value}
-
-
 def _ask(
-    method: Callable[[Endpoint, RequestView], int | None], endpoint: Endpoint, request: RequestView
-) -> int | None:
+    method: Callable[[Endpoint, RequestView], T], endpoint: Endpoint, request: RequestView
+) -> T | None:
     """A provider's pre-flight figure; ``None`` if it fails (logged: the call still goes)."""
     try:
         return method(endpoint, request)

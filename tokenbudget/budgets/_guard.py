@@ -1,4 +1,4 @@
-"""One budget's hold on one call: the ``CallGuard`` (``tokenbudget._hooks``) of budgets."""
+"""One budget's hold on one call: the ``CallGuard`` (``tokenbudget._core``) of budgets."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from ._state import Amount
 
 if TYPE_CHECKING:
+    from .._core import Exchange
     from .._data import CallRecord
-    from .._exchange import Exchange
     from ._budget import Budget
     from ._estimate import CallEstimate
 
@@ -43,10 +43,10 @@ class BudgetGuard:
         """Stop the stream (raise) once its running use would pass the budget's limit.
 
         Only for a reader that keeps the output text current while watched (it
-        sets ``endpoint.state["output_live"]``): a reader that defers would show
+        sets ``endpoint.output_live``): a reader that defers would show
         the output only at the end, and a cut there would break a finished answer.
         """
-        if not (self.watches_stream and exchange.endpoint.state.get("output_live")):
+        if not (self.watches_stream and exchange.endpoint.output_live):
             return
         error = self.budget._check_stream(self._call, self._window)
         if error is not None:

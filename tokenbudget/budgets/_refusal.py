@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .._data import TokenBudgetError
 
 if TYPE_CHECKING:
-    from .._exchange import Exchange
+    from .._core import Exchange
 
 __all__ = ["budget_error"]
 

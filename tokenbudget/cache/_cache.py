@@ -1,6 +1,6 @@
 """``CallCache``: the response cache the exchange consults, over any storage backend.
 
-It implements :class:`tokenbudget._hooks.ResponseCache`. The exchange asks it
+It implements :class:`tokenbudget._core.ResponseCache`. The exchange asks it
 ``lookup(exchange)`` before a call is sent and ``store(exchange, answer)`` after
 a complete 2xx answer; replaying a hit through the SDK, and recording it as a
 ``cached`` call with zero cost, is the exchange's and transport's job. This
@@ -18,13 +18,13 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from .._hooks import StoredResponse
+from .._core import StoredResponse
 from ._control import cache_mode
 from ._entry import CacheEntry, safe_headers
 from ._key import CacheKeyer
 
 if TYPE_CHECKING:
-    from .._exchange import Exchange
+    from .._core import Exchange
 
 __all__ = ["CacheBackend", "CacheStats", "CallCache"]
 
@@ -158,7 +158,7 @@ class CallCache:
         """The stored answer to ``exchange``'s request; on a miss, the key to store under."""
         if not self.accepts(exchange):
             return None
-        mode = cache_mode(exchange.tracker)
+        mode = cache_mode(exchange.owner)
         if mode == "bypass":
             self._count("bypassed")
             return None
@@ -226,7 +226,7 @@ class CallCache:
         it: a stream stored with usage injected must be replayed with the same
         event filter, so trackers that differ there never share streams.
         """
-        streamed_usage = exchange.endpoint.stream and exchange.tracker.inject_stream_usage
+        streamed_usage = exchange.endpoint.stream and exchange.inject_usage
         return self.keyer.key(exchange.request, variant="usage" if streamed_usage else "")
 
     # -- management ----------------------------------------------------------------

@@ -20,8 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .._hooks import StoredResponse
-from .._json_bytes import loads
+from .._core import StoredResponse, loads
 
 __all__ = ["SAFE_HEADERS", "CacheEntry", "safe_headers"]
 

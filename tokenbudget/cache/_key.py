@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from ..providers._base import RequestView
+from .._core import RequestView
 
 __all__ = [
     "ACCOUNT_HEADERS",

@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from .._hooks import ResponseCache
+from .._core import ResponseCache
 from ._cache import CacheBackend, CacheStats, CallCache
 from ._disk import DiskBackend
 from ._memory import DEFAULT_MAX_ENTRIES, MemoryBackend

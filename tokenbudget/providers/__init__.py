@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ._base import Endpoint, EventFilter, Observation, Provider, RequestView, UsageReader
+from .._core import Endpoint, EventFilter, Observation, OutputText, RequestView, UsageReader
+from ._base import OUTPUT_LIMIT_KEYS, Provider
 from ._registry import ProviderRegistry, default_registry
+from ._tokens import count_output_tokens, count_text_tokens, encoding_name_for_model
 from .anthropic import AnthropicProvider, normalise_anthropic_usage
 from .compatible import OpenAICompatibleProvider, normalise_openai_compatible_usage
 from .custom import CustomProvider
@@ -22,6 +24,7 @@ from .google import GoogleProvider, normalise_gemini_usage
 from .openai import OpenAIProvider, normalise_openai_usage
 
 __all__ = [
+    "OUTPUT_LIMIT_KEYS",
     "AnthropicProvider",
     "CustomProvider",
     "Endpoint",
@@ -30,11 +33,15 @@ __all__ = [
     "Observation",
     "OpenAICompatibleProvider",
     "OpenAIProvider",
+    "OutputText",
     "Provider",
     "ProviderRegistry",
     "RequestView",
     "UsageReader",
+    "count_output_tokens",
+    "count_text_tokens",
     "default_registry",
+    "encoding_name_for_model",
     "normalise_anthropic_usage",
     "normalise_gemini_usage",
     "normalise_openai_compatible_usage",

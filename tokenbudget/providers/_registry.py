@@ -12,7 +12,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from ._base import Endpoint, Provider, RequestView
+from .._core import Endpoint, RequestView
+from ._base import Provider
 
 __all__ = ["ProviderRegistry", "default_registry"]
 

@@ -35,10 +35,10 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from .._core import Endpoint, Observation, RequestView, ServerSentEvent, UsageReader
 from .._data import Usage, make_usage
-from .._sse import ServerSentEvent
-from .._tokens import count_text_tokens
-from ._base import Endpoint, Observation, Provider, RequestView, UsageReader
+from ._base import Provider
+from ._tokens import count_text_tokens
 
 __all__ = ["AnthropicProvider", "AnthropicReader", "normalise_anthropic_usage"]
 
@@ -85,9 +85,9 @@ class AnthropicReader(UsageReader):
         self._final = False  # a message_delta has given the final output count
         self._deferred: list[str] = []  # raw content_block_delta data, parsed if needed
         self._deferred_size = 0
-        if endpoint.state.get("watch_output"):
+        if endpoint.watch_output:
             # A budget watches this stream (stop_streams): keep output_text current.
-            endpoint.state["output_live"] = True
+            endpoint.output_live = True
             self._deferred_size = _DEFER_LIMIT
 
     def on_json(self, document: Any) -> None:

@@ -54,8 +54,9 @@ from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from .._core import Endpoint, Observation, RequestView, UsageReader
 from .._data import Usage
-from ._base import Endpoint, Observation, Provider, RequestView, UsageReader
+from ._base import Provider
 from .openai import OpenAIProvider, OpenAIReader, UsageNormaliser, normalise_openai_usage
 
 if TYPE_CHECKING:
@@ -201,6 +202,8 @@ class CompatibleReader(OpenAIReader):
 class CompatibleProvider(OpenAIProvider):
     """An OpenAI-compatible host: :class:`OpenAIProvider` with :class:`CompatibleReader`."""
 
+    chat_output_limit = "max_tokens"
+
     def reader(self, endpoint: Endpoint) -> UsageReader:
         return CompatibleReader(endpoint, self.normalise)
 
@@ -268,14 +271,14 @@ class OpenAICompatibleProvider(CompatibleProvider):
         if is_loopback(request.host):
             endpoint.provider = self.local_name
         else:
-            endpoint.state["label"] = request.host_port
+            endpoint.model_label = request.host_port
         return endpoint
 
     def prepare(self, endpoint: Endpoint, request: RequestView) -> bytes | None:
         return None
 
     def reader(self, endpoint: Endpoint) -> UsageReader:
-        label = endpoint.state.get("label")
+        label = endpoint.model_label
         if label is None:
             return CompatibleReader(endpoint, self.normalise)
         return _LabelledReader(endpoint, self.normalise, label)

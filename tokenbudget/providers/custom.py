@@ -47,17 +47,35 @@ from __future__ import annotations
 import fnmatch
 import json
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from .._core import Endpoint, RequestView, ServerSentEvent, UsageReader
 from .._data import CallRecord, Usage
-from .._sse import ServerSentEvent
-from .._tokens import count_text_tokens
-from ._base import Endpoint, Provider, RequestView, UsageReader
+from ._base import Provider
+from ._tokens import count_text_tokens
 
-if TYPE_CHECKING:
-    from .._tracker import TokenTracker
 
-__all__ = ["CustomProvider", "Extractor"]
+class TrackerLike(Protocol):
+    """What a :class:`CustomProvider` asks of a ``TokenTracker``."""
+
+    def track(
+        self,
+        model: str,
+        prompt_tokens: int = 0,
+        completion_tokens: int = 0,
+        provider: str | None = None,
+        *,
+        cached_input_tokens: int = 0,
+        reasoning_tokens: int = 0,
+        endpoint: str = "manual",
+    ) -> CallRecord:
+        """Record a call made without a tracked client."""
+
+    def register_host(self, host: str, provider: str | Provider) -> None:
+        """Track calls to ``host`` with ``provider``."""
+
+
+__all__ = ["CustomProvider", "Extractor", "TrackerLike"]
 
 #: Reads one figure out of a response (an object for ``track``, a JSON dict in the transport).
 Extractor = Callable[[Any], Any]
@@ -84,7 +102,7 @@ class CustomProvider(Provider):
 
     def __init__(
         self,
-        tracker: TokenTracker | None = None,
+        tracker: TrackerLike | None = None,
         provider_name: str = "custom",
         extract_model: Extractor | None = None,
         extract_prompt_tokens: Extractor | None = None,
@@ -109,7 +127,7 @@ class CustomProvider(Provider):
 
     # -- by hand -----------------------------------------------------------------------
 
-    def track(self, response: Any, *, tracker: TokenTracker | None = None) -> CallRecord:
+    def track(self, response: Any, *, tracker: TrackerLike | None = None) -> CallRecord:
         """Record ``response`` on the tracker; returns the call's record.
 
         Errors raised by the extract functions propagate: this is a call in your
@@ -143,7 +161,7 @@ class CustomProvider(Provider):
         }
 
     def register(
-        self, *hosts: str, host_suffixes: Iterable[str] = (), tracker: TokenTracker | None = None
+        self, *hosts: str, host_suffixes: Iterable[str] = (), tracker: TrackerLike | None = None
     ) -> CustomProvider:
         """Track ``hosts`` (``name`` or ``name:port``) with this provider, in the transport.
 

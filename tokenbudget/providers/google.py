@@ -40,10 +40,10 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .._core import Endpoint, Observation, RequestView, ServerSentEvent, UsageReader
 from .._data import Usage, make_usage
-from .._sse import ServerSentEvent
-from .._tokens import count_text_tokens
-from ._base import Endpoint, Observation, Provider, RequestView, UsageReader
+from ._base import Provider
+from ._tokens import count_text_tokens
 from .anthropic import AnthropicProvider
 from .compatible import CompatibleProvider, normalise_openai_compatible_usage
 
@@ -132,9 +132,9 @@ class GeminiReader(UsageReader):
         self._pending: list[str] = []
         self._pending_size = 0
         # A budget watching this stream (stop_streams) needs each chunk read as it comes.
-        self._live = bool(endpoint.state.get("watch_output"))
+        self._live = bool(endpoint.watch_output)
         if self._live:
-            endpoint.state["output_live"] = True
+            endpoint.output_live = True
 
     def on_json(self, document: Any) -> None:
         for item in document if isinstance(document, list) else (document,):
@@ -333,6 +333,16 @@ class GoogleProvider(Provider):
         config = body.get("generationConfig") if isinstance(body, Mapping) else None
         value = config.get("maxOutputTokens") if isinstance(config, Mapping) else None
         return value if isinstance(value, int) else None
+
+    def max_output_fields(
+        self, endpoint: Endpoint, request: RequestView, value: int
+    ) -> dict[str, Any]:
+        body = request.json
+        config = body.get("generationConfig") if isinstance(body, Mapping) else None
+        if endpoint.kind != "generate_content" and not isinstance(config, Mapping):
+            return super().max_output_fields(endpoint, request, value)
+        settings = dict(config) if isinstance(config, Mapping) else {}
+        return {"generationConfig": {**settings, "maxOutputTokens": value}}
 
 
 def _request_contents(body: Mapping[str, Any]) -> Iterable[Any]:

@@ -29,10 +29,10 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from .._core import Endpoint, EventFilter, Observation, RequestView, ServerSentEvent, UsageReader
 from .._data import Usage, make_usage
-from .._sse import ServerSentEvent
-from .._tokens import count_text_tokens
-from ._base import Endpoint, EventFilter, Observation, Provider, RequestView, UsageReader
+from ._base import OUTPUT_LIMIT_KEYS, Provider
+from ._tokens import count_text_tokens
 
 __all__ = ["OpenAIProvider", "normalise_openai_usage"]
 
@@ -103,10 +103,10 @@ class OpenAIReader(UsageReader):
         self._normalise = normalise
         self._deferred: list[str] = []
         self._deferred_size = 0
-        if endpoint.state.get("watch_output"):
+        if endpoint.watch_output:
             # A budget watches this stream (stop_streams): it needs the output text as it
             # arrives. Starting at the limit turns deferring off at no per-chunk cost.
-            endpoint.state["output_live"] = True  # our promise: output_text stays current
+            endpoint.output_live = True  # our promise: output_text stays current
             self._deferred_size = _DEFER_LIMIT
 
     def _take_usage(self, usage: Any) -> None:
@@ -339,6 +339,10 @@ class OpenAIProvider(Provider):
     from OpenAI pass their own.
     """
 
+    #: The field that limits a chat answer's length: OpenAI and Azure deprecated
+    #: ``max_tokens`` for chat; compatible hosts still name it so.
+    chat_output_limit = "max_completion_tokens"
+
     def __init__(
         self,
         name: str = "openai",
@@ -387,7 +391,7 @@ class OpenAIProvider(Provider):
             **(options if isinstance(options, Mapping) else {}),
             "include_usage": True,
         }
-        endpoint.state["hide_usage"] = True
+        endpoint.usage_injected = True
         return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
     def cacheable(self, endpoint: Endpoint, request: RequestView) -> bool:
@@ -399,7 +403,7 @@ class OpenAIProvider(Provider):
         return not (isinstance(body, Mapping) and body.get("background") is True)
 
     def event_filter(self, endpoint: Endpoint) -> EventFilter | None:
-        return hide_injected_usage if endpoint.state.get("hide_usage") else None
+        return hide_injected_usage if endpoint.usage_injected else None
 
     def reader(self, endpoint: Endpoint) -> UsageReader:
         return OpenAIReader(endpoint, self.normalise)
@@ -425,11 +429,16 @@ class OpenAIProvider(Provider):
             return None
         if endpoint.kind == "embeddings":
             return 0
-        for key in ("max_completion_tokens", "max_output_tokens", "max_tokens"):
+        for key in OUTPUT_LIMIT_KEYS:
             value = body.get(key)
             if isinstance(value, int):
                 return value
         return 16 if endpoint.kind == "completions" else None
+
+    def output_limit_field(self, endpoint: Endpoint) -> str:
+        if endpoint.kind == "responses":
+            return "max_output_tokens"
+        return self.chat_output_limit if endpoint.kind == "chat" else "max_tokens"
 
 
 def _count(text: Any, model: str | None) -> int:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from .._data import CallRecord, UsageSummary
-from ..budgets._budget import _money
+from ..budgets import parse_dollars
 from ._wording import call_lines, calls_text, usd
 
 __all__ = [
@@ -54,7 +54,7 @@ def _listing(view: CostView, records: Sequence[CallRecord] | None = None) -> str
 def assert_cost_below(view: CostView, limit: Decimal | float | str) -> None:
     """The test's calls cost less than ``limit`` dollars (unpriced calls fail it)."""
     __tracebackhide__ = True
-    amount = _money(limit)
+    amount = parse_dollars(limit)
     assert amount is not None
     usage, cost = view.usage, view.cost
     if usage.unpriced_calls:

@@ -22,12 +22,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .._data import BudgetExceeded, TokenBudgetError, TokenLimitReached
-from ..budgets._refusal import budget_error
+from ..budgets import budget_error
 from ._errors import CallLimitReached
 from ._wording import calls_text, top_models, usd
 
 if TYPE_CHECKING:
-    from .._exchange import Exchange
+    from .._core import Exchange
     from ._trackers import PytestTracker
 
 __all__ = ["CallLimits"]

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from ..budgets._budget import _money
+from ..budgets import parse_dollars
 
 __all__ = ["Mode", "RunOptions", "TokenbudgetOptions"]
 
@@ -54,7 +54,7 @@ class TokenbudgetOptions:
         if unknown:
             raise TypeError(f"unknown option {', '.join(unknown)} (valid: {', '.join(names)})")
         return cls(
-            max_cost_usd=_money(kwargs.get("max_cost_usd")),
+            max_cost_usd=parse_dollars(kwargs.get("max_cost_usd")),
             max_tokens=_count("max_tokens", kwargs.get("max_tokens")),
             max_calls=_count("max_calls", kwargs.get("max_calls")),
         )
@@ -107,7 +107,7 @@ class RunOptions:
                 "(real calls), then replay in later runs"
             )
         try:
-            limit = _money(max_cost)
+            limit = parse_dollars(max_cost)
         except ValueError:
             raise ValueError(
                 "--tokenbudget-max-cost must be an amount in dollars such as 0.50, "

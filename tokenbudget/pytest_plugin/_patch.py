@@ -14,7 +14,7 @@ Under, not over: where the code under test tracks a client itself (``patch_all``
 tracker stays the outermost one, so its budgets are decided by it, with its
 prices, as without the plugin; the session tracker goes just above the real
 transport and only records (a budget held further out is not held again,
-``tokenbudget.budgets._gate``). A client nobody else tracks gets the session
+``tokenbudget.budgets.hold``). A client nobody else tracks gets the session
 tracker alone. The session tracker gives each call to the running test (see
 ``_trackers``). When the plugin stops, the wrapper is removed if it
 is still the outermost one, and otherwise left in place inactive (another
@@ -26,13 +26,9 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .._families import available_families, family_of
-from .._instrument import wrap_transport
-
-if TYPE_CHECKING:
-    from .._tracker import TokenTracker
+from .._adapters import CallSource, available_families, instrument_beneath
 
 __all__ = ["ClientPatch"]
 
@@ -44,7 +40,7 @@ Init = Callable[..., None]
 class ClientPatch:
     """Puts ``tracker`` under every httpx/httpx2 client built while it is installed."""
 
-    def __init__(self, tracker: TokenTracker) -> None:
+    def __init__(self, tracker: CallSource) -> None:
         self.tracker = tracker
         self.active = False
         self._installed: dict[type, tuple[Init, Init]] = {}
@@ -77,23 +73,7 @@ class ClientPatch:
 
     def track(self, client: Any) -> None:
         """Put the tracker under ``client``'s transport and mounts (beneath other trackers)."""
-        family = family_of(client)
-        is_async = isinstance(client, family.module.AsyncClient)
-
-        def beneath(transport: Any) -> Any:
-            if not family.is_tracking(transport):
-                if family_of(transport) is not family:
-                    return transport  # a transport of the other family (FakeLLM can be one)
-                return wrap_transport(transport, self.tracker, is_async=is_async)
-            if transport.tracker is not self.tracker:
-                transport.inner = beneath(transport.inner)
-            return transport
-
-        client._transport = beneath(client._transport)
-        client._mounts = {
-            pattern: None if mounted is None else beneath(mounted)
-            for pattern, mounted in client._mounts.items()
-        }
+        instrument_beneath(client, self.tracker)
 
     def remove(self) -> None:
         """Stop tracking new clients; unwrap the classes where nothing wrapped them since."""

@@ -30,8 +30,7 @@ from ..cache import CacheEntry, CallCache
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from .._exchange import Exchange
-    from .._hooks import StoredResponse
+    from .._core import Exchange, StoredResponse
 
 __all__ = ["SUFFIX", "FileBackend", "Recording", "describe_call"]
 

@@ -29,16 +29,15 @@ behaves as it does without the plugin.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from contextvars import ContextVar, copy_context
+from collections.abc import Sequence
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from .._core import SENDING, CallGuard, Exchange, RequestView, StoredResponse
 from .._data import TokenBudgetError
-from .._exchange import SENDING, Exchange
 from .._tracker import TokenTracker
-from ..budgets._refusal import budget_error
-from ..budgets._scope import active_budgets, leave
+from ..budgets import budget_error, covering, hold
 from . import _assertions
 from ._errors import UnrecordedCall
 from ._limits import CallLimits
@@ -46,9 +45,6 @@ from ._options import TokenbudgetOptions
 from ._wording import ModelCost, by_model
 
 if TYPE_CHECKING:
-    from .._hooks import CallGuard, StoredResponse
-    from ..pricing import PriceBook
-    from ..providers._base import RequestView
     from ._recording import Recording
     from ._run import Run
 
@@ -68,27 +64,18 @@ def _nested() -> bool:
     back; once the head is back (or the call ended) the admitted call is stale.
     """
     admitted = _ADMITTED.get()
-    return admitted is not None and admitted._status is None and not admitted.finished
+    return admitted is not None and admitted.status_code is None and not admitted.finished
 
 
-def _hold_budgets(
-    tracker: TokenTracker, admit: Callable[[Exchange], Sequence[CallGuard]], exchange: Exchange
-) -> Sequence[CallGuard]:
-    """``admit(exchange)`` (the tracker's budgets); under another tracker, its own budgets only.
+def _hold_budgets(tracker: TokenTracker, exchange: Exchange) -> Sequence[CallGuard]:
+    """The tracker's budgets for ``exchange``; under another tracker, its own budgets only.
 
     A tracker further out already holds every budget of the context that covers
     all trackers; holding them again would charge one HTTP call twice.
     """
     if SENDING.get() is None:
-        return admit(exchange)
-
-    def own_only() -> Sequence[CallGuard]:
-        for held in active_budgets():
-            if held.tracker is not tracker:
-                leave(held)
-        return admit(exchange)
-
-    return copy_context().run(own_only)
+        return TokenTracker.admit(tracker, exchange)
+    return hold(exchange, covering(tracker, tracker.budgets, others=False))
 
 
 class _Watching:
@@ -163,7 +150,6 @@ class PytestTracker(_Watching, TokenTracker):
     __test__ = False  # not a test class, whatever module imports it
 
     def __init__(self, run: Run, nodeid: str) -> None:
-        super().__init__(name=nodeid)
         self._run = run
         #: The pytest node id of the test.
         self.nodeid = nodeid
@@ -172,8 +158,9 @@ class PytestTracker(_Watching, TokenTracker):
         self.limits = CallLimits(self)
         #: Replay mode: the calls refused because the recording had no answer.
         self.unrecorded: list[TokenBudgetError] = []
-        if run.recording is not None:
-            self._cache = _TestAnswers(run.recording, self.limits)
+        answers = _TestAnswers(run.recording, self.limits) if run.recording is not None else None
+        # The session's price book: loaded once per run, not once per test.
+        super().__init__(name=nodeid, cache=answers, prices=run.session_tracker.prices)
 
     def __repr__(self) -> str:
         usage = self.usage
@@ -181,11 +168,6 @@ class PytestTracker(_Watching, TokenTracker):
             f"<PytestTracker {self.nodeid!r}: {usage.calls} calls, {usage.total_tokens} tokens, "
             f"${self.cost.normalize():f}{self.replay_note}>"
         )
-
-    @property
-    def prices(self) -> PriceBook:
-        """The session's price book (loaded once per run)."""
-        return self._run.session_tracker.prices
 
     # -- what the test's calls cost ---------------------------------------------------
 
@@ -259,17 +241,17 @@ class PytestTracker(_Watching, TokenTracker):
         more = len(self.unrecorded) - 1
         return first + (f" (and {more} more unrecorded calls)" if more else "")
 
-    # -- what the transport calls ------------------------------------------------------
+    # -- the tracker's seams: which calls it tracks, which gates they pass --------------
 
-    def _begin(self, request: RequestView) -> Exchange | None:
-        return None if _nested() else super()._begin(request)
+    def begin(self, request: RequestView) -> Exchange | None:
+        return None if _nested() else super().begin(request)
 
-    def _admit(self, exchange: Exchange) -> Sequence[CallGuard]:
+    def admit(self, exchange: Exchange) -> Sequence[CallGuard]:
         __tracebackhide__ = True
         self.limits.admit(exchange)
         try:
             _refuse_unrecorded(self._run, exchange, self.unrecorded)
-            guards = _hold_budgets(self, super()._admit, exchange)
+            guards = _hold_budgets(self, exchange)
         except BaseException:
             self.limits.release(exchange)
             raise
@@ -288,17 +270,17 @@ class SessionTracker(_Watching, TokenTracker):
         #: Replay mode: calls outside tests refused because the recording had no answer.
         self.unrecorded: list[TokenBudgetError] = []
 
-    def _begin(self, request: RequestView) -> Exchange | None:
+    def begin(self, request: RequestView) -> Exchange | None:
         if _nested():
             return None
         test = self._run.current
         if test is not None:
-            return test._begin(request)
-        return super()._begin(request)
+            return test.begin(request)
+        return super().begin(request)
 
-    def _admit(self, exchange: Exchange) -> Sequence[CallGuard]:
+    def admit(self, exchange: Exchange) -> Sequence[CallGuard]:
         __tracebackhide__ = True
         _refuse_unrecorded(self._run, exchange, self.unrecorded)
-        guards = _hold_budgets(self, super()._admit, exchange)
+        guards = _hold_budgets(self, exchange)
         _ADMITTED.set(exchange)
         return guards

@@ -1,7 +1,9 @@
 """Shared budgets and usage counters in Redis, for many processes and machines.
 
 Needs the ``redis`` client (``pip install "tokenbudget[redis]"``); nothing
-here is imported until a shared budget or a ``redis://`` store is used.
+here is imported until a shared budget or a ``redis://`` store is used: this
+package registers its URL schemes with ``tokenbudget.budgets`` and
+``tokenbudget.store`` when it is imported, and those import it on first use.
 
 >>> budget(max_cost_usd=200, per="day", key="team-a:gpt5",
 ...        backend="redis://redis.internal:6379/0")           # doctest: +SKIP
@@ -27,7 +29,17 @@ twin on the same server: an admission costs an event loop one round trip
 
 from __future__ import annotations
 
+from ..budgets import register_backend_scheme
+from ..store import register_scheme
 from ._backend import OnBackendError, RedisBackend
+from ._bind import SCHEMES, STORE_SCHEMES, backend_from_url, store_from_url
 from ._store import RecordsUnavailable, RedisStore
 
 __all__ = ["OnBackendError", "RecordsUnavailable", "RedisBackend", "RedisStore"]
+
+# budget(backend="redis://...") and TokenTracker(store="redis://...") reach Redis
+# through these registrations, like any other backend.
+for _scheme in SCHEMES:
+    register_backend_scheme(_scheme, backend_from_url)
+for _scheme in STORE_SCHEMES:
+    register_scheme(_scheme, store_from_url)

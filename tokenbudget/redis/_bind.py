@@ -1,5 +1,8 @@
-"""``budget(backend="redis://...", key=...)``: the shared backend a budget's arguments name.
+"""Redis by URL: ``budget(backend="redis://...", key=...)`` and ``store="redis://..."``.
 
+Registered with ``tokenbudget.budgets.register_backend_scheme`` (``redis``,
+``rediss``, ``unix``) and ``tokenbudget.store.register_scheme`` (``redis``,
+``rediss``) when this package is imported.
 Budgets naming the same URL in one process share one client (one connection
 pool) and one view of the server's health.
 """
@@ -7,16 +10,20 @@ pool) and one view of the server's health.
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from ..budgets import BudgetBackend, OnBackendError
+from ..store import UsageStore
 from ._backend import RedisBackend
 from ._client import connect, safe_url, split_prefix
 from ._server import Server
+from ._store import RedisStore
 
-__all__ = ["shared_backend"]
+__all__ = ["SCHEMES", "STORE_SCHEMES", "backend_from_url", "store_from_url"]
 
-_SCHEMES = ("redis", "rediss", "unix")
+#: The URL schemes of a Redis server.
+SCHEMES = ("redis", "rediss", "unix")
+#: The schemes a usage store URL may use.
+STORE_SCHEMES = ("redis", "rediss")
 _servers: dict[str, Server] = {}
 _lock = threading.Lock()
 
@@ -29,33 +36,19 @@ def _server(url: str) -> Server:
         return found
 
 
-def shared_backend(
-    backend: Any, *, key: str | None, on_error: OnBackendError | None
-) -> BudgetBackend:
-    """The backend for ``budget(backend=..., key=..., on_backend_error=...)``."""
-    if isinstance(backend, str):
-        scheme = backend.split("://", 1)[0].lower() if "://" in backend else ""
-        if scheme not in _SCHEMES:
-            raise ValueError(
-                f"backend={backend!r}: a shared budget's backend is a redis://, rediss:// or"
-                " unix:// URL (or a BudgetBackend object)"
-            )
-        if key is None:
-            raise ValueError(
-                "a shared budget needs key=...: the name of the account every worker shares,"
-                " e.g. budget(max_cost_usd=200, per='day', key='team-a:gpt5', backend=...)"
-            )
-        bare, prefix = split_prefix(backend)  # ?prefix=NAME: the first part of every key
-        return RedisBackend(
-            key=key, on_error=on_error or "refuse", prefix=prefix, _server=_server(bare)
+def backend_from_url(url: str, key: str | None, on_error: OnBackendError | None) -> BudgetBackend:
+    """The shared backend of ``budget(backend=url, key=key, on_backend_error=on_error)``."""
+    if key is None:
+        raise ValueError(
+            "a shared budget needs key=...: the name of the account every worker shares,"
+            " e.g. budget(max_cost_usd=200, per='day', key='team-a:gpt5', backend=...)"
         )
-    if isinstance(backend, RedisBackend):
-        if key is None and backend.key is None:
-            raise ValueError("a shared budget needs key=...: give it to budget() or RedisBackend")
-        if key is None and on_error is None:
-            return backend
-        return backend.for_key(key, on_error)
-    raise TypeError(
-        "key= and on_backend_error= apply to shared budgets: pass backend='redis://...' or a"
-        " tokenbudget.redis.RedisBackend"
+    bare, prefix = split_prefix(url)  # ?prefix=NAME: the first part of every key
+    return RedisBackend(
+        key=key, on_error=on_error or "refuse", prefix=prefix, _server=_server(bare)
     )
+
+
+def store_from_url(url: str, create: bool) -> UsageStore:
+    """The usage store of ``TokenTracker(store=url)`` (``?prefix=NAME`` picks the key prefix)."""
+    return RedisStore.from_url(url, create=create)

@@ -4,7 +4,8 @@
 >>> print(generate_table_report(tracker, by="model"))            # doctest: +SKIP
 >>> export_csv(tracker, "usage.csv", since=timedelta(days=7))     # doctest: +SKIP
 
-Every function takes a tracker, a :class:`~tokenbudget.store.UsageStore` or
+Every function takes a tracker (any object with a ``usage_source()`` method
+returning a :class:`UsageSource`), a :class:`~tokenbudget.store.UsageStore` or
 call records, and optional filters (``start``, ``end`` or ``since``,
 ``provider``, ``model``, ``tags``). Files are written atomically (a temporary
 file renamed into place) and hold no prompt, reply, header or API key: call
@@ -24,7 +25,7 @@ from ._csv import CSV_COLUMNS
 from ._json import SCHEMA_VERSION as JSON_SCHEMA_VERSION
 from ._json import JsonExport, read_json
 from ._load import ReportError, open_source, read_csv_export, read_json_export
-from ._source import RecordsSource, StoreSource, TrackerSource, UsageSource
+from ._source import RecordsSource, StoreSource, TrackerSource, UsageSource, as_source, make_query
 
 __all__ = [
     "CSV_COLUMNS",
@@ -35,11 +36,13 @@ __all__ = [
     "StoreSource",
     "TrackerSource",
     "UsageSource",
+    "as_source",
     "export_csv",
     "export_html",
     "export_json",
     "generate_html_report",
     "generate_table_report",
+    "make_query",
     "open_source",
     "read_csv_export",
     "read_json",

@@ -17,8 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 
 from .._data import CallRecord, UsageSummary
-from .._ledger import Ledger
-from ..store import Query, UsageStore
+from ..store import Ledger, Query, UsageStore
 from ..store._query import check_grouping, to_utc
 from ..store._totals import group_records, summarize
 
@@ -149,7 +148,7 @@ def as_source(source: object) -> UsageSource:
     """A :class:`UsageSource` for a tracker, a store, a source, or an iterable of records."""
     if isinstance(source, UsageSource):
         return source
-    make = getattr(source, "_usage_source", None)
+    make = getattr(source, "usage_source", None)
     if callable(make):
         found = make()
         if isinstance(found, UsageSource):

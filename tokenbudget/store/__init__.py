@@ -5,6 +5,7 @@
 
 Layout::
 
+    Ledger                  every call of a tracker in memory: exact totals, recent records
     UsageStore (ABC)        append / summary / breakdown / records / reprice / close
       └─ SQLiteStore        one file, WAL, several processes on one machine
     StoreWriter             a background thread putting queued records into a store
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from ._base import StoreError, UsageAggregates, UsageStore
 from ._codec import record_from_dict, record_to_dict
+from ._ledger import DEFAULT_MAX_RECORDS, Ledger, RecordCallback
 from ._open import StoreSpec, open_store, register_scheme
 from ._query import Query
 from ._reprice import ModelChange, RepriceResult
@@ -23,8 +25,11 @@ from ._sqlite import SQLiteStore
 from ._writer import StoreWriter
 
 __all__ = [
+    "DEFAULT_MAX_RECORDS",
+    "Ledger",
     "ModelChange",
     "Query",
+    "RecordCallback",
     "RepriceResult",
     "SQLiteStore",
     "StoreError",

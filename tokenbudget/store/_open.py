@@ -1,14 +1,16 @@
 """Choosing a store from a string: ``"usage.db"``, ``"sqlite:///path"``, ``"redis://..."``.
 
 A plain path (no ``scheme://``) is a SQLite file. URLs pick their store by
-scheme; :func:`register_scheme` adds one (``redis``/``rediss`` open a
-:class:`tokenbudget.redis.RedisStore`, needing ``tokenbudget[redis]``).
+scheme; :func:`register_scheme` adds one. ``tokenbudget.redis`` registers
+``redis``/``rediss`` (a :class:`tokenbudget.redis.RedisStore`, needing
+``tokenbudget[redis]``) and is imported on the first use of one of them.
 ``sqlite:///relative.db`` and ``sqlite:////abs/path.db`` follow SQLAlchemy's
 spelling; ``sqlite://`` and ``":memory:"`` are in memory.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable
 
@@ -22,8 +24,6 @@ StoreSpec = str | os.PathLike[str] | UsageStore
 #: Builds a store from its URL; ``create=False`` must not make a new one.
 StoreFactory = Callable[[str, bool], UsageStore]
 
-_PLANNED: dict[str, str] = {}  # schemes announced but not available yet
-
 
 def _sqlite(url: str, create: bool) -> UsageStore:
     path = url.split("://", 1)[1]
@@ -32,13 +32,9 @@ def _sqlite(url: str, create: bool) -> UsageStore:
     return SQLiteStore(path[1:] if path.startswith("/") else path, create=create)
 
 
-def _redis(url: str, create: bool) -> UsageStore:
-    from ..redis import RedisStore  # the redis client is imported only for a redis:// store
-
-    return RedisStore.from_url(url, create=create)
-
-
-_SCHEMES: dict[str, StoreFactory] = {"sqlite": _sqlite, "redis": _redis, "rediss": _redis}
+_SCHEMES: dict[str, StoreFactory] = {"sqlite": _sqlite}
+#: Schemes whose factory a module of tokenbudget registers when it is imported.
+_PROVIDED_BY = {"redis": "tokenbudget.redis", "rediss": "tokenbudget.redis"}
 
 
 def register_scheme(scheme: str, factory: StoreFactory) -> None:
@@ -59,9 +55,10 @@ def open_store(spec: StoreSpec, *, create: bool = True) -> UsageStore:
         return SQLiteStore(text, create=create)
     scheme = text.split("://", 1)[0].lower()
     factory = _SCHEMES.get(scheme)
+    if factory is None and scheme in _PROVIDED_BY:
+        importlib.import_module(_PROVIDED_BY[scheme])  # registers its schemes
+        factory = _SCHEMES.get(scheme)
     if factory is not None:
         return factory(text, create)
-    planned = _PLANNED.get(scheme)
-    hint = f"{planned} is not available in this version; " if planned else ""
-    known = ", ".join(f"{name}://" for name in sorted(_SCHEMES))
-    raise ValueError(f"unknown usage store {scheme}://: {hint}use a file path or one of: {known}")
+    known = ", ".join(f"{name}://" for name in sorted({*_SCHEMES, *_PROVIDED_BY}))
+    raise ValueError(f"unknown usage store {scheme}://: use a file path or one of: {known}")

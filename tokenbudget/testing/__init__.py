@@ -14,11 +14,13 @@ counts and costs::
     tracker = TokenTracker()
     client = openai.OpenAI(api_key="sk-fake", http_client=tracker.httpx_client(transport=fake))
 
-:func:`fake_llm` is the same as a pytest fixture.
+:func:`fake_llm` is the same as a pytest fixture; :func:`run_demo` makes a small
+day of calls to all three fakes (``tokenbudget demo`` and the examples use it).
 """
 
 from __future__ import annotations
 
+from ._demo import run_demo
 from ._fake import DEFAULT_CREATED, FakeLLM
 from ._reply import FakeReply
 from ._request import FakeRequest, Message
@@ -31,4 +33,5 @@ __all__ = [
     "FakeRequest",
     "Message",
     "fake_llm",
+    "run_demo",
 ]

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
-from .._families import get_family
+from .._adapters import get_family
 from ._anthropic import AnthropicFake
 from ._gemini import GeminiFake
 from ._httpx import RawRequest, bind_family, read_async, read_sync, to_response

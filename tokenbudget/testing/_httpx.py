@@ -12,7 +12,7 @@ import importlib
 import threading
 from typing import Any, NamedTuple
 
-from .._families import get_family
+from .._adapters import get_family
 from ._wire import Answer
 
 __all__ = ["RawRequest", "bind_family", "read_async", "read_sync", "to_response"]

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from .._tokens import count_text_tokens
+from ..providers import count_text_tokens
 from ._reply import FakeReply, default_text
 from ._request import FakeRequest, Message
 

@@ -1,7 +1,7 @@
-"""The history half of ``TokenTracker``: its store, range queries, reprice and exports.
+"""A tracker's history: its store, range queries, reprice and exports.
 
-Kept out of ``_tracker.py`` so that the tracker's own module stays about
-clients and recording; ``TokenTracker`` inherits these methods.
+``TokenTracker`` inherits these methods; they read the parts the tracker is
+built from (its ledger and its prices) and the store opened here.
 
 With ``TokenTracker(store="usage.db")``:
 
@@ -29,16 +29,21 @@ from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from types import TracebackType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from .._data import CallRecord, Usage, UsageSummary
-from .._ledger import Ledger
-from ..store import RepriceResult, StoreError, StoreSpec, StoreWriter, UsageStore, open_store
-from ..store._base import UsageAggregates
-from ._source import TrackerSource, make_query
-
-if TYPE_CHECKING:
-    from ..pricing import PriceBook
+from ..reports import TrackerSource, UsageSource, export_csv, export_json, make_query
+from ..store import (
+    Ledger,
+    RepriceResult,
+    StoreError,
+    StoreSpec,
+    StoreWriter,
+    UsageAggregates,
+    UsageStore,
+    open_store,
+)
+from ._prices import TrackerPrices
 
 __all__ = ["TrackerHistory"]
 
@@ -57,27 +62,10 @@ class TrackerHistory:
     """Store, range queries, reprice and exports for ``TokenTracker``."""
 
     _ledger: Ledger
+    _prices: TrackerPrices
     _store: UsageStore | None = None
     _writer: StoreWriter | None = None
     _closer: weakref.finalize[[StoreWriter, UsageStore | None], TrackerHistory] | None = None
-
-    if TYPE_CHECKING:
-
-        @property
-        def prices(self) -> PriceBook: ...
-
-        @property
-        def _price_version(self) -> str | None: ...
-
-        def _price(
-            self,
-            provider: str | None,
-            model: str | None,
-            usage: Usage,
-            service_tier: str | None,
-            batch: bool,
-            at: datetime,
-        ) -> Decimal | None: ...
 
     # -- opening and closing ----------------------------------------------------------
 
@@ -132,7 +120,11 @@ class TrackerHistory:
 
     # -- queries -----------------------------------------------------------------------
 
-    def _usage_source(self) -> TrackerSource:
+    def usage_source(self) -> UsageSource:
+        """This tracker's calls as a report source: the ledger for totals, the store for the rest.
+
+        What ``tokenbudget.reports`` functions read when given a tracker.
+        """
         writer = self._writer
         return TrackerSource(self._ledger, self._store, writer.flush if writer else None)
 
@@ -153,7 +145,7 @@ class TrackerHistory:
         query = make_query(start, end, provider=provider, model=model, tags=tags)
         if query.unfiltered:  # "from the start": every call, not the ledger's shortcut
             query = make_query(datetime(1970, 1, 1, tzinfo=timezone.utc))
-        return self._usage_source().summary(query)
+        return self.usage_source().summary(query)
 
     def usage_since(
         self,
@@ -165,7 +157,7 @@ class TrackerHistory:
     ) -> UsageSummary:
         """Totals of the calls of the last ``since`` (a ``timedelta``), or since a time."""
         query = make_query(since=since, provider=provider, model=model, tags=tags)
-        return self._usage_source().summary(query)
+        return self.usage_source().summary(query)
 
     def history(
         self,
@@ -178,7 +170,7 @@ class TrackerHistory:
     ) -> Iterator[CallRecord]:
         """The recorded calls in a range, oldest first: from the store, else from memory."""
         query = make_query(start, end, provider=provider, model=model, tags=tags)
-        return self._usage_source().records(query)
+        return self.usage_source().records(query)
 
     # -- reprice -----------------------------------------------------------------------
 
@@ -198,10 +190,10 @@ class TrackerHistory:
         def price(
             provider: str, model: str | None, usage: Usage, tier: str | None, at: datetime
         ) -> Decimal | None:
-            return self._price(provider, model, usage, tier, False, at)
+            return self._prices.cost(provider, model, usage, tier, False, at)
 
         result = store.reprice(
-            price, price_version=self._price_version, dry_run=dry_run, force=force
+            price, price_version=self._prices.version(), dry_run=dry_run, force=force
         )
         if not dry_run:
             self._ledger.rebase(lambda: self._reload(store, writer))
@@ -226,8 +218,6 @@ class TrackerHistory:
         tags: Mapping[str, object] | None = None,
     ) -> int:
         """One CSV row per call (see ``tokenbudget.reports``); returns the number of calls."""
-        from ._api import export_csv
-
         return export_csv(
             self, path, start=start, end=end, provider=provider, model=model, tags=tags
         )
@@ -243,8 +233,6 @@ class TrackerHistory:
         tags: Mapping[str, object] | None = None,
     ) -> int:
         """The calls, summary and breakdowns as JSON; returns the number of calls."""
-        from ._api import export_json
-
         return export_json(
             self, path, start=start, end=end, provider=provider, model=model, tags=tags
         )

@@ -24,13 +24,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from .pricing import PriceBook, PriceDataError, UnknownModelError
-from .pricing._data import default_override_path, read_json
-from .pricing._model import ModelPrice
-from .pricing._schema import RATE_FIELDS
-from .reports import ReportError
-from .reports import _commands as reports_cli
-from .store import StoreError
+from ..pricing import PriceBook, PriceDataError, UnknownModelError
+from ..pricing._data import default_override_path, read_json
+from ..pricing._model import ModelPrice
+from ..pricing._schema import RATE_FIELDS
+from ..reports import ReportError
+from ..store import StoreError
+from . import _reports as reports_cli
 
 __all__ = ["COMMANDS", "DEFAULT_LITELLM_URL", "command", "main"]
 
@@ -202,8 +202,8 @@ def prices(args: argparse.Namespace) -> int:
 
 def prices_update(args: argparse.Namespace) -> int:
     """Fetch or read a LiteLLM price file and write it as the override file."""
-    from .pricing._litellm import import_litellm
-    from .pricing._schema import OverrideFile
+    from ..pricing._litellm import import_litellm
+    from ..pricing._schema import OverrideFile
 
     source: str = args.source
     raw = _fetch(source, args.timeout)
@@ -401,7 +401,7 @@ def _moment(text: str) -> datetime:
 @command(add_cost_arguments)
 def cost(args: argparse.Namespace) -> int:
     """Print the cost of one call."""
-    from .pricing import calculate_cost
+    from ..pricing import calculate_cost
 
     if args.cached + args.cache_write > args.input:
         raise CliError("--cached plus --cache-write cannot exceed --input (input includes them)")

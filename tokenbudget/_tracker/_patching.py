@@ -8,8 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ._families import available_families
-from ._instrument import instrument_client, patch_suppressed
+from .._adapters import available_families, instrument_client, patch_suppressed
 from ._tracker import TokenTracker, get_tracker
 
 __all__ = ["is_patched", "patch_all", "patched", "unpatch_all"]

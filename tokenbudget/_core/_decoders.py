@@ -13,7 +13,7 @@ from __future__ import annotations
 import zlib
 from typing import Any, Protocol
 
-__all__ = ["ContentDecoder", "UnsupportedEncoding", "decoder_for"]
+__all__ = ["IDENTITY", "ContentDecoder", "UnsupportedEncoding", "decoder_for"]
 
 
 class UnsupportedEncoding(Exception):

@@ -1,22 +1,22 @@
-"""The ledger: every call recorded once, aggregated in constant memory."""
+"""The ledger: every call recorded once, aggregated in constant memory.
+
+A tracker records each call here first; a :class:`~._writer.StoreWriter` (the
+ledger's sink) then queues it for a persistent store, if there is one.
+"""
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ._data import CallRecord, RunningTotals, UsageSummary
+from .._core import logger
+from .._data import CallRecord, RunningTotals, UsageSummary
+from ._base import UsageAggregates
 
-if TYPE_CHECKING:
-    from .store import UsageAggregates
-
-__all__ = ["Ledger", "RecordCallback"]
-
-logger = logging.getLogger("tokenbudget")
+__all__ = ["DEFAULT_MAX_RECORDS", "Ledger", "RecordCallback"]
 
 RecordCallback = Callable[[CallRecord], None]
 

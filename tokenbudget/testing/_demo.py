@@ -1,10 +1,11 @@
 """The offline demo: a small day of LLM calls to a fake OpenAI, Anthropic and Gemini.
 
-``tokenbudget demo`` and the examples run it. Calls go through a tracked httpx
-client to :class:`~tokenbudget.testing.FakeLLM`, which answers in each API's
-real wire format, so everything from the transport to the report is the real
-code path; there is no network and no API key. Requests are plain JSON over
-the tracker's client, so no SDK needs to be installed.
+``tokenbudget demo`` and ``examples/reports.py`` run it (:func:`run_demo`).
+Calls go through a tracked httpx client to :class:`~tokenbudget.testing.FakeLLM`,
+which answers in each API's real wire format, so everything from the transport
+to the report is the real code path; there is no network and no API key.
+Requests are plain JSON over the tracker's client, so no SDK needs to be
+installed.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from .._tracker import TokenTracker
-from ..testing import FakeLLM, FakeReply
+from ._fake import FakeLLM
+from ._reply import FakeReply
 
-__all__ = ["run_scenario"]
+__all__ = ["run_demo"]
 
 _OPENAI = "https://api.openai.com/v1"
 _ANTHROPIC = "https://api.anthropic.com/v1/messages"
@@ -55,7 +57,7 @@ def _gemini(client: Any, model: str, text: str) -> None:
     client.post(_GEMINI.format(model=model), json=body, headers={"x-goog-api-key": "demo-key"})
 
 
-def run_scenario(tracker: TokenTracker) -> int:
+def run_demo(tracker: TokenTracker) -> int:
     """Make the demo's calls through ``tracker``; returns how many were made."""
     fake = FakeLLM(replies=_REPLIES)
     with tracker.httpx_client(transport=fake) as client:

@@ -18,14 +18,19 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from .._data import Usage
+from ..reports import (
+    ReportError,
+    UsageSource,
+    export_html,
+    generate_table_report,
+    make_query,
+    open_source,
+)
+from ..reports._atomic import atomic_text
+from ..reports._csv import write_csv
+from ..reports._json import write_json
 from ..store import Query, open_store
 from ..store._query import check_grouping, to_utc
-from ._api import export_html, generate_table_report
-from ._atomic import atomic_text
-from ._csv import write_csv
-from ._json import write_json
-from ._load import ReportError, open_source
-from ._source import UsageSource, make_query
 
 __all__ = [
     "add_demo_arguments",
@@ -251,8 +256,8 @@ def add_demo_arguments(sub: argparse._SubParsersAction[P]) -> P:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Run the demo scenario and print its table."""
-    from .._tracker import TokenTracker
-    from ._demo import run_scenario
+    from .. import TokenTracker
+    from ..testing import run_demo as run_scenario
 
     with TokenTracker(name="demo", store=args.store) as tracker:
         calls = run_scenario(tracker)

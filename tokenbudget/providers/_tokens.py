@@ -8,14 +8,13 @@ estimated, with one warning logged per encoding.
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 from typing import Any
 
-__all__ = ["count_text_tokens", "encoding_name_for_model"]
+from .._core import OutputText, logger
 
-logger = logging.getLogger("tokenbudget")
+__all__ = ["count_output_tokens", "count_text_tokens", "encoding_name_for_model"]
 
 _lock = threading.Lock()
 _encodings: dict[str, Any] = {}
@@ -71,3 +70,15 @@ def count_text_tokens(text: str, model: str | None = None) -> tuple[int, bool]:
     if encoding is None:
         return math.ceil(len(text) / 4), True
     return len(encoding.encode(text, disallowed_special=())), False
+
+
+def count_output_tokens(text: OutputText, model: str | None) -> int:
+    """Tokens of all the output text seen: the kept pieces counted, the rest extrapolated."""
+    kept = "".join(text.pieces)
+    tokens, _ = count_text_tokens(kept, model)
+    overflow = text.overflow
+    if overflow and kept:
+        tokens += round(overflow * tokens / len(kept))
+    elif overflow:
+        tokens += -(-overflow // 4)
+    return tokens

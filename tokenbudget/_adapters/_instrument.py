@@ -5,14 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from ._families import family_of
+from ._transport import CallSource
 
-if TYPE_CHECKING:
-    from ._tracker import TokenTracker
-
-__all__ = ["building_own_client", "instrument_client", "patch_suppressed", "wrap_transport"]
+__all__ = [
+    "building_own_client",
+    "instrument_beneath",
+    "instrument_client",
+    "patch_suppressed",
+    "tracked_copy",
+    "wrap_transport",
+]
 
 C = TypeVar("C")
 
@@ -34,7 +39,7 @@ def patch_suppressed() -> bool:
     return _building_own.get()
 
 
-def wrap_transport(transport: Any, tracker: TokenTracker, *, is_async: bool) -> Any:
+def wrap_transport(transport: Any, tracker: CallSource, *, is_async: bool) -> Any:
     """``transport`` under tracking by ``tracker`` (unchanged if it already is)."""
     family = family_of(transport)
     cls = family.AsyncTransport if is_async else family.Transport
@@ -43,7 +48,7 @@ def wrap_transport(transport: Any, tracker: TokenTracker, *, is_async: bool) -> 
     return cls(tracker, transport)
 
 
-def instrument_client(client: C, tracker: TokenTracker) -> C:
+def instrument_client(client: C, tracker: CallSource) -> C:
     """Track every request ``client`` sends, through its transport and its mounts."""
     family = family_of(client)
     is_async = isinstance(client, family.module.AsyncClient)
@@ -56,7 +61,7 @@ def instrument_client(client: C, tracker: TokenTracker) -> C:
     return client
 
 
-def tracked_copy(http_client: Any, tracker: TokenTracker) -> Any:
+def tracked_copy(http_client: Any, tracker: CallSource) -> Any:
     """A new client of the same family with ``http_client``'s settings and transports, tracked.
 
     The original client is left as it was; both share its connection pool.
@@ -81,3 +86,30 @@ def tracked_copy(http_client: Any, tracker: TokenTracker) -> Any:
         )
     copy._mounts = dict(http_client._mounts)
     return instrument_client(copy, tracker)
+
+
+def instrument_beneath(client: Any, tracker: CallSource) -> None:
+    """Put ``tracker`` under ``client``'s transports, beneath any tracking already there.
+
+    Where another tracker tracks the client, it stays the outermost one (its
+    budgets and requests are as they were) and ``tracker`` goes just above the
+    real transport; a client nobody tracks gets ``tracker`` alone. A transport
+    of the other family (a fake can be one) is left alone.
+    """
+    family = family_of(client)
+    is_async = isinstance(client, family.module.AsyncClient)
+
+    def beneath(transport: Any) -> Any:
+        if not family.is_tracking(transport):
+            if family_of(transport) is not family:
+                return transport
+            return wrap_transport(transport, tracker, is_async=is_async)
+        if transport.tracker is not tracker:
+            transport.inner = beneath(transport.inner)
+        return transport
+
+    client._transport = beneath(client._transport)
+    client._mounts = {
+        pattern: None if mounted is None else beneath(mounted)
+        for pattern, mounted in client._mounts.items()
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NoReturn
 
-__all__ = ["SSEDecoder", "SSEError", "ServerSentEvent"]
+__all__ = ["SSEDecoder", "SSEError", "ServerSentEvent", "split_events"]
 
 _BOM = b"\xef\xbb\xbf"
 _CR = 0x0D
@@ -219,3 +219,14 @@ class SSEDecoder:
             f"server-sent event exceeds max_event_bytes={self._max_event_bytes}: "
             f"{size} bytes accumulated without a dispatching blank line"
         )
+
+
+def split_events(body: bytes) -> list[bytes]:
+    """An SSE body cut after each event, as a server would send it (cache replays)."""
+    decoder = SSEDecoder(keep_raw=True)
+    chunks = [event.raw for event in decoder.feed(body)]
+    chunks.extend(event.raw for event in decoder.flush())
+    tail = decoder.take_tail()
+    if tail:
+        chunks.append(tail)
+    return chunks

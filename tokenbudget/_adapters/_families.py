@@ -1,13 +1,76 @@
-"""The installed httpx families (``httpx``, ``httpx2``) and their tracking classes."""
+"""The installed httpx families (``httpx``, ``httpx2``) and their tracking classes.
+
+httpx and httpx2 have the same API under two import names, so the transport
+and stream logic is written once (``_transport``, ``_streams``) and
+:func:`build_family` only subclasses it with each installed family's base
+classes, on first use.
+"""
 
 from __future__ import annotations
 
 import importlib
 import threading
+from dataclasses import dataclass
+from typing import Any
 
-from ._transport import Family, build_family
+from ._streams import AsyncTrackedStreamLogic, ReplayStreamLogic, TrackedStreamLogic
+from ._transport import AsyncTrackingTransportLogic, TrackingTransportLogic
 
-__all__ = ["FAMILY_NAMES", "available_families", "default_family", "family_of", "get_family"]
+__all__ = [
+    "FAMILY_NAMES",
+    "Family",
+    "available_families",
+    "build_family",
+    "default_family",
+    "family_of",
+    "get_family",
+]
+
+
+@dataclass(frozen=True)
+class Family:
+    """The tracking classes built for one httpx family (``httpx`` or ``httpx2``)."""
+
+    name: str
+    module: Any
+    Transport: type[Any]
+    AsyncTransport: type[Any]
+    #: A sync and async byte stream handing over a list of chunks (cache replays, fakes).
+    ChunkStream: type[Any]
+
+    def is_tracking(self, transport: object) -> bool:
+        """True when ``transport`` is one of this family's tracking transports."""
+        return isinstance(transport, (self.Transport, self.AsyncTransport))
+
+
+def build_family(name: str, module: Any) -> Family:
+    """The tracking classes for the httpx-like ``module``: the shared logic, subclassed."""
+
+    def subclass(logic: type[Any], *bases: type[Any], **attributes: Any) -> type[Any]:
+        cls_name = logic.__name__.removesuffix("Logic")
+        cls = type(cls_name, (logic, *bases), {"__module__": __name__, **attributes})
+        cls.__qualname__ = f"{name}.{cls_name}"
+        return cls
+
+    replay = subclass(ReplayStreamLogic, module.SyncByteStream, module.AsyncByteStream)
+    tracked = subclass(TrackedStreamLogic, module.SyncByteStream)
+    tracked_async = subclass(AsyncTrackedStreamLogic, module.AsyncByteStream)
+    transport = subclass(
+        TrackingTransportLogic,
+        module.BaseTransport,
+        _module=module,
+        _tracked_stream=tracked,
+        _replay_stream=replay,
+    )
+    transport_async = subclass(
+        AsyncTrackingTransportLogic,
+        module.AsyncBaseTransport,
+        _module=module,
+        _tracked_stream=tracked_async,
+        _replay_stream=replay,
+    )
+    return Family(name, module, transport, transport_async, replay)
+
 
 #: Families in order of preference for new clients: current SDKs require httpx2.
 FAMILY_NAMES = ("httpx2", "httpx")

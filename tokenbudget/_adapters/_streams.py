@@ -1,0 +1,97 @@
+"""The response body streams the tracking transports hand to the caller.
+
+Each tracked response's stream is wrapped: every chunk goes to the caller as
+it arrives, after the exchange has seen it (teed, never buffered), and the
+call is recorded in an idempotent close, also when the caller stops early or
+the body fails. A replayed answer (a cache hit) is a :class:`ReplayStream`
+under the same wrapper, so a hit is read exactly like a real response.
+
+These are the logic only: ``_transport.build_family`` subclasses each with
+its family's (httpx or httpx2) byte-stream classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
+
+from .._core import Exchange
+from .._data import TokenBudgetError
+
+__all__ = ["AsyncTrackedStreamLogic", "ReplayStreamLogic", "TrackedStreamLogic"]
+
+
+class ReplayStreamLogic:
+    """A body handed over in given pieces (a stored SSE body: one per event)."""
+
+    def __init__(self, chunks: Sequence[bytes]) -> None:
+        self._chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self._chunks:
+            yield chunk
+
+
+class TrackedStreamLogic:
+    """Passes each chunk on as it arrives and records the call when closed."""
+
+    def __init__(self, inner: Any, exchange: Exchange) -> None:
+        self._inner = inner
+        self._exchange = exchange
+
+    def __iter__(self) -> Iterator[bytes]:
+        exchange = self._exchange
+        try:
+            for chunk in self._inner:
+                out = exchange.feed(chunk)
+                if out:
+                    yield out
+            tail = exchange.end_of_body()
+            if tail:
+                yield tail
+        except BaseException as exc:
+            exchange.finish(exc)
+            if isinstance(exc, TokenBudgetError):
+                self._inner.close()  # a budget cut the stream: drop the connection now
+            raise
+        exchange.finish()
+
+    def close(self) -> None:
+        try:
+            self._exchange.finish()
+        finally:
+            self._inner.close()
+
+
+class AsyncTrackedStreamLogic:
+    """Async twin of :class:`TrackedStreamLogic`: same exchange calls, ``async for`` loop."""
+
+    def __init__(self, inner: Any, exchange: Exchange) -> None:
+        self._inner = inner
+        self._exchange = exchange
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        exchange = self._exchange
+        try:
+            async for chunk in self._inner:
+                out = exchange.feed(chunk)
+                if out:
+                    yield out
+            tail = exchange.end_of_body()
+            if tail:
+                yield tail
+        except BaseException as exc:
+            exchange.finish(exc)
+            if isinstance(exc, TokenBudgetError):
+                await self._inner.aclose()
+            raise
+        exchange.finish()
+
+    async def aclose(self) -> None:
+        try:
+            self._exchange.finish()
+        finally:
+            await self._inner.aclose()

@@ -1,0 +1,63 @@
+"""The sans-IO core: one call's life as plain Python over bytes.
+
+What a request is (:class:`RequestView`), what a provider says it is
+(:class:`Endpoint`) and what its answer says (:class:`Observation`, read by a
+:class:`UsageReader`); the SSE and content decoders that turn raw bytes into
+what readers read; and the :class:`Exchange` that drives one call from its
+request to its record, asking the rest of the library for what it needs
+through :class:`Ports`. Nothing here imports an HTTP library or the tracker:
+the adapters feed it bytes, the tracker gives it ports, and a unit test can do
+both with fakes.
+"""
+
+from __future__ import annotations
+
+from ._decoders import IDENTITY, ContentDecoder, UnsupportedEncoding, decoder_for
+from ._endpoint import (
+    Endpoint,
+    EndpointHandler,
+    EventFilter,
+    Observation,
+    OutputText,
+    UsageReader,
+)
+from ._exchange import SENDING, Exchange
+from ._json import loads
+from ._log import logger, warn_once
+from ._observer import MAX_CACHED_BODY, MAX_JSON_BODY, Mode
+from ._ports import CallGuard, Ports, Pricer, ResponseCache, StoredResponse
+from ._record import describe
+from ._request import RequestView
+from ._sse import ServerSentEvent, SSEDecoder, SSEError, split_events
+
+__all__ = [
+    "IDENTITY",
+    "MAX_CACHED_BODY",
+    "MAX_JSON_BODY",
+    "SENDING",
+    "CallGuard",
+    "ContentDecoder",
+    "Endpoint",
+    "EndpointHandler",
+    "EventFilter",
+    "Exchange",
+    "Mode",
+    "Observation",
+    "OutputText",
+    "Ports",
+    "Pricer",
+    "RequestView",
+    "ResponseCache",
+    "SSEDecoder",
+    "SSEError",
+    "ServerSentEvent",
+    "StoredResponse",
+    "UnsupportedEncoding",
+    "UsageReader",
+    "decoder_for",
+    "describe",
+    "loads",
+    "logger",
+    "split_events",
+    "warn_once",
+]

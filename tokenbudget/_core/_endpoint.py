@@ -1,0 +1,203 @@
+"""What a provider says a request is, and what it learns from the answer.
+
+A provider (``tokenbudget.providers``) matches a :class:`~._request.RequestView`
+to an :class:`Endpoint`, and reads the response with a :class:`UsageReader`
+that fills an :class:`Observation`. The exchange drives both through the
+:class:`EndpointHandler` interface below; budgets and the cache ask the same
+handler what they need to know about a request (its estimate, its output
+ceiling, whether its answer may be replayed). No provider's wire knowledge is
+here: only the shapes they share.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ._sse import ServerSentEvent
+
+if TYPE_CHECKING:
+    from .._data import Usage
+    from ._request import RequestView
+
+__all__ = [
+    "Endpoint",
+    "EndpointHandler",
+    "EventFilter",
+    "Observation",
+    "OutputText",
+    "UsageReader",
+]
+
+#: Rewrites one SSE event before the caller sees it: returns the bytes to pass on
+#: (``event.raw`` unchanged, edited bytes, or ``b""`` to drop the event).
+EventFilter = Callable[[ServerSentEvent], bytes]
+
+
+class EndpointHandler(Protocol):
+    """What the rest of tokenbudget asks of the provider that matched a request.
+
+    ``tokenbudget.providers.Provider`` implements it, with defaults for all but
+    :meth:`reader`.
+    """
+
+    name: str
+
+    def prepare(self, endpoint: Endpoint, request: RequestView) -> bytes | None:
+        """A new request body to send (usage asked for), or ``None`` to send it as is."""
+
+    def event_filter(self, endpoint: Endpoint) -> EventFilter | None:
+        """A filter hiding from the caller what :meth:`prepare` changed in the stream."""
+
+    def reader(self, endpoint: Endpoint) -> UsageReader:
+        """A fresh reader for the response to ``endpoint``."""
+
+    def estimate_usage(
+        self, endpoint: Endpoint, request: RequestView, observation: Observation
+    ) -> Usage:
+        """Usage counted locally when the answer's own report is missing or cut short."""
+
+    def cacheable(self, endpoint: Endpoint, request: RequestView) -> bool:
+        """False when the answer must never be replayed (not the call's result)."""
+
+    def estimate_input_tokens(self, endpoint: Endpoint, request: RequestView) -> int:
+        """Input tokens the request will be billed for, counted before sending."""
+
+    def max_output_tokens(self, endpoint: Endpoint, request: RequestView) -> int | None:
+        """The output ceiling the request sets, if any."""
+
+    def max_output_fields(
+        self, endpoint: Endpoint, request: RequestView, value: int
+    ) -> dict[str, Any]:
+        """The top-level body fields that set the request's output ceiling to ``value``."""
+
+
+@dataclass(slots=True)
+class Endpoint:
+    """What a matched request is: the answer of a provider's ``match``."""
+
+    provider: str
+    """Provider name recorded on the call (``"openai"``, ``"azure"``, ``"groq"``...)."""
+    kind: str
+    """API kind: ``chat``, ``responses``, ``completions``, ``embeddings``, ``messages``..."""
+    handler: EndpointHandler
+    """The provider object that reads this endpoint's responses."""
+    request_model: str | None = None
+    stream: bool = False
+    billable: bool = True
+    """False for free endpoints (token counting): recorded with zero usage and cost."""
+    host: str = ""
+    service_tier: str | None = None
+    """Service tier asked for in the request; the response's tier wins when given."""
+    batch: bool = False
+    usage_injected: bool = False
+    """Set by the provider's ``prepare`` when it asked for usage the caller did not:
+    its event filter then hides the extra from the caller."""
+    model_label: str | None = None
+    """When set, the record's model is ``"{model_label}/{model}"`` (a host that is
+    not a known provider, so that calls to different hosts stay apart)."""
+    watch_output: bool = False
+    """Set by budgets that may cut this stream off (``stop_streams``): the reader
+    must keep ``observation.output_text`` current as events arrive."""
+    output_live: bool = False
+    """Set by a reader that honours :attr:`watch_output`. Streams whose reader
+    does not are never cut: the output would only be known at the end."""
+
+
+class OutputText:
+    """Text a response produced, kept for counting in bounded memory.
+
+    Only needed when a response's usage report is missing or cut short. The
+    first ``limit`` characters are kept as :attr:`pieces`; beyond that only
+    their number is (:attr:`overflow`), so a stream of any length is observed
+    in flat memory. ``tokenbudget.providers.count_output_tokens`` counts it.
+    """
+
+    __slots__ = ("_kept", "_overflow", "_parts", "limit")
+
+    def __init__(self, limit: int = 1 << 20) -> None:
+        self._parts: list[str] = []
+        self._kept = 0
+        self._overflow = 0
+        self.limit = limit
+
+    def append(self, text: str) -> None:
+        """Add a piece of output text."""
+        if self._kept < self.limit:
+            self._parts.append(text)
+            self._kept += len(text)
+        else:
+            self._overflow += len(text)
+
+    def extend(self, texts: Iterable[str]) -> None:
+        """Add several pieces of output text."""
+        for text in texts:
+            self.append(text)
+
+    def clear(self) -> None:
+        """Forget the text (usage was reported: no estimate will be needed)."""
+        self._parts.clear()
+        self._kept = self._overflow = 0
+
+    @property
+    def pieces(self) -> Sequence[str]:
+        """The kept pieces, in order; new ones are appended (read, do not change)."""
+        return self._parts
+
+    @property
+    def overflow(self) -> int:
+        """Characters seen past the kept ``limit``, counted but not kept."""
+        return self._overflow
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parts)
+
+    def __bool__(self) -> bool:
+        return bool(self._kept or self._overflow)
+
+
+@dataclass(slots=True)
+class Observation:
+    """What a :class:`UsageReader` learnt from a response."""
+
+    usage: Usage | None = None
+    """Usage as reported by the provider; ``None`` when the response had none."""
+    model: str | None = None
+    """The model the response says was billed."""
+    response_id: str | None = None
+    service_tier: str | None = None
+    raw_usage: Any = None
+    """The provider's own usage object(s), JSON-able, kept for repricing."""
+    output_text: OutputText = field(default_factory=OutputText)
+    """Text the model produced, kept only while usage is still unknown (estimation)."""
+    error: str | None = None
+    """An error the provider reported inside a successful response (e.g. an SSE error event)."""
+    complete: bool = False
+    """True once the provider's end-of-response marker was seen."""
+
+
+class UsageReader:
+    """Accumulates what one response says; created per exchange by a provider."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        self.observation = Observation()
+
+    def on_body(self, body: bytes) -> None:
+        """Read a complete, decoded non-streamed body; by default parsed and given to on_json.
+
+        A provider may override it to read only what it needs from the bytes.
+        """
+        self.on_json(json.loads(body))
+
+    def on_json(self, document: Any) -> None:
+        """Read a complete JSON response body (or one element of a JSON-array stream)."""
+
+    def on_event(self, event: ServerSentEvent) -> None:
+        """Read one server-sent event."""
+
+    def result(self) -> Observation:
+        """What was observed; called once when the response ends."""
+        return self.observation

@@ -1,0 +1,212 @@
+"""One tracked request/response, independent of any HTTP library (sans-IO).
+
+An adapter (``tokenbudget._adapters``) drives an :class:`Exchange` through its life:
+
+1. ``lookup_cache()`` first: a stored answer to replay instead of sending;
+2. ``admit()`` on a miss, before a byte is sent: the budgets hold the call, or
+   refuse it by raising;
+3. ``request_body()``: the body to send (the provider may ask for usage the
+   caller did not ask for, a budget may lower the output ceiling);
+4. ``start_response(status, headers)`` when the response head arrives;
+5. ``feed(chunk)`` for every raw body chunk, returning the bytes the caller gets
+   (the chunk itself, unless an event filter hides something);
+6. ``end_of_body()`` when the body is exhausted, returning any held-back bytes;
+7. ``finish(error)`` when the response closes, normally or not: records the call
+   exactly once, settles its budgets and hands a complete answer to the cache.
+
+Steps 4-6 are the :class:`~._observer.ResponseObserver`'s. Everything the
+exchange needs from the rest of the library comes through its
+:class:`~._ports.Ports`. No method lets an exception of tokenbudget's own
+escape into the user's call: a failure is logged once, the call is recorded
+with what is known, and the bytes pass through untouched. The only exceptions
+raised on purpose are the budgets' refusals.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
+from datetime import datetime, timezone
+from types import MappingProxyType
+from typing import Any
+
+from .._data import CallRecord, TokenBudgetError
+from ._endpoint import Endpoint
+from ._log import logger, warn_once
+from ._observer import ResponseObserver
+from ._ports import CallGuard, Ports, StoredResponse
+from ._record import build_record, fallback_record
+from ._request import RequestView
+
+__all__ = ["SENDING", "Exchange"]
+
+_NO_TAGS: Mapping[str, str] = MappingProxyType({})
+
+#: The exchange whose request a tracking transport is sending in this context
+#: (set around the inner transport's call). A second tracking transport below it
+#: sees the same HTTP call: its budgets skip those that already hold it.
+SENDING: ContextVar[Exchange | None] = ContextVar("tokenbudget_sending", default=None)
+
+
+class Exchange(ResponseObserver):
+    """The life of one tracked call; see the module docstring for the protocol.
+
+    Args:
+        ports: what the exchange asks of the library around it.
+        endpoint: what the provider says the request is.
+        request: the request, as the adapter sees it.
+        owner: the object that began the call (a ``TokenTracker``); budgets and
+            the cache compare it, the exchange never reads it.
+        tags: the labels recorded with the call.
+        inject_usage: let the provider ask for usage the caller did not ask for.
+    """
+
+    __slots__ = (
+        "body_overrides",
+        "cached",
+        "finished",
+        "guards",
+        "inject_usage",
+        "owner",
+        "ports",
+        "record",
+        "request",
+        "started",
+        "tags",
+        "timestamp",
+    )
+
+    def __init__(
+        self,
+        ports: Ports,
+        endpoint: Endpoint,
+        request: RequestView,
+        *,
+        owner: object = None,
+        tags: Mapping[str, str] = _NO_TAGS,
+        inject_usage: bool = True,
+    ) -> None:
+        super().__init__(endpoint)
+        self.ports = ports
+        self.request = request
+        self.owner = owner
+        self.tags = tags
+        self.inject_usage = inject_usage
+        #: When the call started (UTC), and its ``perf_counter`` for the latency.
+        self.timestamp = datetime.now(timezone.utc)
+        self.started = time.perf_counter()
+        #: Top-level JSON fields to set in the request body (e.g. a clamped max_tokens).
+        self.body_overrides: dict[str, Any] = {}
+        #: Budgets holding this call (see ``_ports``); settled when it is recorded.
+        self.guards: Sequence[CallGuard] = ()
+        #: True when the answer is replayed from the cache.
+        self.cached = False
+        #: True once :meth:`finish` has recorded the call.
+        self.finished = False
+        self.record: CallRecord | None = None
+
+    def __repr__(self) -> str:
+        return f"<Exchange {self.endpoint.provider} {self.endpoint.kind} {self.request!r}>"
+
+    # -- request -----------------------------------------------------------------
+
+    def lookup_cache(self) -> StoredResponse | None:
+        """A stored answer to replay instead of sending, when there is a cache."""
+        cache = self.ports.cache
+        if cache is None:
+            return None
+        try:
+            answer = cache.lookup(self)
+        except Exception:
+            self.cache_key = None
+            warn_once("cache-lookup", "tokenbudget: cache lookup failed; calling the provider")
+            logger.debug("cache lookup failure", exc_info=True)
+            return None
+        if answer is not None:
+            self.cached = True
+            self.cache_key = None
+        return answer
+
+    def admit(self) -> None:
+        """Ask every budget covering this call to let it through; may raise a budget error."""
+        try:
+            guards = self.ports.admit(self)
+        except TokenBudgetError:
+            raise
+        except Exception:
+            self._fail("admit")
+            return
+        if guards:
+            self.guards = guards
+            self._watchers = tuple(guard for guard in guards if guard.watches_stream)
+
+    def request_body(self) -> bytes | None:
+        """The body to send instead of the caller's, or ``None`` to send it unchanged.
+
+        Only a stream (usage to ask for) or a budget (a clamp) changes a body.
+        """
+        if not (self.endpoint.stream or self.body_overrides):
+            return None
+        body: bytes | None = None
+        if self.inject_usage:
+            try:
+                body = self.endpoint.handler.prepare(self.endpoint, self.request)
+            except Exception:
+                self._fail("prepare")
+        if self.body_overrides:
+            try:
+                document = json.loads(body) if body is not None else dict(self.request.json)
+                document.update(self.body_overrides)
+                body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+            except Exception:
+                self._fail("body overrides")
+        return body
+
+    def _check_progress(self) -> None:
+        for guard in self._watchers:
+            try:
+                guard.on_progress(self)
+            except TokenBudgetError:
+                raise
+            except Exception:
+                self._fail("budget progress")
+
+    # -- settle ------------------------------------------------------------------
+
+    def finish(self, error: BaseException | None = None) -> CallRecord | None:
+        """Record the call, once; later calls return the same record."""
+        if self.finished:
+            return self.record
+        self.finished = True
+        try:
+            record = build_record(self, error)
+        except Exception:
+            self._fail("record")
+            record = fallback_record(self, error)
+        self.record = record
+        try:
+            self.ports.record(record)
+        except Exception:
+            self._fail("ledger")
+        for guard in self.guards:
+            try:
+                guard.settle(record)
+            except Exception:
+                self._fail("budget settle")
+        if self.cache_key is not None and record.succeeded:
+            self._store()
+        return record
+
+    def _store(self) -> None:
+        """Hand a complete 2xx answer to the cache; abandoned or failed ones are not kept."""
+        cache = self.ports.cache
+        answer = self.complete_answer()
+        if cache is None or answer is None:
+            return
+        try:
+            cache.store(self, answer)
+        except Exception:
+            warn_once("cache-store", "tokenbudget: storing an answer in the cache failed")
+            logger.debug("cache store failure", exc_info=True)

@@ -1,0 +1,306 @@
+"""Reading one response as it streams by, without holding it up or changing it.
+
+:class:`ResponseObserver` is the response half of an
+:class:`~._exchange.Exchange`. From the response head it picks a :class:`Mode`;
+then every raw chunk the caller gets is also decoded (content-encoding) and
+read: a JSON body is kept until it ends and read once, an event stream is
+decoded event by event and each event handed to the provider's reader. The
+caller gets the provider's bytes, except where the provider's event filter
+hides what tokenbudget's own request change produced.
+
+A failure here (a decoder, a reader, a filter) stops the reading, never the
+response: from that point the caller's bytes pass on untouched and the call is
+recorded as estimated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import Enum
+
+from ._decoders import IDENTITY, ContentDecoder, decoder_for
+from ._endpoint import Endpoint, EventFilter, Observation, UsageReader
+from ._headers import header_items, wanted_headers
+from ._log import warn_once
+from ._ports import CallGuard, StoredResponse
+from ._sse import ServerSentEvent, SSEDecoder
+
+__all__ = ["MAX_CACHED_BODY", "MAX_JSON_BODY", "Mode", "ResponseObserver"]
+
+#: A non-streamed JSON body larger than this is passed on but not parsed.
+MAX_JSON_BODY = 64 * 1024 * 1024
+#: An answer larger than this (decoded) is passed on but not cached.
+MAX_CACHED_BODY = 32 * 1024 * 1024
+
+
+class Mode(Enum):
+    """How the observer reads the response body."""
+
+    SKIP = "skip"
+    """Not read: no response yet, an error answer, or a free endpoint."""
+    JSON = "json"
+    """A whole JSON body, kept as it passes and read when it ends."""
+    SSE = "sse"
+    """An event stream, decoded and read event by event."""
+    DECODED = "decoded"
+    """The event filter failed after rewriting: the caller gets decoded bytes, unread."""
+
+
+_SKIP, _JSON, _SSE, _DECODED = Mode.SKIP, Mode.JSON, Mode.SSE, Mode.DECODED
+
+
+class ResponseObserver:
+    """Decodes and reads a response as it passes; see the module docstring.
+
+    The exchange sets :attr:`endpoint` and :attr:`cache_key` (a key means: keep
+    a copy of the decoded body for the cache) before the response head comes.
+    """
+
+    # Slots, every one set in __init__: attribute reads are then the interpreter's
+    # fastest kind (a read falling back to a class-level default is its slowest).
+    __slots__ = (
+        "_body_copy",
+        "_body_size",
+        "_broken",
+        "_decoder",
+        "_ended",
+        "_filter",
+        "_json_chunks",
+        "_json_size",
+        "_mode",
+        "_reader",
+        "_sse",
+        "_stored_headers",
+        "_watchers",
+        "cache_key",
+        "endpoint",
+        "request_id",
+        "status_code",
+    )
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        #: Set by the cache on a miss: store a complete answer under this key.
+        self.cache_key: str | None = None
+        #: The response's status code; ``None`` until its head arrives.
+        self.status_code: int | None = None
+        #: The provider's request id header (``x-request-id`` or ``request-id``).
+        self.request_id: str | None = None
+        self._mode = _SKIP
+        self._decoder: ContentDecoder | None = None
+        self._sse: SSEDecoder | None = None
+        self._filter: EventFilter | None = None
+        self._reader: UsageReader | None = None
+        self._json_chunks: list[bytes] | None = None
+        self._json_size = 0
+        self._ended = False
+        self._broken = False
+        self._watchers: tuple[CallGuard, ...] = ()
+        self._body_copy: list[bytes] | None = None
+        self._body_size = 0
+        self._stored_headers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def observation(self) -> Observation | None:
+        """What the provider's reader has learnt so far (``None`` before the response)."""
+        reader = self._reader
+        return reader.observation if reader is not None else None
+
+    @property
+    def broken(self) -> bool:
+        """True once tokenbudget's own reading failed (the call is then recorded as estimated)."""
+        return self._broken
+
+    def start_response(self, status: int, headers: Mapping[str, str]) -> list[str]:
+        """Note the response head; returns header names the caller must not see.
+
+        Headers are dropped only when an event filter rewrites the body: the
+        caller then gets decoded bytes of a new length.
+        """
+        self.status_code = status
+        try:
+            head = wanted_headers(headers)
+            self.request_id = head.get("x-request-id") or head.get("request-id")
+            endpoint = self.endpoint
+            if status >= 400 or not endpoint.billable:
+                return []
+            content_type = head.get("content-type", "").lower()
+            self._reader = endpoint.handler.reader(endpoint)
+            self._decoder = decoder_for(head.get("content-encoding"))
+            if self.cache_key is not None and 200 <= status < 300:
+                # The cache keeps only the headers it deems safe (ResponseCache.store).
+                self._body_copy = []
+                self._stored_headers = tuple(header_items(headers))
+            if "text/event-stream" in content_type:
+                self._mode = _SSE
+                self._filter = endpoint.handler.event_filter(endpoint)
+                self._sse = SSEDecoder(keep_raw=self._filter is not None)
+                if self._filter is not None:
+                    return ["content-encoding", "content-length"]
+            else:
+                self._mode = _JSON
+                self._json_chunks = []
+        except Exception:
+            self._fail("response head")
+        return []
+
+    def feed(self, chunk: bytes) -> bytes:
+        """Observe one raw chunk; returns the bytes to pass to the caller."""
+        mode = self._mode
+        if mode is _JSON:
+            if self._json_size <= MAX_JSON_BODY:
+                self._json_chunks.append(chunk)  # type: ignore[union-attr]
+                self._json_size += len(chunk)
+            return chunk
+        if mode is _SKIP or (self._broken and self._filter is None):
+            return chunk
+        if mode is _DECODED:
+            return self._passthrough_decoded(chunk)
+        try:
+            assert self._decoder is not None and self._sse is not None
+            decoded = chunk if self._decoder is IDENTITY else self._decoder.decode(chunk)
+            if self._body_copy is not None:
+                self._copy(decoded)
+            out = self._on_events(self._sse.feed(decoded))
+        except Exception:
+            return self._stop_filtering(chunk)
+        if self._watchers:
+            self._check_progress()
+        return out if self._filter is not None else chunk
+
+    def end_of_body(self) -> bytes:
+        """The body is exhausted; returns bytes held back by a filter, if any."""
+        self._ended = True
+        if self._mode is not _SSE or (self._broken and self._filter is None):
+            return b""
+        try:
+            assert self._decoder is not None and self._sse is not None
+            tail = self._decoder.flush()
+            if self._body_copy is not None and tail:
+                self._copy(tail)
+            events = self._sse.feed(tail)
+            events.extend(self._sse.flush())
+            out = self._on_events(events)
+            return out + self._sse.take_tail() if self._filter is not None else b""
+        except Exception:
+            return self._stop_filtering(b"")
+
+    def _on_events(self, events: list[ServerSentEvent]) -> bytes:
+        reader = self._reader
+        assert reader is not None
+        event_filter = self._filter
+        out = b""
+        for event in events:
+            if not self._broken:
+                try:
+                    reader.on_event(event)
+                except Exception:
+                    self._fail("stream event")
+            if event_filter is not None:
+                try:
+                    out += event_filter(event)
+                except Exception:
+                    self._fail("event filter")
+                    out += event.raw
+        return out
+
+    def _check_progress(self) -> None:
+        """Run after each batch of events while guards watch the stream (the exchange's)."""
+
+    def _copy(self, decoded: bytes) -> None:
+        """Keep the decoded body for the cache, up to a bound; past it, store nothing."""
+        assert self._body_copy is not None
+        self._body_size += len(decoded)
+        if self._body_size > MAX_CACHED_BODY:
+            self._body_copy = None
+            self.cache_key = None
+        else:
+            self._body_copy.append(decoded)
+
+    def _stop_filtering(self, chunk: bytes) -> bytes:
+        """The SSE or content decoder failed: stop reading, keep the caller's bytes whole."""
+        self._fail("stream")
+        if self._filter is None:
+            return chunk
+        # The caller is getting decoded bytes with the encoding headers removed:
+        # hand over what the SSE decoder held back, then decode whatever follows.
+        assert self._sse is not None
+        self._filter = None
+        self._mode = _DECODED
+        return self._sse.take_tail()
+
+    def _passthrough_decoded(self, chunk: bytes) -> bytes:
+        """Decoded bytes for a caller whose content-encoding header was removed."""
+        try:
+            assert self._decoder is not None
+            return self._decoder.decode(chunk)
+        except Exception:
+            return b""
+
+    # -- at the end ----------------------------------------------------------------
+
+    def observe(self) -> Observation:
+        """What the response said, read in full (a JSON body is read here, once)."""
+        reader = self._reader
+        if reader is None:
+            return Observation()
+        if self._mode is _JSON and self._json_chunks and not self._broken:
+            self._read_json(reader)
+        try:
+            return reader.result()
+        except Exception:
+            self._fail("reader result")
+            return Observation()
+
+    def _read_json(self, reader: UsageReader) -> None:
+        if self._json_size > MAX_JSON_BODY:
+            message = "tokenbudget: response body over %d bytes not parsed"
+            warn_once("json-size", message, MAX_JSON_BODY)
+            self._broken = True
+            return
+        try:
+            chunks, self._json_chunks = self._json_chunks, None
+            decoder = self._decoder
+            assert chunks is not None and decoder is not None
+            raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            body = raw if decoder is IDENTITY else decoder.decode(raw) + decoder.flush()
+            if self._body_copy is not None:
+                self._copy(body)
+            reader.on_body(body)
+        except Exception:
+            self._fail("json body")
+
+    def abandoned(self, observation: Observation) -> bool:
+        """True when the body was left unread before its end and the provider's end marker.
+
+        SDKs stop reading at the end marker (OpenAI's ``[DONE]``) and close the
+        response without draining it: that is a complete call, not an abandoned one.
+        """
+        return not (self._ended or observation.complete or self._mode is _SKIP)
+
+    def complete_answer(self) -> StoredResponse | None:
+        """The decoded answer as the cache keeps it, if it was read whole and unbroken."""
+        if self._body_copy is None or self._broken or self.status_code is None:
+            return None
+        if not self._ended and not (self._reader and self._reader.observation.complete):
+            return None
+        return StoredResponse(
+            status_code=self.status_code,
+            headers=self._stored_headers,
+            body=b"".join(self._body_copy),
+            stream=self._mode is _SSE,
+        )
+
+    def _fail(self, where: str) -> None:
+        """Our own failure: stop reading this response, log once per place and kind."""
+        self._broken = True
+        endpoint = self.endpoint
+        warn_once(
+            f"{endpoint.provider}:{endpoint.kind}:{where}",
+            "tokenbudget: could not read %s %s response (%s); the call is recorded "
+            "as estimated and its response passed on unchanged",
+            endpoint.provider,
+            endpoint.kind,
+            where,
+            exc_info=True,
+        )

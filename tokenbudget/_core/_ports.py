@@ -1,0 +1,102 @@
+"""The ports: everything an exchange asks of the library around it.
+
+The core knows nothing about how budgets decide, how the cache stores, how
+prices are found or where records go. An :class:`~._exchange.Exchange` is
+given a :class:`Ports` (the tracker builds one from its ledger, price book,
+budgets and cache; a unit test builds one from fakes) and calls it at fixed
+points of a call's life:
+
+1. ``cache.lookup(exchange)`` before anything else: a hit is replayed through
+   the exchange (usage read from the stored bytes, recorded as ``cached``) and
+   nothing is sent; budgets are not consulted for a hit, since it costs nothing.
+2. ``admit(exchange)`` on a miss, before a byte is sent: returns the guards of
+   every budget that covers the call, or raises a budget exception (the
+   request is then never sent and never recorded).
+3. ``guard.on_progress(exchange)`` after each batch of stream events, for
+   guards that watch streams: may raise a budget exception to cut the stream.
+4. ``price(...)`` and ``record(record)`` once the call ends, however it ended.
+5. ``guard.settle(record)`` right after (errors and refusals mid-way settle at
+   their recorded cost, releasing what was reserved).
+6. ``cache.store(exchange, response)`` after a complete 2xx response to a
+   request the cache gave a key to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .._data import CallRecord, Usage
+    from ._exchange import Exchange
+
+__all__ = ["CallGuard", "Ports", "Pricer", "ResponseCache", "StoredResponse"]
+
+#: Prices a call: ``(provider, model, usage, service_tier, batch, at) -> dollars``,
+#: ``None`` when the model has no known price. Must not raise.
+Pricer = Callable[[str, "str | None", "Usage", "str | None", bool, datetime], "Decimal | None"]
+
+
+class CallGuard(Protocol):
+    """One budget's hold on one call."""
+
+    #: True when :meth:`on_progress` must run as stream events arrive.
+    watches_stream: bool
+
+    def on_progress(self, exchange: Exchange) -> None:
+        """Check a stream in flight; raise a budget exception to stop it."""
+
+    def settle(self, record: CallRecord) -> None:
+        """Replace what was reserved for the call by what it cost."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    """A provider's answer as the cache keeps it: decoded body, safe headers only."""
+
+    status_code: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    stream: bool = False
+    """True for an SSE body, replayed to the caller event by event."""
+
+
+class ResponseCache(Protocol):
+    """A store of answers keyed on requests: what ``TokenTracker(cache=...)`` accepts.
+
+    ``tokenbudget.cache.CallCache`` is the built-in one; any object with these
+    two methods can stand in for it (the pytest plugin's recordings do).
+    """
+
+    def lookup(self, exchange: Exchange) -> StoredResponse | None:
+        """The stored answer to ``exchange``'s request, or ``None``.
+
+        Also decides whether the answer, on a miss, should be stored: it sets
+        ``exchange.cache_key`` to a key to store under, or leaves it ``None``.
+        """
+
+    def store(self, exchange: Exchange, response: StoredResponse) -> None:
+        """Keep a complete answer under ``exchange.cache_key``."""
+
+
+def _no_version() -> str | None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    """What an exchange asks of the rest of the library; see the module docstring."""
+
+    price: Pricer
+    """The cost of a call (``None``: unpriced)."""
+    record: Callable[[CallRecord], None]
+    """Keeps the record of a finished call (the ledger)."""
+    admit: Callable[[Exchange], Sequence[CallGuard]]
+    """Holds the call in every budget covering it, or raises the refusal."""
+    cache: ResponseCache | None = None
+    """The response cache; ``None``: calls are never cached."""
+    price_version: Callable[[], str | None] = _no_version
+    """The version of the price data calls are priced with (kept on each record)."""

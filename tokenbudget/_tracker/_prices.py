@@ -1,0 +1,97 @@
+"""A tracker's prices: its price book, loaded on first use, and the pricing port of its calls.
+
+Pricing a call never fails the call: an error is logged once per model and the
+call is recorded as unpriced, as is a model the book does not know (one
+warning per provider and model).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from .._core import logger, warn_once
+from .._data import Usage
+from ..pricing import PriceBook
+
+__all__ = ["PriceSource", "TrackerPrices"]
+
+#: What ``TokenTracker(prices=...)`` accepts.
+PriceSource = str | os.PathLike[str] | PriceBook | None
+
+
+class TrackerPrices:
+    """The price book of one tracker and the way its calls are priced."""
+
+    def __init__(self, source: PriceSource) -> None:
+        self._source = source
+        self._book: PriceBook | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def book(self) -> PriceBook:
+        """The price book (the built-in one plus ``$TOKENBUDGET_PRICES``, or the one given)."""
+        book = self._book
+        if book is None:
+            with self._lock:
+                if self._book is None:
+                    self._book = _load_book(self._source)
+                book = self._book
+        return book
+
+    def version(self) -> str | None:
+        """The version of the price data, kept on each record; ``None`` if it cannot load."""
+        try:
+            return self.book.version
+        except Exception:
+            return None
+
+    def cost(
+        self,
+        provider: str | None,
+        model: str | None,
+        usage: Usage,
+        service_tier: str | None,
+        batch: bool,
+        at: datetime,
+    ) -> Decimal | None:
+        """What a call cost (the pricing port); ``None`` when it cannot be priced."""
+        if model is None:
+            return usage.reported_cost_usd
+        try:
+            cost = self.book.cost(
+                provider, model, usage, service_tier=service_tier, batch=batch, at=at
+            )
+        except Exception:
+            warn_once(f"price:{provider}:{model}", "tokenbudget: pricing %s failed", model)
+            logger.debug("pricing failure", exc_info=True)
+            return None
+        if cost is None:
+            warn_once(
+                f"unpriced:{provider}:{model}",
+                "tokenbudget: no price known for %s model %r; its calls are recorded "
+                "as unpriced (register_model() or a price file adds it)",
+                provider,
+                model,
+            )
+        return cost
+
+    def provider_of(self, model: str) -> str:
+        """The provider the book knows ``model`` from, or ``"unknown"``."""
+        try:
+            found = self.book.resolve(model)
+        except Exception:
+            found = None
+        return getattr(found, "provider", None) or "unknown"
+
+
+def _load_book(source: Any) -> PriceBook:
+    if source is not None and hasattr(source, "cost"):
+        book: PriceBook = source  # a PriceBook, or anything with its interface
+        return book
+    if source is None:
+        return PriceBook.default()
+    return PriceBook.load(source)

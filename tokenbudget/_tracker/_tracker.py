@@ -1,0 +1,230 @@
+"""``TokenTracker``: the object users hold, and the composition root of a call's services.
+
+A tracker is built from a ledger (``tokenbudget.store``), a price book
+(``tokenbudget.pricing``), a provider registry (``tokenbudget.providers``),
+budgets and a response cache; it hands each call's exchange (the core) the
+:class:`~tokenbudget._core.Ports` that reach them. What users read and call
+lives in the mixins: results (``_results``), clients (``_clients``), history
+(``_history``).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+from .._core import CallGuard, Exchange, Ports, RequestView, logger, warn_once
+from .._data import CallRecord, Usage
+from ..budgets import Budget, active_budgets, covering, hold, tracker_budgets
+from ..cache import CacheOption, build_cache
+from ..pricing import PriceBook
+from ..providers import Provider, ProviderRegistry, default_registry
+from ..store import DEFAULT_MAX_RECORDS, Ledger, RecordCallback, StoreSpec
+from ._clients import TrackerClients
+from ._history import TrackerHistory
+from ._prices import PriceSource, TrackerPrices
+from ._results import TrackerResults
+from ._tags import current_tags
+
+__all__ = ["TokenTracker", "get_tracker"]
+
+
+class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
+    """Tracks tokens and cost of every LLM call made through its clients.
+
+    >>> tracker = TokenTracker()
+    >>> client = openai.OpenAI(http_client=tracker.httpx_client())  # doctest: +SKIP
+
+    Args:
+        prices: a price override file (LiteLLM or tokenbudget format) or a
+            ``PriceBook``; default: the built-in prices plus ``$TOKENBUDGET_PRICES``.
+        inject_stream_usage: ask OpenAI and Azure for usage on streamed chat calls
+            that did not ask for it, hiding the extra chunk from the caller.
+        hosts: extra hosts to track, e.g. ``{"localhost:8000": "openai"}`` for a
+            gateway or local server speaking a known provider's API.
+        max_records: how many recent call records to keep in memory; totals are
+            always exact over every call.
+        on_record: a callback run with each :class:`CallRecord`.
+        cache: answer identical calls from stored responses: ``"memory"``,
+            ``"disk"``, a backend, a ``tokenbudget.cache.CallCache``, or any
+            object with its ``lookup``/``store`` methods; ``None``: off.
+        cache_dir: where ``cache="disk"`` keeps answers (default
+            ``$TOKENBUDGET_CACHE_DIR`` or ``~/.cache/tokenbudget``).
+        cache_ttl: seconds (or a ``timedelta``) an answer is served for; ``None``: forever.
+        cache_max_entries: at most this many answers in the memory cache.
+        cache_ignore_fields: request body fields that do not change the answer
+            (``"user"``, ``"metadata.user_id"``).
+        store: keep every call in a usage store that outlives the process:
+            ``"usage.db"`` (a SQLite file), ``"sqlite:///path"``,
+            ``"redis://host:6379/0"`` (counters shared by many machines), or a
+            ``tokenbudget.store.UsageStore``; ``tracker.usage`` then starts from
+            the store's totals. History methods: ``tokenbudget/_tracker/_history.py``.
+        max_cost_usd, max_tokens: a budget on every call of this tracker, in every
+            context (``tracker.budgets[0]``); see :func:`tokenbudget.budget`.
+        budgets: more tracker-wide budgets, e.g. ``[budget(max_cost_usd=5, per="day")]``.
+
+    Extension seams (the pytest plugin uses them): :meth:`begin` (which calls
+    are tracked, by which tracker) and :meth:`admit` (which gates a call passes)
+    may be overridden, and ``cache=`` accepts any object with the
+    ``tokenbudget._core.ResponseCache`` interface.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        prices: PriceSource = None,
+        inject_stream_usage: bool = True,
+        hosts: Mapping[str, str | Provider] | None = None,
+        max_records: int | None = DEFAULT_MAX_RECORDS,
+        on_record: RecordCallback | None = None,
+        cache: CacheOption = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+        cache_ttl: float | timedelta | None = None,
+        cache_max_entries: int | None = None,
+        cache_ignore_fields: Iterable[str] = (),
+        store: StoreSpec | None = None,
+        max_cost_usd: Decimal | float | str | None = None,
+        max_tokens: int | None = None,
+        budgets: Iterable[Budget] = (),
+    ) -> None:
+        self.name = name
+        self.inject_stream_usage = inject_stream_usage
+        self._ledger = Ledger(max_records)
+        self._prices = TrackerPrices(prices)
+        self._registry = ProviderRegistry(parent=default_registry)
+        self._cache = build_cache(
+            cache,
+            directory=cache_dir,
+            ttl=cache_ttl,
+            max_entries=cache_max_entries,
+            ignore_fields=cache_ignore_fields,
+        )
+        self._ports = Ports(
+            price=self._prices.cost,
+            record=self._ledger.record,
+            admit=self.admit,
+            cache=self._cache,
+            price_version=self._prices.version,
+        )
+        for host, provider in (hosts or {}).items():
+            self.register_host(host, provider)
+        if on_record is not None:
+            self.on_record(on_record)
+        self._open_store(store)
+        self.budgets = tracker_budgets(name, max_cost_usd, max_tokens, budgets)
+
+    def __repr__(self) -> str:
+        label = f" {self.name!r}" if self.name else ""
+        return f"<TokenTracker{label} {self.usage!r}>"
+
+    @property
+    def prices(self) -> PriceBook:
+        """The price book this tracker prices calls with."""
+        return self._prices.book
+
+    def register_host(self, host: str, provider: str | Provider) -> None:
+        """Track calls to ``host`` (``"name"`` or ``"name:port"``) as ``provider`` speaks.
+
+        ``provider`` is a provider object or the name of a built-in one
+        (``"openai"``, ``"azure"``...).
+        """
+        if isinstance(provider, str):
+            found = self._registry.provider_named(provider)
+            if found is None:
+                raise ValueError(f"unknown provider {provider!r}")
+            provider = found
+        self._registry.register(provider, hosts=[host])
+
+    def track(
+        self,
+        model: str,
+        prompt_tokens: int = 0,
+        completion_tokens: int = 0,
+        provider: str | None = None,
+        *,
+        cached_input_tokens: int = 0,
+        cache_write_tokens: int = 0,
+        cache_write_1h_tokens: int = 0,
+        reasoning_tokens: int = 0,
+        endpoint: str = "manual",
+        tags: Mapping[str, str] | None = None,
+    ) -> CallRecord:
+        """Record a call made without a tracked client; returns its record."""
+        usage = Usage(
+            input_tokens=prompt_tokens,
+            output_tokens=completion_tokens,
+            cached_input_tokens=cached_input_tokens,
+            cache_write_tokens=cache_write_tokens,
+            cache_write_1h_tokens=cache_write_1h_tokens,
+            reasoning_tokens=reasoning_tokens,
+        )
+        now = datetime.now(timezone.utc)
+        record = CallRecord(
+            timestamp=now,
+            provider=provider or self._prices.provider_of(model),
+            model=model,
+            endpoint=endpoint,
+            usage=usage,
+            cost_usd=self._prices.cost(provider, model, usage, None, False, now),
+            request_model=model,
+            tags={**current_tags(), **(tags or {})},
+            price_version=self._prices.version(),
+        )
+        self.add_record(record)
+        return record
+
+    # -- what the transports and exchanges call ------------------------------------------
+
+    def begin(self, request: RequestView) -> Exchange | None:
+        """The exchange that tracks ``request``, or ``None`` to pass it through untouched.
+
+        Called by the tracking transports for every request. A subclass may
+        hand a request to another tracker or decline it.
+        """
+        try:
+            endpoint = self._registry.match(request)
+        except Exception:
+            warn_once(
+                f"match:{request.host}",
+                "tokenbudget: could not inspect a request to %s; passing it through untracked",
+                request.host,
+            )
+            logger.debug("match failure", exc_info=True)
+            return None
+        if endpoint is None:
+            return None
+        return Exchange(
+            self._ports,
+            endpoint,
+            request,
+            owner=self,
+            tags=current_tags(),
+            inject_usage=self.inject_stream_usage,
+        )
+
+    def admit(self, exchange: Exchange) -> Sequence[CallGuard]:
+        """Hold ``exchange`` in every budget covering it; raises when one refuses it.
+
+        Called through the exchange's ports before a request is sent. A
+        subclass may add gates of its own around it.
+        """
+        if not self.budgets and not active_budgets():
+            return ()  # the usual case: nothing to hold
+        return hold(exchange, covering(self, self.budgets))
+
+
+_default_lock = threading.Lock()
+_default: list[TokenTracker] = []
+
+
+def get_tracker() -> TokenTracker:
+    """The process-wide default tracker (created on first use)."""
+    if not _default:
+        with _default_lock:
+            if not _default:
+                _default.append(TokenTracker(name="default"))
+    return _default[0]
