@@ -4,6 +4,16 @@
 >>> tracker = TokenTracker()
 >>> client = openai.OpenAI(http_client=tracker.httpx_client())  # doctest: +SKIP
 >>> print(tracker.usage)  # doctest: +SKIP
+
+What is exported: this top level holds what an application needs day to day
+(the tracker and its results, budgets, cache controls, prices, reports) and
+every exception a user is expected to catch (budget refusals, price and store
+errors); they show ``tokenbudget`` as their ``__module__``. Each public
+subpackage (``budgets``, ``cache``, ``pricing``, ``providers``, ``store``,
+``redis``, ``reports``, ``testing``, ``pytest_plugin``, ``cli``) lists its
+whole API in its ``__all__``: interfaces to implement and building blocks for
+integrations. A name in no ``__all__`` is private, however it is spelled, and
+so is every module or package whose name starts with an underscore.
 """
 
 from __future__ import annotations
@@ -27,11 +37,13 @@ from ._tracker import (
     tag,
     unpatch_all,
 )
+from ._version import __version__
 from .budgets import Budget, budget, context_executor, current_budget, in_context
 from .cache import CacheStats, no_cache, refresh_cache
 from .pricing import (
     ModelPrice,
     PriceBook,
+    PriceDataError,
     UnknownModelError,
     calculate_cost,
     get_price,
@@ -41,8 +53,6 @@ from .pricing import (
 from .reports import export_csv, export_html, export_json, generate_table_report
 from .store import RepriceResult, StoreError
 
-__version__ = "0.1.0"
-
 __all__ = [
     "Budget",
     "BudgetExceeded",
@@ -51,6 +61,7 @@ __all__ = [
     "CallRecord",
     "ModelPrice",
     "PriceBook",
+    "PriceDataError",
     "RepriceResult",
     "StoreError",
     "TokenTracker",
@@ -82,3 +93,10 @@ __all__ = [
     "tag",
     "unpatch_all",
 ]
+
+# Exported classes and functions say where users import them from (reprs, docs,
+# pickles): tokenbudget.Usage, not tokenbudget._data._usage.Usage.
+for _name in __all__:
+    if not _name.startswith("__"):
+        globals()[_name].__module__ = __name__
+del _name

@@ -16,8 +16,7 @@ import httpx2
 import pytest
 
 from tokenbudget import TokenTracker
-from tokenbudget._core import StoredResponse
-from tokenbudget.cache import CacheEntry, CallCache, DiskBackend
+from tokenbudget.cache import CacheEntry, CallCache, DiskBackend, StoredResponse
 from tokenbudget.cache._disk import SECRET_NAME, load_secret
 from tokenbudget.testing import FakeLLM
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tokenbudget._core import StoredResponse
-from tokenbudget.cache import CacheEntry, safe_headers
+from tokenbudget.cache import CacheEntry, StoredResponse, safe_headers
 
 SSE = b'data: {"a":1}\n\ndata: [DONE]\n\n'
 

@@ -6,8 +6,7 @@ import threading
 
 import pytest
 
-from tokenbudget._core import StoredResponse
-from tokenbudget.cache import CacheEntry, MemoryBackend
+from tokenbudget.cache import CacheEntry, MemoryBackend, StoredResponse
 
 
 def entry(body: bytes = b"{}") -> CacheEntry:

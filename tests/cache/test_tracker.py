@@ -15,8 +15,7 @@ import pytest
 
 import tokenbudget
 from tokenbudget import CacheStats, TokenTracker
-from tokenbudget._core import StoredResponse
-from tokenbudget.cache import CacheEntry, CallCache, DiskBackend, MemoryBackend
+from tokenbudget.cache import CacheEntry, CallCache, DiskBackend, MemoryBackend, StoredResponse
 from tokenbudget.testing import FakeLLM, FakeReply
 
 from ..support import GatedTracker

@@ -82,7 +82,7 @@ def cost_of(text: str = "Hello", model: str = "gpt-4o", times: int = 1) -> Decim
 
 def usd(value: Decimal) -> str:
     """The plugin's money format."""
-    from tokenbudget.reports._format import usd as fmt
+    from tokenbudget.reports import usd as fmt
 
     return fmt(value)
 

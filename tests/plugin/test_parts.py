@@ -12,8 +12,7 @@ import pytest
 
 import tokenbudget
 from tokenbudget import CallRecord, TokenTracker, Usage, UsageSummary
-from tokenbudget._core import StoredResponse
-from tokenbudget.cache import CacheEntry, CacheKeyer
+from tokenbudget.cache import CacheEntry, CacheKeyer, StoredResponse
 from tokenbudget.providers import RequestView
 from tokenbudget.pytest_plugin import FileBackend, RunOptions, TestCost, TokenbudgetOptions
 from tokenbudget.pytest_plugin._patch import ClientPatch

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pricing_helpers import ACME, M, write_override
 
-from tokenbudget._data import Usage
+from tokenbudget import Usage
 from tokenbudget.pricing import PriceBook, PriceDataError
 from tokenbudget.pricing._data import builtin_providers, load_builtin
 

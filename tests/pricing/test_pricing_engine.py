@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pricing_helpers import M, make_book
 
-from tokenbudget._data import Usage
+from tokenbudget import Usage
 from tokenbudget.pricing import PriceBook
 
 D = Decimal
@@ -435,7 +435,7 @@ def test_concurrent_pricing_and_registration() -> None:
 
 
 def test_local_servers_cost_zero_unless_registered() -> None:
-    from tokenbudget._data import Usage
+    from tokenbudget import Usage
     from tokenbudget.pricing import PriceBook
 
     book = PriceBook.load()

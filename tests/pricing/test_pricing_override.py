@@ -11,7 +11,7 @@ import pytest
 from pricing_helpers import ACME, M, litellm_sample, make_book, write_override
 
 import tokenbudget.pricing as pricing
-from tokenbudget._data import Usage
+from tokenbudget import Usage
 from tokenbudget.pricing import (
     PriceBook,
     UnknownModelError,

@@ -11,8 +11,7 @@ import multiprocessing
 from decimal import Decimal
 
 from tokenbudget.redis import RedisBackend, RedisStore
-from tokenbudget.store import record_from_dict
-from tokenbudget.store._totals import group_records, summarize
+from tokenbudget.store import group_records, record_from_dict, summarize
 
 from .workers import ATTEMPTS, work
 

@@ -20,8 +20,7 @@ from tokenbudget.reports import (
     read_csv_export,
     read_json,
 )
-from tokenbudget.reports._json import summary_from_dict
-from tokenbudget.store._totals import group_records, summarize, summary_to_dict
+from tokenbudget.store import group_records, summarize, summary_from_dict, summary_to_dict
 from tokenbudget.testing import FakeLLM, FakeReply
 
 from ..support import StubBook

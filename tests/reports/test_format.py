@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tokenbudget.reports._format import clean, display_width, human_tokens, pad, usd
+from tokenbudget.reports import clean, display_width, human_tokens, pad, usd
 
 
 @pytest.mark.parametrize(

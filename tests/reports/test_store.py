@@ -15,8 +15,15 @@ import pytest
 
 from tokenbudget import TokenTracker
 from tokenbudget.reports import RecordsSource
-from tokenbudget.store import Query, SQLiteStore, StoreError, UsageStore, open_store
-from tokenbudget.store._totals import group_records, summarize
+from tokenbudget.store import (
+    Query,
+    SQLiteStore,
+    StoreError,
+    UsageStore,
+    group_records,
+    open_store,
+    summarize,
+)
 
 from ..support import StubBook
 from .helpers import T0, record, varied_records

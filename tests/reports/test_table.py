@@ -7,8 +7,7 @@ from decimal import Decimal
 import pytest
 
 from tokenbudget import CallRecord, TokenTracker
-from tokenbudget.reports import generate_table_report
-from tokenbudget.reports._format import display_width
+from tokenbudget.reports import display_width, generate_table_report
 from tokenbudget.store import SQLiteStore
 
 from .helpers import FixedSource, record, summary, varied_records

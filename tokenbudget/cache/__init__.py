@@ -18,10 +18,14 @@ filled it. Pieces, from the bottom:
 - :class:`MemoryBackend`, :class:`DiskBackend`: where entries live.
 - :class:`CallCache`: the policy the tracker consults (what is cached, TTL, counts).
 - :func:`no_cache`, :func:`refresh_cache`: per-call controls (context managers).
+- :class:`ResponseCache`: the interface a tracker's cache has (``lookup``/``store``),
+  and :class:`StoredResponse`, the answer it keeps: ``TokenTracker(cache=...)``
+  takes any object with that interface.
 """
 
 from __future__ import annotations
 
+from .._core import ResponseCache, StoredResponse
 from ._cache import CacheBackend, CacheStats, CallCache
 from ._control import CacheMode, cache_mode, no_cache, refresh_cache
 from ._disk import DiskBackend, default_cache_dir
@@ -45,6 +49,8 @@ __all__ = [
     "CallCache",
     "DiskBackend",
     "MemoryBackend",
+    "ResponseCache",
+    "StoredResponse",
     "build_cache",
     "cache_mode",
     "cache_stats",

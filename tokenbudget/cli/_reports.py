@@ -21,16 +21,15 @@ from .._data import Usage
 from ..reports import (
     ReportError,
     UsageSource,
+    atomic_text,
     export_html,
     generate_table_report,
     make_query,
     open_source,
+    write_csv,
+    write_json,
 )
-from ..reports._atomic import atomic_text
-from ..reports._csv import write_csv
-from ..reports._json import write_json
-from ..store import Query, open_store
-from ..store._query import check_grouping, to_utc
+from ..store import Query, check_grouping, open_store, to_utc
 
 __all__ = [
     "add_demo_arguments",
@@ -256,7 +255,7 @@ def add_demo_arguments(sub: argparse._SubParsersAction[P]) -> P:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Run the demo scenario and print its table."""
-    from .. import TokenTracker
+    from .._tracker import TokenTracker
     from ..testing import run_demo as run_scenario
 
     with TokenTracker(name="demo", store=args.store) as tracker:

@@ -34,9 +34,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import __version__
-from ..reports._atomic import atomic_text
-from ..reports._format import display_width, human_tokens, pad, usd
+from .._version import __version__
+from ..reports import atomic_text, display_width, human_tokens, pad, usd
 from ._results import TestCost
 
 if TYPE_CHECKING:

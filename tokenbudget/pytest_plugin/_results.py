@@ -14,8 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .._data import UsageSummary
-from ..reports._json import summary_from_dict
-from ..store._totals import add_summaries, summary_to_dict
+from ..store import add_summaries, summary_from_dict, summary_to_dict
 from ._wording import ModelCost, by_model
 
 if TYPE_CHECKING:

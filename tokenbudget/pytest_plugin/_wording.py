@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .._data import CallRecord
-from ..reports._format import usd
+from ..reports import usd
 
 __all__ = ["ModelCost", "call_lines", "calls_text", "charged", "top_models", "usd"]
 

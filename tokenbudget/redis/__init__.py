@@ -29,17 +29,12 @@ twin on the same server: an admission costs an event loop one round trip
 
 from __future__ import annotations
 
-from ..budgets import register_backend_scheme
-from ..store import register_scheme
 from ._backend import OnBackendError, RedisBackend
-from ._bind import SCHEMES, STORE_SCHEMES, backend_from_url, store_from_url
+from ._bind import register_schemes as _register_schemes
 from ._store import RecordsUnavailable, RedisStore
 
 __all__ = ["OnBackendError", "RecordsUnavailable", "RedisBackend", "RedisStore"]
 
 # budget(backend="redis://...") and TokenTracker(store="redis://...") reach Redis
 # through these registrations, like any other backend.
-for _scheme in SCHEMES:
-    register_backend_scheme(_scheme, backend_from_url)
-for _scheme in STORE_SCHEMES:
-    register_scheme(_scheme, store_from_url)
+_register_schemes()

@@ -14,7 +14,7 @@ from typing import Any
 
 from .._data import CallRecord
 from ..budgets import Amount, BudgetState, Limits
-from ..store._totals import subtract_summaries, summarize
+from ..store import subtract_summaries, summarize
 from ._client import RedisError
 from ._figures import figures, parse, summary
 from ._local import LocalView, Settlement

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import threading
 
-from ..budgets import BudgetBackend, OnBackendError
-from ..store import UsageStore
+from ..budgets import BudgetBackend, OnBackendError, register_backend_scheme
+from ..store import UsageStore, register_scheme
 from ._backend import RedisBackend
 from ._client import connect, safe_url, split_prefix
 from ._server import Server
 from ._store import RedisStore
 
-__all__ = ["SCHEMES", "STORE_SCHEMES", "backend_from_url", "store_from_url"]
+__all__ = ["SCHEMES", "STORE_SCHEMES", "backend_from_url", "register_schemes", "store_from_url"]
 
 #: The URL schemes of a Redis server.
 SCHEMES = ("redis", "rediss", "unix")
@@ -52,3 +52,11 @@ def backend_from_url(url: str, key: str | None, on_error: OnBackendError | None)
 def store_from_url(url: str, create: bool) -> UsageStore:
     """The usage store of ``TokenTracker(store=url)`` (``?prefix=NAME`` picks the key prefix)."""
     return RedisStore.from_url(url, create=create)
+
+
+def register_schemes() -> None:
+    """Let ``budget(backend=...)`` and ``TokenTracker(store=...)`` open Redis URLs."""
+    for scheme in SCHEMES:
+        register_backend_scheme(scheme, backend_from_url)
+    for scheme in STORE_SCHEMES:
+        register_scheme(scheme, store_from_url)

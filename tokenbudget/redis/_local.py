@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from .._data import CallRecord, UsageSummary
 from ..budgets import Amount, BudgetState, Limits
-from ..store._totals import add_summaries, subtract_summaries, summarize
+from ..store import add_summaries, subtract_summaries, summarize
 
 __all__ = ["Hold", "LocalView", "Outbox", "Settlement"]
 

@@ -38,10 +38,17 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, cast
 
 from .._data import CallRecord, UsageSummary
-from ..store import Query, StoreError, UsageAggregates, UsageStore
-from ..store._query import check_grouping, utc_day
-from ..store._reprice import Pricer, RepriceResult
-from ..store._totals import add_summaries
+from ..store import (
+    Pricer,
+    Query,
+    RepriceResult,
+    StoreError,
+    UsageAggregates,
+    UsageStore,
+    add_summaries,
+    check_grouping,
+    utc_day,
+)
 from ._client import (
     DEFAULT_TIMEOUT,
     RedisError,

@@ -21,9 +21,11 @@ from ._api import (
     generate_html_report,
     generate_table_report,
 )
-from ._csv import CSV_COLUMNS
+from ._atomic import atomic_text
+from ._csv import CSV_COLUMNS, write_csv
+from ._format import clean, display_width, human_tokens, pad, usd
 from ._json import SCHEMA_VERSION as JSON_SCHEMA_VERSION
-from ._json import JsonExport, read_json
+from ._json import JsonExport, read_json, write_json
 from ._load import ReportError, open_source, read_csv_export, read_json_export
 from ._source import RecordsSource, StoreSource, TrackerSource, UsageSource, as_source, make_query
 
@@ -37,14 +39,22 @@ __all__ = [
     "TrackerSource",
     "UsageSource",
     "as_source",
+    "atomic_text",
+    "clean",
+    "display_width",
     "export_csv",
     "export_html",
     "export_json",
     "generate_html_report",
     "generate_table_report",
+    "human_tokens",
     "make_query",
     "open_source",
+    "pad",
     "read_csv_export",
     "read_json",
     "read_json_export",
+    "usd",
+    "write_csv",
+    "write_json",
 ]

@@ -32,8 +32,8 @@ from types import MappingProxyType
 from typing import Any, TextIO
 
 from .._data import CallRecord
-from ..store._codec import TOKEN_FIELDS, decimal_or_none, format_time, parse_time
-from ..store._codec import usage_from_figures as _usage
+from ..store import TOKEN_FIELDS, decimal_or_none, format_time, parse_time
+from ..store import usage_from_figures as _usage
 from ._atomic import atomic_text
 
 __all__ = ["CSV_COLUMNS", "read_csv", "write_csv", "write_csv_file"]

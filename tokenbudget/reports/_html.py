@@ -15,8 +15,8 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from .._data import UsageSummary
-from ..store import Query
-from ..store._codec import format_time
+from .._version import __version__
+from ..store import Query, format_time
 from ._format import clean, human_tokens, usd
 from ._source import UsageSource
 from ._table import breakdown_rows, heading, table_columns
@@ -219,7 +219,6 @@ def render_html(
     sections: Sequence[str] = ("day", "model"),
 ) -> str:
     """The whole HTML document: cards, a chart per entry of ``sections``, the ``by`` table."""
-    from .. import __version__
 
     query = query or Query()
     total = source.summary(query)

@@ -30,17 +30,22 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
-from .._data import CallRecord, RunningTotals, UsageSummary
-from ..store import Query
-from ..store._codec import decimal_or_none, format_time, record_from_dict, record_to_dict
-from ..store._totals import SUMMARY_FIELDS, group_key, summary_to_dict
+from .._data import CallRecord, RunningTotals
+from .._version import __version__
+from ..store import (
+    Query,
+    format_time,
+    group_key,
+    record_from_dict,
+    record_to_dict,
+    summary_to_dict,
+)
 from ._atomic import atomic_text
 
 __all__ = [
     "SCHEMA_VERSION",
     "JsonExport",
     "read_json",
-    "summary_from_dict",
     "write_json",
     "write_json_file",
 ]
@@ -75,7 +80,6 @@ def write_json(
     records: Iterable[CallRecord], out: TextIO, *, source: str, query: Query | None = None
 ) -> int:
     """Write the export document to ``out`` in one pass; returns the number of calls."""
-    from .. import __version__
 
     head = {
         "schema_version": SCHEMA_VERSION,
@@ -152,12 +156,3 @@ def read_json(path: str | os.PathLike[str]) -> JsonExport:
         exported_at=str(document.get("exported_at", "")),
         schema_version=version,
     )
-
-
-def summary_from_dict(data: Mapping[str, Any]) -> UsageSummary:
-    """The :class:`UsageSummary` of an export's ``summary`` (or breakdown) object."""
-    values: dict[str, Any] = {
-        name: (decimal_or_none(data[name]) if name.endswith("_usd") else int(data[name]))
-        for name in SUMMARY_FIELDS
-    }
-    return UsageSummary(**values)

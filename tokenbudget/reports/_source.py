@@ -17,9 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 
 from .._data import CallRecord, UsageSummary
-from ..store import Ledger, Query, UsageStore
-from ..store._query import check_grouping, to_utc
-from ..store._totals import group_records, summarize
+from ..store import Ledger, Query, UsageStore, check_grouping, group_records, summarize, to_utc
 
 __all__ = [
     "RecordsSource",

@@ -22,9 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .._data import UsageSummary
-from ..store import Query
-from ..store._query import check_grouping
-from ..store._totals import SUMMARY_FIELDS, subtract_summaries
+from ..store import SUMMARY_FIELDS, Query, check_grouping, subtract_summaries
 from ._format import clean, display_width, human_tokens, pad, usd
 from ._source import UsageSource
 

@@ -15,6 +15,7 @@ from typing import Any
 from .._core import logger
 from .._data import CallRecord, RunningTotals, UsageSummary
 from ._base import UsageAggregates
+from ._totals import totals_from_summary
 
 __all__ = ["DEFAULT_MAX_RECORDS", "Ledger", "RecordCallback"]
 
@@ -140,7 +141,7 @@ class Ledger:
         with self._lock:
             if self._base is not None:
                 for key, summary in based(self._base).items():
-                    table[key] = _running(summary)
+                    table[key] = totals_from_summary(summary)
             for cell, totals in self._cells.items():
                 for key in keys(cell):
                     found = table.get(key)
@@ -168,10 +169,3 @@ def _utc_date(moment: datetime) -> date:
     if moment.tzinfo is not None and moment.tzinfo is not timezone.utc:
         moment = moment.astimezone(timezone.utc)
     return moment.date()
-
-
-def _running(summary: UsageSummary) -> RunningTotals:
-    totals = RunningTotals()
-    for name in RunningTotals.__slots__:
-        setattr(totals, name, getattr(summary, name))
-    return totals

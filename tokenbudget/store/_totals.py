@@ -1,4 +1,4 @@
-"""Arithmetic on :class:`UsageSummary` values, and grouping of in-memory records."""
+"""Arithmetic on :class:`UsageSummary` values, their dict form, and grouping of records."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import fields
 from typing import Any
 
 from .._data import CallRecord, RunningTotals, UsageSummary
+from ._codec import decimal_or_none
 from ._query import check_grouping, utc_day
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "group_records",
     "subtract_summaries",
     "summarize",
+    "summary_from_dict",
     "summary_to_dict",
     "totals_from_summary",
 ]
@@ -50,6 +52,15 @@ def summary_to_dict(summary: UsageSummary) -> dict[str, Any]:
         out[name] = format(value, "f") if name.endswith("_usd") else value
     out["total_tokens"] = summary.total_tokens
     return out
+
+
+def summary_from_dict(data: Mapping[str, Any]) -> UsageSummary:
+    """The :class:`UsageSummary` of a :func:`summary_to_dict` dict (an export's ``summary``)."""
+    values: dict[str, Any] = {
+        name: (decimal_or_none(data[name]) if name.endswith("_usd") else int(data[name]))
+        for name in SUMMARY_FIELDS
+    }
+    return UsageSummary(**values)
 
 
 def summarize(records: Iterable[CallRecord]) -> UsageSummary:
@@ -90,13 +101,3 @@ def group_records(records: Iterable[CallRecord], by: str) -> dict[str, UsageSumm
                 totals = table[key] = RunningTotals()
             totals.add(record)
     return {key: totals.snapshot() for key, totals in table.items()}
-
-
-def merge_breakdowns(
-    left: Mapping[str, UsageSummary], right: Mapping[str, UsageSummary]
-) -> dict[str, UsageSummary]:
-    """Per-key sum of two breakdowns."""
-    merged = dict(left)
-    for key, summary in right.items():
-        merged[key] = add_summaries(merged[key], summary) if key in merged else summary
-    return merged
