@@ -15,9 +15,8 @@ from typing import Any
 import httpx2
 import pytest
 
-from tokenbudget import TokenTracker
+from tokenbudget import CallRecord, TokenTracker
 from tokenbudget._core import SSEDecoder
-from tokenbudget._data import CallRecord
 from tokenbudget.providers import Endpoint, Observation, RequestView, default_registry
 
 from .conftest import StubBook

@@ -13,12 +13,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.responses import Response, ResponseCompletedEvent, ResponseTextDeltaEvent
 
 from tokenbudget import TokenTracker
-from tokenbudget.providers.openai import (
-    _count,
-    _count_messages,
-    _count_prompt,
-    _count_response_input,
-)
+from tokenbudget.providers.openai import count_chat_prompt, count_prompt, count_responses_prompt
 from tokenbudget.testing import FakeLLM
 
 from ._helpers import collect, resolve, tokens
@@ -61,7 +56,7 @@ async def test_chat_json(family: str, mode: str) -> None:
     assert completion.choices[0].message.content == REPLY
     assert completion.choices[0].finish_reason == "stop"
     assert completion.model == MODEL
-    prompt, output = _count_messages(MESSAGES, MODEL), tokens(REPLY, MODEL)
+    prompt, output = count_chat_prompt(MESSAGES, MODEL), tokens(REPLY, MODEL)
     assert completion.usage is not None
     assert (completion.usage.prompt_tokens, completion.usage.completion_tokens) == (prompt, output)
     assert completion.usage.total_tokens == prompt + output
@@ -87,7 +82,7 @@ async def test_chat_stream_without_include_usage(family: str, mode: str) -> None
     assert len({chunk.id for chunk in chunks}) == 1
     assert fake.last_request is not None
     assert fake.last_request.body["stream_options"] == {"include_usage": True}  # injected
-    prompt, output = _count_messages(MESSAGES, MODEL), tokens(REPLY, MODEL)
+    prompt, output = count_chat_prompt(MESSAGES, MODEL), tokens(REPLY, MODEL)
     assert (tracker.usage.input_tokens, tracker.usage.output_tokens) == (prompt, output)
     assert tracker.usage.estimated_calls == 0
 
@@ -109,7 +104,7 @@ async def test_chat_stream_with_include_usage(family: str, mode: str) -> None:
     *text_chunks, last = chunks
     assert last.choices == []
     assert last.usage is not None
-    prompt, output = _count_messages(MESSAGES, MODEL), tokens(REPLY, MODEL)
+    prompt, output = count_chat_prompt(MESSAGES, MODEL), tokens(REPLY, MODEL)
     assert (last.usage.prompt_tokens, last.usage.completion_tokens) == (prompt, output)
     assert all(chunk.usage is None for chunk in text_chunks)
     assert "".join(chunk.choices[0].delta.content or "" for chunk in text_chunks) == REPLY
@@ -128,7 +123,7 @@ async def test_responses_json(family: str, mode: str) -> None:
     assert isinstance(response, Response)
     assert response.output_text == REPLY
     assert response.status == "completed"
-    prompt = _count(instructions, MODEL) + _count_response_input(prompt_text, MODEL)
+    prompt = count_responses_prompt(instructions, prompt_text, MODEL)
     output = tokens(REPLY, MODEL)
     assert response.usage is not None
     assert (response.usage.input_tokens, response.usage.output_tokens) == (prompt, output)
@@ -163,7 +158,7 @@ async def test_responses_stream(family: str, mode: str) -> None:
     assert completed.response.output_text == REPLY
     usage = completed.response.usage
     assert usage is not None
-    prompt, output = _count_response_input(items, MODEL), tokens(REPLY, MODEL)
+    prompt, output = count_responses_prompt(None, items, MODEL), tokens(REPLY, MODEL)
     assert (usage.input_tokens, usage.output_tokens) == (prompt, output)
     assert (tracker.usage.input_tokens, tracker.usage.output_tokens) == (prompt, output)
 
@@ -199,7 +194,7 @@ async def test_embeddings(family: str, mode: str) -> None:
     assert [item.embedding for item in floats.data] == [item.embedding for item in result.data]
     assert sum(value * value for value in result.data[0].embedding) == pytest.approx(1.0, abs=1e-4)
     assert fake.requests[0].body["encoding_format"] == "base64"  # the SDK's default
-    prompt = _count_prompt(inputs, "text-embedding-3-small")
+    prompt = count_prompt(inputs, "text-embedding-3-small")
     assert result.usage.prompt_tokens == result.usage.total_tokens == prompt
     assert (tracker.usage.input_tokens, tracker.usage.output_tokens) == (2 * prompt, 0)
 
@@ -224,7 +219,7 @@ async def test_legacy_completions(family: str, mode: str) -> None:
     assert isinstance(completion, Completion)
     assert completion.choices[0].text == "Paris."
     assert completion.usage is not None
-    assert completion.usage.prompt_tokens == _count_prompt(prompt_text, model)
+    assert completion.usage.prompt_tokens == count_prompt(prompt_text, model)
     assert completion.usage.completion_tokens == tokens("Paris.", model)
     assert all(isinstance(chunk, Completion) for chunk in chunks)
     assert "".join(chunk.choices[0].text for chunk in chunks) == "Paris, France."

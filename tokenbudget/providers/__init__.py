@@ -1,8 +1,10 @@
-"""Provider modules: how each API's requests are recognised and its usage read.
+"""Providers: how each API's requests are recognised and its usage read.
 
 Built in: OpenAI and Azure (:mod:`.openai`), Anthropic (:mod:`.anthropic`),
 Gemini and Vertex AI (:mod:`.google`), OpenAI-compatible hosts, local servers
-and a fallback for any other OpenAI-style host (:mod:`.compatible`).
+and a fallback for any other OpenAI-style host (:mod:`.compatible`). Each API
+is a package that owns all its wire knowledge behind its ``__init__``; other
+packages use only the names it exports.
 
 To track a host tokenbudget does not know, register a :class:`Provider` for it
 (a :class:`~.custom.CustomProvider` needs only a few functions), or map the

@@ -19,10 +19,15 @@ from .._core import Endpoint, EventFilter, Observation, RequestView, UsageReader
 from .._data import Usage
 from ._tokens import count_output_tokens
 
-__all__ = ["OUTPUT_LIMIT_KEYS", "Provider"]
+__all__ = ["DEFER_LIMIT", "OUTPUT_LIMIT_KEYS", "Provider"]
 
 #: The request fields that set an output ceiling in OpenAI-style and Anthropic bodies.
 OUTPUT_LIMIT_KEYS = ("max_completion_tokens", "max_output_tokens", "max_tokens")
+
+#: Characters of raw SSE data a reader may hold unparsed per stream. Readers put off
+#: parsing chunks whose text matters only if the stream's usage never arrives; past
+#: this much they parse instead of holding more, so memory stays bounded.
+DEFER_LIMIT = 1 << 20
 
 
 class Provider(ABC):

@@ -39,7 +39,7 @@ Example: an in-house gateway at ``llm.acme.internal`` answering
 Costs come from the price book: ``register_model("acme", "acme-1", ...)`` or a
 price file prices the ``acme`` provider's models. A provider whose usage needs
 more than these functions (cache figures, per-chunk deltas) subclasses
-:class:`~tokenbudget.providers.Provider` directly; see ``anthropic.py``.
+:class:`~tokenbudget.providers.Provider` directly; see ``anthropic/``.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from typing import Any, Protocol
 from .._core import Endpoint, RequestView, ServerSentEvent, UsageReader
 from .._data import CallRecord, Usage
 from ._base import Provider
+from ._registry import default_registry
 from ._tokens import count_text_tokens
 
 
@@ -174,9 +175,7 @@ class CustomProvider(Provider):
             for host in hosts:
                 target.register_host(host, self)
             return self
-        from . import register_provider
-
-        register_provider(self, hosts=hosts, host_suffixes=host_suffixes)
+        default_registry.register(self, hosts=hosts, host_suffixes=host_suffixes)
         return self
 
     # -- in the transport ----------------------------------------------------------------

@@ -14,13 +14,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..providers.openai import (
-    _AZURE_DEPLOYMENT,
-    _content_text,
-    _count,
-    _count_messages,
-    _count_prompt,
-    _count_response_input,
+    azure_deployment,
+    count_chat_prompt,
+    count_prompt,
+    count_responses_prompt,
     endpoint_kind,
+    message_text,
 )
 from ._openai_wire import ChunkWriter, ResponseWriter, request_body, service_tier
 from ._reply import FakeReply
@@ -103,8 +102,7 @@ class OpenAIFake(FakeProvider):
         document = body if isinstance(body, Mapping) else {}
         model = document.get("model")
         if not isinstance(model, str):
-            deployment = _AZURE_DEPLOYMENT.search(path)
-            model = deployment.group(1) if deployment else None
+            model = azure_deployment(path)
         stream = document.get("stream") is True and kind != "embeddings"
         return Route(kind, model, stream, generates=kind != "embeddings")
 
@@ -112,7 +110,7 @@ class OpenAIFake(FakeProvider):
         document = body if isinstance(body, Mapping) else {}
         if route.endpoint == "chat":
             return tuple(
-                Message(_role(item.get("role")), _content_text(item.get("content")))
+                Message(_role(item.get("role")), message_text(item.get("content")))
                 for item in document.get("messages") or ()
                 if isinstance(item, Mapping)
             )
@@ -180,7 +178,7 @@ class OpenAIFake(FakeProvider):
         choices = n if isinstance(n, int) and n > 1 else 1
         limit = _limit(body, "max_completion_tokens", "max_tokens")
         out = make_output(reply, request, ctx, limit=limit)
-        prompt = prompt_tokens(reply, _count_messages(body.get("messages"), request.model))
+        prompt = prompt_tokens(reply, count_chat_prompt(body.get("messages"), request.model))
         completion = (
             reply.output_tokens
             if reply.output_tokens is not None
@@ -232,7 +230,7 @@ class OpenAIFake(FakeProvider):
         model = reply.model or request.model or ""
         limit = body.get("max_tokens")
         out = make_output(reply, request, ctx, limit=16 if limit is None else limit)
-        prompt = prompt_tokens(reply, _count_prompt(body.get("prompt"), request.model))
+        prompt = prompt_tokens(reply, count_prompt(body.get("prompt"), request.model))
         usage = {
             "prompt_tokens": prompt.total,
             "completion_tokens": out.output_tokens,
@@ -280,7 +278,7 @@ class OpenAIFake(FakeProvider):
                     "embedding": base64_floats(vector) if as_base64 else vector,
                 }
             )
-        prompt = prompt_tokens(reply, _count_prompt(raw, request.model))
+        prompt = prompt_tokens(reply, count_prompt(raw, request.model))
         usage = {"prompt_tokens": prompt.total, "total_tokens": prompt.total}
         document = {"object": "list", "data": data, "model": model, "usage": usage}
         return self._json(document, ctx)
@@ -290,8 +288,7 @@ class OpenAIFake(FakeProvider):
     def _responses(self, request: FakeRequest, reply: FakeReply, ctx: Context) -> Answer:
         body = request_body(request)
         out = make_output(reply, request, ctx, limit=body.get("max_output_tokens"))
-        counted = _count(body.get("instructions"), request.model)
-        counted += _count_response_input(body.get("input"), request.model)
+        counted = count_responses_prompt(body.get("instructions"), body.get("input"), request.model)
         writer = ResponseWriter(request, reply, ctx, out, prompt_tokens(reply, counted))
         if not request.stream:
             return self._json(writer.final(), ctx)
@@ -309,7 +306,7 @@ def _response_messages(body: Mapping[str, Any]) -> tuple[Message, ...]:
         if not isinstance(item, Mapping):
             continue
         if "role" in item:
-            messages.append(Message(_role(item["role"]), _content_text(item.get("content"))))
+            messages.append(Message(_role(item["role"]), message_text(item.get("content"))))
         elif isinstance(item.get("output"), str):
             messages.append(Message("tool", item["output"]))
     return tuple(messages)

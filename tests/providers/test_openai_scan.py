@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from tokenbudget.providers.openai import _scan_body
+from tokenbudget.providers.openai._scan import scan_body
 
-from .support import fixture_bytes
+from .helpers import fixture_bytes
 
 FIXTURES = [
     "chat",
@@ -25,7 +25,7 @@ FIXTURES = [
 def test_scan_agrees_with_a_full_parse(name: str) -> None:
     body = fixture_bytes(f"openai/{name}.json")
     document = json.loads(body)
-    found = _scan_body(body)
+    found = scan_body(body)
     assert found is not None
     assert found["usage"] == document["usage"]
     assert found["model"] == document["model"]
@@ -47,12 +47,12 @@ def test_scan_agrees_with_a_full_parse(name: str) -> None:
     ],
 )
 def test_scan_steps_aside_when_unsure(document: dict[str, object]) -> None:
-    assert _scan_body(json.dumps(document).encode()) is None
+    assert scan_body(json.dumps(document).encode()) is None
 
 
 def test_scan_reads_pretty_printed_bodies() -> None:
     document = {"id": "x", "model": "gpt-4o", "usage": {"prompt_tokens": 3}}
-    assert _scan_body(json.dumps(document, indent=2).encode()) == document
+    assert scan_body(json.dumps(document, indent=2).encode()) == document
 
 
 @pytest.mark.parametrize("indent", [None, 2], ids=["compact", "pretty"])
@@ -69,6 +69,6 @@ def test_scan_reads_pretty_printed_bodies() -> None:
 )
 def test_a_chat_head_is_read_like_a_full_parse(head: dict[str, object], indent: int | None) -> None:
     document = {**head, "choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 1}}
-    found = _scan_body(json.dumps(document, indent=indent, ensure_ascii=False).encode())
+    found = scan_body(json.dumps(document, indent=indent, ensure_ascii=False).encode())
     assert found is not None
     assert (found["id"], found["model"]) == (document["id"], document["model"])

@@ -1,0 +1,161 @@
+"""Reading OpenAI answers: one JSON body, or the SSE events of a stream.
+
+- Streamed chat reports usage only when the request has
+  ``stream_options.include_usage``; then one extra last chunk with
+  ``"choices": []`` carries it. Until it arrives, the text of each chunk is
+  kept (unparsed, up to a limit) in case the stream is cut short and its
+  output has to be counted.
+- Streamed Responses report usage in the final ``response.completed`` (or
+  ``response.incomplete`` / ``response.failed``) event.
+- The billed model is the answer's ``model`` (on Azure the request names a
+  deployment, not a model).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..._core import Endpoint, Observation, ServerSentEvent, UsageReader
+from .._base import DEFER_LIMIT
+from ._scan import SCANNED_PROVIDERS, scan_body
+from ._usage import UsageNormaliser
+
+__all__ = ["OpenAIReader"]
+
+
+class OpenAIReader(UsageReader):
+    """Reads OpenAI JSON bodies and SSE streams of every endpoint kind."""
+
+    def __init__(self, endpoint: Endpoint, normalise: UsageNormaliser) -> None:
+        super().__init__(endpoint)
+        self._normalise = normalise
+        self._deferred: list[str] = []
+        self._deferred_size = 0
+        if endpoint.watch_output:
+            # A budget watches this stream (stop_streams): it needs the output text as it
+            # arrives. Starting at the limit turns deferring off at no per-chunk cost.
+            endpoint.output_live = True  # our promise: output_text stays current
+            self._deferred_size = DEFER_LIMIT
+
+    def _take_usage(self, usage: Any) -> None:
+        if type(usage) is dict or isinstance(usage, Mapping):
+            self.observation.usage = self._normalise(usage)
+            self.observation.raw_usage = usage
+            self.observation.output_text.clear()  # no estimate needed any more
+
+    def _take_head(self, document: Mapping[str, Any]) -> None:
+        obs = self.observation
+        if obs.model is None and isinstance(document.get("model"), str):
+            obs.model = document["model"]
+        if obs.response_id is None and isinstance(document.get("id"), str):
+            obs.response_id = document["id"]
+        tier = document.get("service_tier")
+        if isinstance(tier, str):
+            obs.service_tier = tier
+
+    def on_body(self, body: bytes) -> None:
+        found = scan_body(body) if self.endpoint.provider in SCANNED_PROVIDERS else None
+        if found is None:
+            self.on_json(json.loads(body))
+            return
+        # What on_json would take from the whole document, read off the scan.
+        obs = self.observation
+        usage = found["usage"]
+        obs.usage = self._normalise(usage)
+        obs.raw_usage = usage
+        obs.model = found["model"]
+        obs.response_id = found.get("id")
+        obs.service_tier = found.get("service_tier")
+        obs.complete = True
+
+    def on_json(self, document: Any) -> None:
+        if type(document) is not dict and not isinstance(document, Mapping):
+            return
+        self._take_head(document)
+        self._take_usage(document.get("usage"))
+        self.observation.complete = True
+
+    def on_event(self, event: ServerSentEvent) -> None:
+        data = event.data
+        if data == "[DONE]":
+            self.observation.complete = True
+            return
+        if not data or data[0] != "{":
+            return
+        if self.endpoint.kind == "responses":
+            self._on_responses_event(json.loads(data))
+        elif self._can_defer(data):
+            # An ordinary content chunk: its text matters only if usage never
+            # arrives, so parse it then (in result()), not now.
+            self._deferred.append(data)
+            self._deferred_size += len(data)
+        else:
+            self._on_chunk(json.loads(data))
+
+    def _can_defer(self, data: str) -> bool:
+        return (
+            self.observation.model is not None
+            and self._deferred_size < DEFER_LIMIT
+            and '"usage":{' not in data
+            and '"usage": {' not in data
+            and '"error"' not in data
+        )
+
+    def result(self) -> Observation:
+        deferred, self._deferred = self._deferred, []
+        if self.observation.usage is None:
+            for data in deferred:
+                self._on_chunk(json.loads(data))
+        return self.observation
+
+    def _on_chunk(self, chunk: Mapping[str, Any]) -> None:
+        """Take one chat or completions chunk (compatible hosts' readers extend this)."""
+        if "error" in chunk and isinstance(chunk["error"], Mapping):
+            self.observation.error = str(chunk["error"].get("message") or chunk["error"])
+            return
+        self._take_head(chunk)
+        usage = chunk.get("usage")
+        if usage is not None:
+            self._take_usage(usage)
+        elif self.observation.usage is None:
+            self.observation.output_text.extend(_chunk_texts(chunk.get("choices")))
+
+    def _on_responses_event(self, event: Mapping[str, Any]) -> None:
+        kind = event.get("type", "")
+        response = event.get("response")
+        if isinstance(response, Mapping):
+            self._take_head(response)
+            if kind in ("response.completed", "response.incomplete", "response.failed"):
+                self._take_usage(response.get("usage"))
+                self.observation.complete = True
+                if kind == "response.failed":
+                    error = response.get("error") or {}
+                    self.observation.error = str(error.get("message") or "response.failed")
+        elif kind.endswith(".delta") and isinstance(event.get("delta"), str):
+            if self.observation.usage is None:
+                self.observation.output_text.append(event["delta"])
+        elif kind == "error":
+            self.observation.error = str(event.get("message") or "error event")
+
+
+def _chunk_texts(choices: Any) -> Iterable[str]:
+    """Text of a chat or completions chunk's choices: content, refusal, tool arguments."""
+    if not isinstance(choices, list):
+        return
+    for choice in choices:
+        if not isinstance(choice, Mapping):
+            continue
+        if isinstance(choice.get("text"), str):  # legacy completions
+            yield choice["text"]
+        delta = choice.get("delta")
+        if not isinstance(delta, Mapping):
+            continue
+        for key in ("content", "refusal", "reasoning_content"):
+            if isinstance(delta.get(key), str):
+                yield delta[key]
+        for call in delta.get("tool_calls") or ():
+            function = call.get("function") if isinstance(call, Mapping) else None
+            if isinstance(function, Mapping) and isinstance(function.get("arguments"), str):
+                yield function["arguments"]
