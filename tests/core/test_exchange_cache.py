@@ -195,3 +195,26 @@ def test_without_a_cache_nothing_is_looked_up() -> None:
 
     assert exchange.lookup_cache() is None
     assert exchange.cache_key is None
+
+
+@pytest.mark.parametrize(
+    "library",
+    [
+        pytest.param(
+            FakeLibrary(cache=FakeCache(), record_error=OSError("disk full")), id="ledger"
+        ),
+        pytest.param(
+            FakeLibrary(cache=FakeCache(), admit_error=ConnectionError("redis down")), id="admit"
+        ),
+    ],
+)
+def test_a_failure_outside_the_reading_still_stores_the_answer(library: FakeLibrary) -> None:
+    """Only a failure to read the answer makes it unfit to replay; a port failing does not."""
+    exchange = make_exchange(library)
+    exchange.lookup_cache()
+    exchange.admit()
+
+    _, record = run(exchange, 200, JSON_HEADERS, [json_body()])
+
+    assert record.usage == REPORTED and not record.usage.estimated
+    assert library.cache is not None and len(library.cache.stored) == 1

@@ -24,7 +24,7 @@ from ._endpoint import (
 from ._exchange import SENDING, Exchange
 from ._json import loads
 from ._log import logger, warn_once
-from ._observer import MAX_CACHED_BODY, MAX_JSON_BODY, Mode
+from ._observer import Mode
 from ._ports import CallGuard, Ports, Pricer, ResponseCache, StoredResponse
 from ._record import describe
 from ._request import RequestView
@@ -32,8 +32,6 @@ from ._sse import ServerSentEvent, SSEDecoder, SSEError, split_events
 
 __all__ = [
     "IDENTITY",
-    "MAX_CACHED_BODY",
-    "MAX_JSON_BODY",
     "SENDING",
     "CallGuard",
     "ContentDecoder",

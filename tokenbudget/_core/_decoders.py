@@ -39,25 +39,45 @@ class IdentityDecoder:
 
 
 class ZlibDecoder:
-    """gzip, or deflate with or without its zlib wrapper (servers send both)."""
+    """gzip, or deflate with or without its zlib wrapper (servers send both).
+
+    Which deflate it is shows in the first two bytes (a zlib header), so those
+    are waited for: a first chunk of one byte cannot tell.
+    """
 
     def __init__(self, gzip: bool) -> None:
-        self._gzip = gzip
-        self._first = True
-        self._obj = zlib.decompressobj(zlib.MAX_WBITS | 16 if gzip else zlib.MAX_WBITS)
+        self._obj = zlib.decompressobj(zlib.MAX_WBITS | 16) if gzip else None
+        self._head = b""
 
     def decode(self, data: bytes) -> bytes:
-        if self._first and data:
-            self._first = False
-            if not self._gzip:
-                try:
-                    return self._obj.decompress(data)
-                except zlib.error:
-                    self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
+        if self._obj is not None:
+            return self._obj.decompress(data)
+        self._head += data
+        if len(self._head) < 2:
+            return b""
+        data, self._head = self._head, b""
+        if _zlib_header(data):
+            try:
+                self._obj = zlib.decompressobj(zlib.MAX_WBITS)
+                return self._obj.decompress(data)
+            except zlib.error:  # raw deflate whose first bytes look like a header
+                pass
+        self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
         return self._obj.decompress(data)
 
     def flush(self) -> bytes:
+        if self._obj is None:
+            if not self._head:
+                return b""
+            head, self._head = self._head, b""
+            self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
+            return self._obj.decompress(head) + self._obj.flush()
         return self._obj.flush()
+
+
+def _zlib_header(data: bytes) -> bool:
+    """True when ``data`` starts with a valid zlib header (RFC 1950: deflate, checksum)."""
+    return data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
 
 
 class BrotliDecoder:

@@ -136,7 +136,7 @@ class Exchange(ResponseObserver):
         except TokenBudgetError:
             raise
         except Exception:
-            self._fail("admit")
+            self._report("admit")
             return
         if guards:
             self.guards = guards
@@ -154,15 +154,30 @@ class Exchange(ResponseObserver):
             try:
                 body = self.endpoint.handler.prepare(self.endpoint, self.request)
             except Exception:
-                self._fail("prepare")
+                self._report("prepare")
         if self.body_overrides:
             try:
                 document = json.loads(body) if body is not None else dict(self.request.json)
                 document.update(self.body_overrides)
                 body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
             except Exception:
-                self._fail("body overrides")
+                self._report("body overrides")
         return body
+
+    def _report(self, where: str) -> None:
+        """Our own failure outside the reading (a port, a budget): logged once; reading goes on.
+
+        Only a failure to read the response makes the call's usage estimated.
+        """
+        endpoint = self.endpoint
+        warn_once(
+            f"{endpoint.provider}:{endpoint.kind}:{where}",
+            "tokenbudget: %s failed on a %s %s call; the call goes on and is recorded",
+            where,
+            endpoint.provider,
+            endpoint.kind,
+            exc_info=True,
+        )
 
     def _check_progress(self) -> None:
         for guard in self._watchers:
@@ -171,7 +186,7 @@ class Exchange(ResponseObserver):
             except TokenBudgetError:
                 raise
             except Exception:
-                self._fail("budget progress")
+                self._report("budget progress")
 
     # -- settle ------------------------------------------------------------------
 
@@ -189,12 +204,12 @@ class Exchange(ResponseObserver):
         try:
             self.ports.record(record)
         except Exception:
-            self._fail("ledger")
+            self._report("ledger")
         for guard in self.guards:
             try:
                 guard.settle(record)
             except Exception:
-                self._fail("budget settle")
+                self._report("budget settle")
         if self.cache_key is not None and record.succeeded:
             self._store()
         return record
