@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +14,7 @@ import pytest
 import respx
 from pricing_helpers import litellm_sample
 
-from tokenbudget.cli import DEFAULT_LITELLM_URL, main
+from tokenbudget.cli import COMMANDS, DEFAULT_LITELLM_URL, main
 from tokenbudget.pricing import PriceBook
 from tokenbudget.pricing._book import REGISTRY
 
@@ -116,6 +119,10 @@ def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert "COMMAND" in capsys.readouterr().err
 
 
+def test_help_lists_commands_in_registration_order() -> None:
+    assert [c.name for c in COMMANDS] == ["prices", "price", "cost", "report", "reprice", "demo"]
+
+
 def test_prices_update_from_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = tmp_path / "litellm.json"
     source.write_text(json.dumps(litellm_sample()))
@@ -128,6 +135,25 @@ def test_prices_update_from_file(tmp_path: Path, capsys: pytest.CaptureFixture[s
     book = PriceBook.load(output)
     found = book.resolve("acme-litellm", "openai")
     assert found is not None and found.origin == "override"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
+def test_prices_update_file_mode_and_no_leftovers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "litellm.json"
+    source.write_text(json.dumps(litellm_sample()))
+    output = tmp_path / "prices.json"
+    umask = os.umask(0)
+    os.umask(umask)
+    argv = ("prices", "update", "--from", str(source), "--output", str(output))
+    assert run(capsys, *argv)[0] == 0
+    # Prices are public data: a new file gets the mode open() would give it.
+    assert stat.S_IMODE(output.stat().st_mode) == 0o666 & ~umask
+    output.chmod(0o600)
+    assert run(capsys, *argv)[0] == 0
+    assert stat.S_IMODE(output.stat().st_mode) == 0o600  # a replaced file keeps its mode
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["litellm.json", "prices.json"]
 
 
 def test_prices_update_default_output_is_user_config(

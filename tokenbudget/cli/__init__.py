@@ -6,6 +6,9 @@ its exit code (the console script and ``python -m tokenbudget`` call it).
 
 from __future__ import annotations
 
-from ._main import COMMANDS, DEFAULT_LITELLM_URL, command, main
+# Importing a command module registers its commands; --help lists them in this order.
+from . import _prices, _reports  # noqa: F401
+from ._prices import DEFAULT_LITELLM_URL
+from ._registry import COMMANDS, command, main
 
 __all__ = ["COMMANDS", "DEFAULT_LITELLM_URL", "command", "main"]

@@ -1,4 +1,4 @@
-"""The ``report``, ``reprice`` and ``demo`` commands (registered in ``tokenbudget._cli``).
+"""The ``report``, ``reprice`` and ``demo`` commands.
 
 Errors the user can fix raise :class:`ReportError` or
 :class:`~tokenbudget.store.StoreError`; the command line prints them as one
@@ -30,15 +30,16 @@ from ..reports import (
     write_json,
 )
 from ..store import Query, check_grouping, open_store, to_utc
+from ._registry import command
 
 __all__ = [
     "add_demo_arguments",
     "add_report_arguments",
     "add_reprice_arguments",
+    "demo",
     "parse_since",
-    "run_demo",
-    "run_report",
-    "run_reprice",
+    "report",
+    "reprice",
 ]
 
 P = TypeVar("P", bound=argparse.ArgumentParser)
@@ -128,8 +129,9 @@ def add_report_arguments(sub: argparse._SubParsersAction[P]) -> P:
     return parser
 
 
-def run_report(args: argparse.Namespace) -> int:
-    """Print (or write) the report of ``args.source``."""
+@command(add_report_arguments)
+def report(args: argparse.Namespace) -> int:
+    """Print (or write) the report of ``args.source``, optionally as HTML too."""
     tags: Mapping[str, str] = dict(args.tag)
     try:
         query = make_query(
@@ -203,8 +205,9 @@ def add_reprice_arguments(sub: argparse._SubParsersAction[P]) -> P:
     return parser
 
 
-def run_reprice(args: argparse.Namespace) -> int:
-    """Reprice ``args.store`` and print what changed."""
+@command(add_reprice_arguments)
+def reprice(args: argparse.Namespace) -> int:
+    """Reprice ``args.store`` with the current prices and print what changed."""
     from ..pricing import PriceBook
 
     book = PriceBook.load(args.prices) if args.prices else PriceBook.default()
@@ -253,13 +256,14 @@ def add_demo_arguments(sub: argparse._SubParsersAction[P]) -> P:
     return parser
 
 
-def run_demo(args: argparse.Namespace) -> int:
-    """Run the demo scenario and print its table."""
+@command(add_demo_arguments)
+def demo(args: argparse.Namespace) -> int:
+    """Run the offline demo scenario and print its table."""
     from .._tracker import TokenTracker
-    from ..testing import run_demo as run_scenario
+    from ..testing import run_demo
 
     with TokenTracker(name="demo", store=args.store) as tracker:
-        calls = run_scenario(tracker)
+        calls = run_demo(tracker)
         print(f"tokenbudget demo: {calls} calls to a fake OpenAI, Anthropic and Gemini (offline)\n")
         print(generate_table_report(tracker, by=args.by), end="")
     if args.store is not None:

@@ -19,6 +19,17 @@ bounded, a ``max_cost_usd`` budget should fail closed: refuse it before it is
 sent (``PriceBook.resolve`` tells, once per name, with no network) unless the
 budget explicitly allows unpriced calls, which are then counted, never priced
 at zero.
+
+Price files, for tools that write them (``tokenbudget prices update``):
+
+- :func:`default_override_path`: where the override file is looked for and written.
+- :func:`parse_price_json`: JSON text to Python, every price an exact ``Decimal``;
+  raises :class:`PriceDataError` naming the file.
+- :func:`import_litellm`: a parsed LiteLLM ``model_prices_and_context_window.json``
+  as :class:`PriceFile` objects, with :class:`ImportStats` (what was kept, what skipped).
+- :class:`OverrideFile`: the document of an override file, several :class:`PriceFile`.
+- ``RATE_FIELDS``: the per-1M-token price fields of a price sheet, in display order.
+- :func:`reset_default_book`: make the process-wide book read the data again.
 """
 
 from __future__ import annotations
@@ -27,22 +38,36 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from .._data import Usage
-from ._book import REGISTRY, PriceBook, canonical_provider
+from .._data import Usage as _Usage
+from ._book import REGISTRY as _REGISTRY
+from ._book import PriceBook
+from ._book import canonical_provider as _canonical_provider
+from ._data import default_override_path
+from ._data import read_json as parse_price_json
 from ._errors import PriceDataError, UnknownModelError, UnpricedModelError
+from ._litellm import ImportStats, import_litellm
 from ._model import ModelPrice
-from ._registry import entry_from_prices
+from ._registry import entry_from_prices as _entry_from_prices
+from ._schema import RATE_FIELDS, OverrideFile, PriceFile
 
 __all__ = [
+    "RATE_FIELDS",
+    "ImportStats",
     "ModelPrice",
+    "OverrideFile",
     "PriceBook",
     "PriceDataError",
+    "PriceFile",
     "UnknownModelError",
     "UnpricedModelError",
     "calculate_cost",
+    "default_override_path",
     "get_price",
+    "import_litellm",
     "list_models",
+    "parse_price_json",
     "register_model",
+    "reset_default_book",
 ]
 
 
@@ -86,7 +111,7 @@ def calculate_cost(
     Raises :class:`UnknownModelError` for a model without a price.
     """
     price = _require(PriceBook.default(), model, provider)
-    usage = Usage(
+    usage = _Usage(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         cached_input_tokens=cached_input_tokens,
@@ -116,11 +141,11 @@ def register_model(
     ``service_tiers``, ``extra``). ``provider=None`` (or ``"custom"``) applies
     to whatever provider serves the model, including OpenAI-compatible hosts.
     """
-    entry = entry_from_prices(
+    entry = _entry_from_prices(
         model, {"input_per_1k": input_per_1k, "output_per_1k": output_per_1k, **prices}
     )
-    canonical = canonical_provider(provider)
-    REGISTRY.add(canonical, entry)
+    canonical = _canonical_provider(provider)
+    _REGISTRY.add(canonical, entry)
     found = PriceBook.default().resolve(model, canonical)
     assert found is not None
     return found
@@ -129,3 +154,13 @@ def register_model(
 def list_models(provider: str | None = None) -> dict[str, ModelPrice]:
     """Every model of the default book (of one provider when given), by name."""
     return PriceBook.default().models(provider)
+
+
+def reset_default_book() -> None:
+    """Forget the process-wide book: the next :meth:`PriceBook.default` loads it again.
+
+    Call it after writing the override file, so that ``get_price``,
+    ``calculate_cost`` and new trackers see the new prices; ``register_model``
+    entries are kept.
+    """
+    PriceBook._reset_default()

@@ -1,15 +1,4 @@
-"""The ``tokenbudget`` command line.
-
-Each command is a function taking the parsed arguments and returning an exit
-code, registered with :func:`command` together with a function that adds its
-sub-parser, so adding a command is one decorated pair in one place::
-
-    @command(add_prices_arguments)
-    def prices(args: argparse.Namespace) -> int: ...
-
-Errors the user can fix (an unknown model, a bad price file, a bad option)
-print one line on stderr and exit non-zero; ``--help`` works on every command.
-"""
+"""The price commands: ``prices`` (and ``prices update``), ``price`` and ``cost``."""
 
 from __future__ import annotations
 
@@ -17,108 +6,31 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TextIO
 
-from ..pricing import PriceBook, PriceDataError, UnknownModelError
-from ..pricing._data import default_override_path, read_json
-from ..pricing._model import ModelPrice
-from ..pricing._schema import RATE_FIELDS
-from ..reports import ReportError
-from ..store import StoreError
-from . import _reports as reports_cli
+from ..pricing import (
+    OverrideFile,
+    PriceBook,
+    UnknownModelError,
+    calculate_cost,
+    default_override_path,
+    import_litellm,
+    parse_price_json,
+    reset_default_book,
+)
+from ..reports import atomic_text
+from ._fetch import fetch
+from ._format import money, price_flags, sheet_rows, table
+from ._registry import CliError, CliParser, command
 
-__all__ = ["COMMANDS", "DEFAULT_LITELLM_URL", "command", "main"]
+__all__ = ["DEFAULT_LITELLM_URL", "cost", "price", "prices", "prices_update"]
 
 #: Where ``tokenbudget prices update`` fetches LiteLLM's community prices by default.
 DEFAULT_LITELLM_URL = (
     "https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json"
 )
-
-Handler = Callable[[argparse.Namespace], int]
-AddParser = Callable[["argparse._SubParsersAction[CliParser]"], "CliParser"]
-
-
-@dataclass(frozen=True)
-class Command:
-    """A registered command: its handler and the function adding its sub-parser."""
-
-    name: str
-    handler: Handler
-    add_parser: AddParser
-
-
-#: Registered commands, in the order ``--help`` lists them.
-COMMANDS: list[Command] = []
-
-
-def command(add_parser: AddParser) -> Callable[[Handler], Handler]:
-    """Register ``handler`` as a command whose sub-parser ``add_parser`` builds."""
-
-    def register(handler: Handler) -> Handler:
-        COMMANDS.append(Command(handler.__name__, handler, add_parser))
-        return handler
-
-    return register
-
-
-class CliError(Exception):
-    """A problem the user can fix: printed as one line, exit code 1."""
-
-
-class CliParser(argparse.ArgumentParser):
-    """An ArgumentParser whose usage errors are one line on stderr (exit 2)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-# -- formatting -------------------------------------------------------------------------
-
-
-def money(value: Decimal | None) -> str:
-    """A Decimal without trailing zeros or exponent (``-`` for none)."""
-    if value is None:
-        return "-"
-    text = format(value.normalize(), "f")
-    return "0" if text in {"-0", ""} else text
-
-
-def table(rows: Sequence[Sequence[str]], out: TextIO) -> None:
-    """Print rows as left-aligned columns (first row is the header)."""
-    if not rows:
-        return
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for index, row in enumerate(rows):
-        out.write(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-            + "\n"
-        )
-        if index == 0:
-            out.write("  ".join("-" * width for width in widths) + "\n")
-
-
-def _flags(price: ModelPrice) -> str:
-    if price.unpriced is not None:
-        return "unpriced"
-    period = price.entry.prices[-1]
-    flags = []
-    if period.tiers:
-        flags.append("tiers>" + ",".join(f"{t.above // 1000}k" for t in period.tiers))
-    if period.batch is not None or price.batch_multiplier is not None:
-        flags.append("batch")
-    flags.extend(sorted(period.service_tiers))
-    if period.windows:
-        flags.append("peak-hours")
-    if len(price.entry.prices) > 1:
-        flags.append("dated")
-    if price.deprecated:
-        flags.append("deprecated")
-    return " ".join(flags)
 
 
 def _book() -> PriceBook:
@@ -190,7 +102,7 @@ def prices(args: argparse.Namespace) -> int:
                 money(rates.output if rates else None),
                 money(rates.cached_input if rates else None),
                 money(rates.cache_write if rates else None),
-                _flags(price),
+                price_flags(price),
             ]
         )
     if len(rows) == 1:
@@ -202,12 +114,9 @@ def prices(args: argparse.Namespace) -> int:
 
 def prices_update(args: argparse.Namespace) -> int:
     """Fetch or read a LiteLLM price file and write it as the override file."""
-    from ..pricing._litellm import import_litellm
-    from ..pricing._schema import OverrideFile
-
     source: str = args.source
-    raw = _fetch(source, args.timeout)
-    files, stats = import_litellm(read_json(raw, source), origin=source)
+    raw = fetch(source, args.timeout)
+    files, stats = import_litellm(parse_price_json(raw, source), origin=source)
     output: Path = args.output or default_override_path()
     document = OverrideFile(
         format="tokenbudget-prices/1",
@@ -217,10 +126,10 @@ def prices_update(args: argparse.Namespace) -> int:
     )
     text = document.model_dump_json(by_alias=True, exclude_defaults=True, indent=1)
     output.parent.mkdir(parents=True, exist_ok=True)
-    temporary = output.with_name(output.name + ".tmp")
-    temporary.write_text(text + "\n", encoding="utf-8")
-    os.replace(temporary, output)
-    PriceBook._reset_default()
+    with atomic_text(output) as out:
+        _readable_like_open(out)
+        out.write(text + "\n")
+    reset_default_book()
     skipped = stats.skipped_unpriced + stats.skipped_invalid + stats.skipped_duplicate
     print(
         f"wrote {stats.imported} models of {len(stats.providers)} providers to {output}"
@@ -232,20 +141,18 @@ def prices_update(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fetch(source: str, timeout: float) -> bytes:
-    if source.startswith(("http://", "https://")):
-        import httpx
+def _readable_like_open(out: TextIO) -> None:
+    """Give a new override file the mode ``open()`` would: 0666 less the umask (often 0644).
 
-        try:
-            response = httpx.get(source, timeout=timeout, follow_redirects=True)
-            response.raise_for_status()
-        except httpx.HTTPError as exc:
-            raise CliError(f"cannot fetch {source}: {exc}") from exc
-        return response.content
-    try:
-        return Path(source).expanduser().read_bytes()
-    except OSError as exc:
-        raise CliError(f"cannot read {source}: {exc.strerror}") from exc
+    ``atomic_text`` creates files readable by their owner only, right for usage
+    data; prices are public, and a service account may read an override file
+    written by someone else. A file being replaced keeps its own mode.
+    """
+    if sys.platform == "win32":  # no group or other permission bits to set
+        return
+    umask = os.umask(0)  # reading the umask means setting it; the CLI runs no other thread
+    os.umask(umask)
+    os.fchmod(out.fileno(), 0o666 & ~umask)
 
 
 # -- price ------------------------------------------------------------------------------
@@ -292,59 +199,8 @@ def price(args: argparse.Namespace) -> int:
     for period in found.entry.prices:
         start = period.from_.isoformat() if period.from_ else "the start"
         out.write(f"\nfrom {start}:\n")
-        table(_sheet_rows(found, period), out)
+        table(sheet_rows(found, period), out)
     return 0
-
-
-_EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def _sheet_rows(found: ModelPrice, period: Any) -> list[list[str]]:
-    start: datetime = period.from_ or _EARLIEST
-    day = (start + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    windows = [window.minutes() for window in period.windows]
-    quiet = next(m for m in range(0, 1440, 5) if not any(_inside(m, w) for w in windows))
-    at = day + timedelta(minutes=quiet)
-    columns = [name for name in RATE_FIELDS if _any_set(period, name)]
-    columns = list(
-        dict.fromkeys(
-            ["input", "output", "cached_input", "cache_write", "cache_write_1h", *columns]
-        )
-    )
-    rows = [["VARIANT", *[c.upper().replace("_", " ") for c in columns], "EXTRA"]]
-    variants: list[tuple[str, str | None, bool]] = [("standard", None, False)]
-    if period.batch is not None or found.batch_multiplier is not None:
-        variants.append(("batch", None, True))
-    variants.extend((name, name, False) for name in period.service_tiers)
-    thresholds = sorted(
-        {t.above for t in period.tiers}
-        | {t.above for s in period.service_tiers.values() for t in s.tiers}
-        | ({t.above for t in period.batch.tiers} if period.batch else set())
-    )
-    for label, tier, batch in variants:
-        for tokens, suffix in [(0, "")] + [(a + 1, f" >{a}") for a in thresholds]:
-            rates = found.rates(at, service_tier=tier, batch=batch, input_tokens=tokens)
-            if rates is None:
-                continue
-            values = rates.as_dict()
-            extra = ", ".join(
-                f"{k[6:]}={money(v)}" for k, v in values.items() if k.startswith("extra.")
-            )
-            rows.append([label + suffix, *[money(values.get(c)) for c in columns], extra])
-    for window, (begin, _) in zip(period.windows, windows, strict=True):
-        rates = found.rates(day + timedelta(minutes=begin))
-        values = rates.as_dict() if rates else {}
-        rows.append([f"{window.utc} UTC", *[money(values.get(c)) for c in columns], ""])
-    return rows
-
-
-def _inside(minute: int, window: tuple[int, int]) -> bool:
-    start, end = window
-    return start <= minute < end if start < end else (minute >= start or minute < end)
-
-
-def _any_set(period: Any, name: str) -> bool:
-    return getattr(period, name) is not None
 
 
 # -- cost -------------------------------------------------------------------------------
@@ -401,8 +257,6 @@ def _moment(text: str) -> datetime:
 @command(add_cost_arguments)
 def cost(args: argparse.Namespace) -> int:
     """Print the cost of one call."""
-    from ..pricing import calculate_cost
-
     if args.cached + args.cache_write > args.input:
         raise CliError("--cached plus --cache-write cannot exceed --input (input includes them)")
     if args.cache_write_1h > args.cache_write:
@@ -423,55 +277,3 @@ def cost(args: argparse.Namespace) -> int:
     where = f" ({found.provider}/{found.model})" if found else ""
     print(f"${money(total)}{where}")
     return 0
-
-
-# -- report, reprice, demo (tokenbudget/reports/_commands.py) ----------------------------
-
-
-@command(reports_cli.add_report_arguments)
-def report(args: argparse.Namespace) -> int:
-    """Print a usage report from a store or an export, optionally as HTML too."""
-    return reports_cli.run_report(args)
-
-
-@command(reports_cli.add_reprice_arguments)
-def reprice(args: argparse.Namespace) -> int:
-    """Recompute a store's costs with the current prices."""
-    return reports_cli.run_reprice(args)
-
-
-@command(reports_cli.add_demo_arguments)
-def demo(args: argparse.Namespace) -> int:
-    """Run the offline demo and print its report."""
-    return reports_cli.run_demo(args)
-
-
-# -- entry point ------------------------------------------------------------------------
-
-
-def build_parser() -> CliParser:
-    """The top-level parser with every registered command."""
-    parser = CliParser(
-        prog="tokenbudget",
-        description="Token and cost tracking for LLM API calls.",
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CliParser)
-    for registered in COMMANDS:
-        child = registered.add_parser(sub)
-        child.set_defaults(handler=registered.handler)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    handler: Handler | None = getattr(args, "handler", None)
-    if handler is None:
-        parser.print_help(sys.stderr)
-        return 2
-    try:
-        return handler(args)
-    except (CliError, UnknownModelError, PriceDataError, ReportError, StoreError) as exc:
-        sys.stderr.write(f"tokenbudget: error: {exc}\n")
-        return 1
