@@ -19,8 +19,9 @@ for integrations that add gates of their own (the pytest plugin does).
 
 from __future__ import annotations
 
+from ._arguments import OnExceed, Preflight, parse_dollars
 from ._backends import BackendFactory, register_backend_scheme
-from ._budget import Budget, OnExceed, Preflight, parse_dollars
+from ._budget import Budget
 from ._gate import covering, hold, tracker_budgets
 from ._refusal import budget_error
 from ._scope import active_budgets, current_budget

@@ -1,80 +1,48 @@
-"""``Budget``: a limit on what the LLM calls made in a scope may spend, and its decisions.
+"""``Budget``: a limit on what the LLM calls made in a scope may spend.
 
 A budget is a decorator (sync and async functions), a context manager
 (``with`` and ``async with``), or a tracker-wide limit
-(``TokenTracker(max_cost_usd=...)``, ``tracker.add_budget(...)``). It decides;
-its :class:`~._state.BudgetBackend` keeps the accounts. The life of a call
-under a budget (see ``tokenbudget._hooks``):
+(``TokenTracker(max_cost_usd=...)``, ``tracker.add_budget(...)``). This module
+holds what users see of it: its arguments, what they read, and its scope. It
+decides; its :class:`~._state.BudgetBackend` keeps the accounts. The life of a
+call under a budget:
 
-1. **pre-flight** (:meth:`Budget._hold`): before the request is sent, the
-   budget reserves what its policy says for it, or refuses it: the exception
-   is raised from the SDK call and nothing is sent;
-2. **in flight** (:meth:`Budget._check_stream`): with ``stop_streams=True`` a
-   stream whose running cost would pass the limit is cut off;
-3. **settle** (:meth:`Budget._settled`): the reservation is replaced by what
-   the call cost; passing ``warn_at`` or the limit fires the callbacks once.
+1. **pre-flight** (:func:`._admission.admit`, from the gate in :mod:`._gate`):
+   before the request is sent, the budget reserves what its policy says for
+   it, or refuses it: the exception is raised from the SDK call and nothing is
+   sent;
+2. **in flight** (:func:`._reactions.check_stream`, asked by the call's
+   :class:`~._guard.BudgetGuard`): with ``stop_streams=True`` a stream whose
+   running cost would pass the limit is cut off;
+3. **settle** (:meth:`._guard.BudgetGuard.settle`, then
+   :func:`._reactions.settled`): the reservation is replaced by what the call
+   cost; passing ``warn_at`` or the limit fires the callbacks once.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-import logging
-import warnings
 from collections.abc import Callable
 from datetime import datetime, timezone, tzinfo
 from decimal import Decimal
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import Any, TypeVar, cast
 
-from .._data import BudgetWarning, TokenBudgetError, UsageSummary
+from .._data import UsageSummary
+from ._admission import left
+from ._arguments import OnExceed, Preflight, check_arguments, parse_dollars
 from ._backends import shared_backend
-from ._guard import BudgetGuard
 from ._scope import enter, leave
-from ._state import (
-    Amount,
-    BackendUnavailable,
-    BudgetBackend,
-    BudgetState,
-    InMemoryBackend,
-    Limits,
-    OnBackendError,
-)
+from ._state import BudgetBackend, BudgetState, InMemoryBackend, Limits, OnBackendError
 from ._window import Clock, Period, Window, utc_now
-from ._wording import label, refusal, unavailable, unpriced, usage_text
+from ._wording import usage_text
 
-if TYPE_CHECKING:
-    from .._data import CallRecord
-    from ._estimate import CallEstimate
-
-__all__ = ["Budget", "OnExceed", "Preflight", "parse_dollars"]
-
-logger = logging.getLogger("tokenbudget")
+__all__ = ["Budget"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-Preflight = Literal["minimum", "worst_case", "clamp"]
-OnExceed = Literal["raise", "warn"] | Callable[[TokenBudgetError], object]
 
-_POLICIES = ("minimum", "worst_case", "clamp")
-_ATTEMPTS = 5  # reservations lost to concurrent ones before refusing
 _ZERO = Decimal(0)
-_ONE = Decimal(1)
-
-
-def parse_dollars(value: Decimal | float | str | None) -> Decimal | None:
-    """A limit in dollars as an exact ``Decimal`` (a float by its shortest repr: 0.1 is 0.1).
-
-    ``None`` stays ``None``; anything negative, infinite or not a number is a ``ValueError``.
-    """
-    if value is None:
-        return None
-    try:
-        money = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
-    except (ArithmeticError, TypeError, ValueError):
-        money = Decimal("NaN")
-    if not money.is_finite() or money < 0:
-        raise ValueError(f"max_cost_usd must be a non-negative amount, not {value!r}")
-    return money
 
 
 class Budget:
@@ -159,16 +127,13 @@ class Budget:
     ) -> None:
         #: Everything given, to build this budget's twin for each call of a decorated function.
         self._settings = {key: value for key, value in locals().items() if key != "self"}
-        if max_tokens is not None and max_tokens < 0:
-            raise ValueError(f"max_tokens must be non-negative, not {max_tokens}")
-        if preflight not in _POLICIES:
-            raise ValueError(f"preflight must be one of {', '.join(_POLICIES)}, not {preflight!r}")
-        if not (on_exceed in ("raise", "warn") or callable(on_exceed)):
-            raise ValueError(f"on_exceed must be 'raise', 'warn' or a callable, not {on_exceed!r}")
-        if warn_at is not None and not 0 < warn_at <= 1:
-            raise ValueError(f"warn_at must be a share in (0, 1], not {warn_at}")
-        if min_output_tokens < 1:
-            raise ValueError(f"min_output_tokens must be at least 1, not {min_output_tokens}")
+        check_arguments(
+            max_tokens=max_tokens,
+            preflight=preflight,
+            on_exceed=on_exceed,
+            warn_at=warn_at,
+            min_output_tokens=min_output_tokens,
+        )
         self.limits = Limits(parse_dollars(max_cost_usd), max_tokens)
         self.tracker = tracker
         self.name = name
@@ -228,14 +193,14 @@ class Budget:
         """Dollars left: the limit minus what was spent and what calls in flight reserve."""
         if self.limits.cost_usd is None:
             return None
-        return max(self._left(self.state).cost_usd, _ZERO)
+        return max(left(self, self.state).cost_usd, _ZERO)
 
     @property
     def remaining_tokens(self) -> int | None:
         """Tokens left: the limit minus what was used and what calls in flight reserve."""
         if self.limits.tokens is None:
             return None
-        return max(self._left(self.state).tokens, 0)
+        return max(left(self, self.state).tokens, 0)
 
     @property
     def exceeded(self) -> bool:
@@ -307,144 +272,3 @@ class Budget:
                 return fn(*args, **kwargs)
 
         return cast(F, run)
-
-    # -- pre-flight -----------------------------------------------------------------------
-
-    def _hold(self, call: CallEstimate) -> BudgetGuard:
-        """Reserve what ``call`` may use, or refuse it (also when a shared backend is away)."""
-        try:
-            return self._reserve(call)
-        except BackendUnavailable as exc:
-            raise unavailable(self, call, exc) from exc
-
-    def _reserve(self, call: CallEstimate) -> BudgetGuard:
-        """Reserve what ``call`` may use, or refuse it (as ``on_exceed`` says)."""
-        window = self._window.key()
-        if self.limits.cost_usd is not None and not call.priced and not self.allow_unpriced:
-            self._refuse(unpriced(self, call))
-        state = self.backend.read(window)
-        amount, error = self._plan(call, state)
-        for _ in range(_ATTEMPTS):
-            if error is not None:
-                break
-            held, state = self.backend.reserve(window, amount, self.limits)
-            if held:
-                return self._guard(call, window, amount)
-            amount, error = self._plan(call, state)  # a concurrent call got there first
-        self._refuse(error or refusal(self, call, state, "preflight", amount))
-        self.backend.reserve(window, amount, None)  # on_exceed let the call go: account for it
-        return self._guard(call, window, amount)
-
-    def _guard(self, call: CallEstimate, window: str, amount: Amount) -> BudgetGuard:
-        watch = self.stop_streams and call.exchange.endpoint.stream
-        return BudgetGuard(self, call, window, amount, watches_stream=watch)
-
-    def _plan(
-        self, call: CallEstimate, state: BudgetState
-    ) -> tuple[Amount, TokenBudgetError | None]:
-        """What to reserve for ``call`` under this budget's policy, and why not if it cannot fit."""
-        limits = self.limits
-        base = call.amount(0)
-        if state.exceeded(limits):
-            return base, refusal(self, call, state, "exceeded", base)
-        if not state.fits(base, limits):
-            return base, refusal(self, call, state, "preflight", base)
-        if self.preflight == "minimum":
-            return base, None
-        ceiling = call.ceiling if call.ceiling is not None else self.default_max_output
-        if ceiling is None:  # nothing bounds the output: the call holds all that is left
-            left = self._left(state)
-            return Amount(max(base.cost_usd, left.cost_usd), max(base.tokens, left.tokens)), None
-        worst = call.amount(ceiling)
-        if state.fits(worst, limits):
-            if self.preflight == "clamp" and call.ceiling is None:
-                call.lower_ceiling(ceiling)  # write default_max_output: the bound must hold
-            return worst, None
-        if self.preflight == "clamp":
-            room = self._room(call, state)
-            if room is not None and room >= self.min_output_tokens:
-                call.lower_ceiling(min(room, ceiling))
-                if call.ceiling is not None and call.ceiling <= room:
-                    return call.amount(call.ceiling), None
-            return worst, refusal(self, call, state, "clamp", worst)
-        return worst, refusal(self, call, state, "preflight", worst)
-
-    def _left(self, state: BudgetState) -> Amount:
-        """What is neither spent nor reserved, per limited dimension (zero where unlimited)."""
-        committed = state.spent + state.reserved
-        cost, count = self.limits.cost_usd, self.limits.tokens
-        return Amount(
-            _ZERO if cost is None else cost - committed.cost_usd,
-            0 if count is None else count - committed.tokens,
-        )
-
-    def _room(self, call: CallEstimate, state: BudgetState) -> int | None:
-        """Output tokens that fit after the call's input, or ``None`` if output is unbounded."""
-        left = self._left(state)
-        rooms: list[int] = []
-        if self.limits.cost_usd is not None and call.priced:
-            affordable = call.affordable_output(left.cost_usd)
-            if affordable is not None:
-                rooms.append(affordable)
-        if self.limits.tokens is not None:
-            rooms.append(left.tokens - call.input_tokens)
-        return min(rooms) if rooms else None
-
-    # -- in flight and after ----------------------------------------------------------------
-
-    def _check_stream(self, call: CallEstimate, window: str) -> TokenBudgetError | None:
-        """The error to stop a stream with, once spent + its running use passes a limit."""
-        input_tokens, output_tokens = call.running()
-        running = call.amount(output_tokens, input_tokens)
-        state = self.backend.read(window)
-        total = state.spent + running
-        cost, count = self.limits.cost_usd, self.limits.tokens
-        if (cost is not None and call.priced and total.cost_usd > cost) or (
-            count is not None and total.tokens > count
-        ):
-            return refusal(self, call, state, "stream", running, output_tokens=output_tokens)
-        return None
-
-    def _settled(self, before: BudgetState, after: BudgetState, record: CallRecord) -> None:
-        """Fire ``warn_at`` and the crossing callbacks: a window passes each threshold once."""
-        if self.warn_at is not None and self._passed(before, after, self.warn_at):
-            self._warn(after)
-        if self.on_exceed != "raise" and self._passed(before, after, _ONE):
-            self._notify(refusal(self, None, after, "crossed", after.spent, model=record.model))
-
-    def _passed(self, before: BudgetState, after: BudgetState, share: Decimal) -> bool:
-        cost, count = self.limits.cost_usd, self.limits.tokens
-        was, now = before.spent, after.spent
-        return (cost is not None and was.cost_usd < cost * share <= now.cost_usd) or (
-            count is not None and was.tokens < count * share <= now.tokens
-        )
-
-    def _warn(self, state: BudgetState) -> None:
-        if self.on_warn is not None:
-            try:
-                self.on_warn(self)
-            except Exception:
-                logger.exception("tokenbudget: on_warn callback of %s failed", label(self))
-            return
-        share = f"{float(self.warn_at or _ONE):.0%}"
-        used = usage_text(self.limits, state, self._window)
-        warnings.warn(BudgetWarning(f"{label(self)} has used {share}: {used}"), stacklevel=2)
-
-    def _notify(self, error: TokenBudgetError) -> None:
-        """Tell ``on_exceed`` of a crossing; the call was answered and cannot be refused."""
-        if self.on_exceed == "warn":
-            warnings.warn(BudgetWarning(str(error)), stacklevel=2)
-        elif callable(self.on_exceed):
-            try:
-                self.on_exceed(error)
-            except Exception:
-                logger.debug("tokenbudget: on_exceed raised at a crossing; ignored", exc_info=True)
-
-    def _refuse(self, error: TokenBudgetError) -> None:
-        """Raise ``error``, or let the call go as ``on_exceed`` says."""
-        if self.on_exceed == "raise":
-            raise error
-        if self.on_exceed == "warn":
-            warnings.warn(BudgetWarning(str(error)), stacklevel=2)
-        else:
-            self.on_exceed(error)

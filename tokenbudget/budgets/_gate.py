@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from .._core import SENDING, CallGuard, Exchange
+from ._admission import admit
 from ._budget import Budget
 from ._estimate import CallEstimate
 from ._guard import BudgetGuard
@@ -67,7 +68,7 @@ def hold(exchange: Exchange, budgets: Iterable[Budget]) -> list[CallGuard]:
     guards: list[BudgetGuard] = []
     try:
         for budget in sorted(chosen, key=lambda b: b.preflight != "clamp"):
-            guards.append(budget._hold(call))
+            guards.append(admit(budget, call))
     except BaseException:
         for guard in guards:
             guard.release()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._reactions import check_stream, refuse, settled
 from ._state import Amount
 
 if TYPE_CHECKING:
@@ -48,10 +49,10 @@ class BudgetGuard:
         """
         if not (self.watches_stream and exchange.endpoint.output_live):
             return
-        error = self.budget._check_stream(self._call, self._window)
+        error = check_stream(self.budget, self._call, self._window)
         if error is not None:
             self.watches_stream = False  # one verdict per stream, even if on_exceed lets it run
-            self.budget._refuse(error)
+            refuse(self.budget, error)
 
     def settle(self, record: CallRecord) -> None:
         """Replace the reservation by what the call cost (zero for a call that failed early)."""
@@ -67,4 +68,4 @@ class BudgetGuard:
         self._open = False
         before, after = self.budget.backend.settle(self._window, self._held, record)
         if record is not None:
-            self.budget._settled(before, after, record)
+            settled(self.budget, before, after, record)

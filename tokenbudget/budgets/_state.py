@@ -1,11 +1,12 @@
 """What a budget has spent and holds, kept behind a small backend interface.
 
-The decisions (what a call may use, when to refuse, when to warn) live in
-:class:`~tokenbudget.Budget`; the accounting lives in a :class:`BudgetBackend`
-with three atomic operations, so where it is kept can change without touching
-the decisions. :class:`InMemoryBackend` (a lock and a dict) serves one process;
-a shared backend (Redis, one limit for many workers) implements the same
-operations atomically on its side (e.g. one Lua script each).
+The decisions (what a call may use, when to refuse, when to warn) are a
+:class:`~tokenbudget.Budget`'s (``_admission``, ``_reactions``); the accounting
+lives in a :class:`BudgetBackend` with three atomic operations, so where it is
+kept can change without touching the decisions. :class:`InMemoryBackend` (a
+lock and a dict) serves one process; a shared backend (Redis, one limit for
+many workers) implements the same operations atomically on its side (e.g. one
+Lua script each).
 
 Accounts are kept per *window*: a string naming a calendar period
 (``"2026-11-29"``) or ``""`` for a budget without one. A new window starts from

@@ -1,6 +1,6 @@
 """What the cache keeps per answer, and its byte format for stores outside memory.
 
-An entry is the provider's answer (:class:`~tokenbudget._hooks.StoredResponse`:
+An entry is the provider's answer (:class:`~tokenbudget.cache.StoredResponse`:
 status, safe headers, the decoded body; for SSE the whole event stream as
 received) plus a little bookkeeping: when it was made, when it expires, and
 the tokens it stands for. Nothing about the request is kept: no URL, no body,

@@ -15,6 +15,9 @@ Layout::
       Server         one client, its scripts, and whether Redis answers (_server)
       LocalView      what this process saw last and has not sent yet; Outbox (_local)
     RedisStore       a UsageStore: integer counters per UTC day, provider/model, tag (_store)
+      CounterWrites  each batch in one Lua script, exactly once (_store_writes)
+      CounterReads   the days a query touches, summed (_store_reads)
+      layout         the keys and hash fields of the counters (_store_layout)
     _lua             the scripts, the keys they use, and why Lua rather than WATCH
     _money           Decimal dollars as exact integers
     _client          clients with bounded waits; asyncio clients

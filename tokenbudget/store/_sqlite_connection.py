@@ -1,0 +1,152 @@
+"""Opening a SQLite usage store, and the one connection every thread of a process shares.
+
+The file is opened in WAL mode with ``synchronous=NORMAL``: readers never block
+the writer, and a commit costs no fsync (a power cut may lose the last
+commits, never corrupt the file). Several processes on one machine may share a
+file: each write is one short ``BEGIN IMMEDIATE`` transaction and a writer that
+finds the file locked waits up to ``timeout`` seconds (SQLite's busy timeout)
+before its batch fails, and is retried by the :class:`StoreWriter`. A network
+file system (NFS, SMB) does not give SQLite working locks: use one file per
+machine there.
+
+One connection serves all threads of a process, behind a lock; reads page
+through results (:data:`PAGE` rows at a time) so a long export never holds it
+for long.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, cast
+from urllib.parse import quote
+
+from ._base import StoreError
+from ._sqlite_schema import APPLICATION_ID, SCHEMA, SCHEMA_VERSION, DecimalSum
+
+__all__ = ["PAGE", "SQLiteConnection"]
+
+#: Rows read per query when paging through calls: one short hold of the lock each.
+PAGE = 500
+
+
+class SQLiteConnection:
+    """The store's connection, opened and checked, used under a lock by every thread.
+
+    Opening raises :class:`StoreError` when the file is missing
+    (``create=False``), is not a SQLite database, is another application's
+    database, or was made by a newer tokenbudget.
+    """
+
+    def __init__(self, path: Path, url: str, *, memory: bool, create: bool, timeout: float) -> None:
+        self.path = path
+        self.url = url
+        self.memory = memory
+        self._lock = threading.RLock()
+        self._closed = False
+        self._conn = self._connect(create, timeout)
+
+    # -- opening -------------------------------------------------------------------------
+
+    def _connect(self, create: bool, timeout: float) -> sqlite3.Connection:
+        if self.memory:
+            target, uri = ":memory:", False
+        else:
+            if not create and not self.path.exists():
+                raise StoreError(f"{self.path}: no such file")
+            mode = "rwc" if create else "rw"
+            target, uri = f"file:{quote(str(self.path))}?mode={mode}", True
+        try:
+            conn = sqlite3.connect(
+                target, timeout=timeout, isolation_level=None, check_same_thread=False, uri=uri
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot open: {exc}") from exc
+        try:
+            self._prepare(conn, create)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"{self.path} is not a tokenbudget usage store ({exc})") from exc
+        except BaseException:
+            conn.close()
+            raise
+        conn.create_aggregate("tb_dsum", 1, cast(Any, DecimalSum))
+        return conn
+
+    def _prepare(self, conn: sqlite3.Connection, create: bool) -> None:
+        app_id, version, tables = _identity(conn)
+        if app_id == 0 and tables == 0:
+            if not create:
+                raise StoreError(f"{self.path} is empty, not a tokenbudget usage store")
+            _set_pragmas(conn)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if _identity(conn)[0] == 0:  # another process may have won the race
+                    for statement in SCHEMA:
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return
+        if app_id != APPLICATION_ID:
+            raise StoreError(
+                f"{self.path} is not a tokenbudget usage store"
+                " (a SQLite database of another application)"
+            )
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer tokenbudget (schema {version});"
+                " upgrade tokenbudget to read it"
+            )
+        _set_pragmas(conn)
+
+    # -- using -------------------------------------------------------------------------
+
+    @contextmanager
+    def using(self, action: str) -> Iterator[sqlite3.Connection]:
+        """The connection, under the lock, with SQLite errors as :class:`StoreError`."""
+        with self._lock:
+            if self._closed:
+                raise StoreError(f"{self.url}: the store is closed")
+            try:
+                yield self._conn
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.url}: {action} failed: {exc}") from exc
+
+    @contextmanager
+    def transaction(self, action: str) -> Iterator[sqlite3.Connection]:
+        """:meth:`using`, in one ``BEGIN IMMEDIATE`` transaction: committed, or rolled back."""
+        with self.using(action) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        """Close the connection; idempotent."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
+
+
+def _identity(conn: sqlite3.Connection) -> tuple[int, int, int]:
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+    return int(app_id), int(version), int(tables)
+
+
+def _set_pragmas(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
