@@ -1,4 +1,8 @@
-"""Shared test setup: offline tokenizer files, fixture loading, a price book with known prices."""
+"""Shared test setup: offline tokenizer files, no price override, and the family and mode fixtures.
+
+Shared helpers (fixture files, the stub price book, records, mock transports) are in
+``support.py``; each folder's own are in its ``helpers.py``.
+"""
 
 from __future__ import annotations
 
@@ -20,3 +24,17 @@ os.environ.pop("TOKENBUDGET_PRICES", None)
 def pytest_report_header(config: pytest.Config) -> list[str]:
     families = [name for name in ("httpx", "httpx2") if importlib.util.find_spec(name)]
     return [f"tokenbudget: httpx families installed: {', '.join(families) or 'none'}"]
+
+
+@pytest.fixture(params=["httpx", "httpx2"])
+def family(request: pytest.FixtureRequest) -> str:
+    """Each httpx family: a test taking ``family`` runs once over each."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture(params=["sync", "async"])
+def mode(request: pytest.FixtureRequest) -> str:
+    """Sync and async clients: a test taking ``mode`` runs once with each."""
+    name: str = request.param
+    return name

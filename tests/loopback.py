@@ -1,7 +1,8 @@
-"""A real HTTP server on 127.0.0.1 for tests where sockets and timing matter."""
+"""A real HTTP server on 127.0.0.1 for tests where sockets and timing matter, and what it sends."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -64,3 +65,16 @@ def start_response(handler: BaseHTTPRequestHandler, headers: dict[str, str]) -> 
         handler.send_header(name, value)
     handler.end_headers()
     handler.wfile.flush()
+
+
+def chat_chunk(text: str, model: str = "gpt-4o-mini-2024-07-18") -> bytes:
+    """One SSE event of an OpenAI chat stream carrying ``text`` (no usage)."""
+    body = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": model,
+        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}],
+        "usage": None,
+    }
+    return b"data: " + json.dumps(body).encode() + b"\n\n"

@@ -10,7 +10,6 @@ import httpx2
 import openai
 
 from tokenbudget import TokenTracker
-from tokenbudget._adapters import get_family
 from tokenbudget.testing import FakeLLM
 
 
@@ -51,15 +50,9 @@ class ThreadGate(httpx2.BaseTransport):
 
 
 def gated_openai(tracked: TokenTracker, gate: Any, mode: str = "sync", **kw: Any) -> Any:
-    """An OpenAI client whose tracked transport sends through ``gate``.
-
-    Built from the family's classes directly: ``tracker.httpx_client(transport=gate)``
-    asks ``family_of(gate)``, which misses user subclasses of ``httpx2.BaseTransport``
-    once ``openai`` is imported (it renames that class's ``__module__`` to ``openai``).
-    """
-    family = get_family("httpx2")
+    """An OpenAI client whose tracked transport sends through ``gate``."""
     if mode == "async":
-        http = family.module.AsyncClient(transport=family.AsyncTransport(tracked, gate))
+        http = tracked.async_httpx_client(transport=gate)
         return openai.AsyncOpenAI(api_key="sk-test", http_client=http, **kw)
-    http = family.module.Client(transport=family.Transport(tracked, gate))
+    http = tracked.httpx_client(transport=gate)
     return openai.OpenAI(api_key="sk-test", http_client=http, **kw)

@@ -9,10 +9,9 @@ import anthropic
 import openai
 
 from tokenbudget import TokenTracker
-from tokenbudget.providers import count_text_tokens
 from tokenbudget.testing import FakeLLM
 
-from ..support import StubBook
+from ..support import Price, StubBook
 
 #: Every model costs $1 per 1M input tokens and $2 per 1M output tokens, so a
 #: call of ``i`` input and ``o`` output tokens costs ``micro(i + 2 * o)``.
@@ -35,12 +34,7 @@ def micro(units: int) -> Decimal:
 
 def book() -> StubBook:
     """The round-price book described at :data:`MODELS`."""
-    return StubBook({model: ("1", "1", "2") for model in (*MODELS, OPENAI_SNAPSHOT)})
-
-
-def tokens(text: str, model: str = OPENAI_MODEL) -> int:
-    """tokenbudget's count of ``text`` for ``model``."""
-    return count_text_tokens(text, model)[0]
+    return StubBook({model: Price("1", "2", "1") for model in (*MODELS, OPENAI_SNAPSHOT)})
 
 
 def tracker(**kwargs: Any) -> TokenTracker:
@@ -77,10 +71,3 @@ def message(client: Any, max_tokens: int = 256, **kw: Any) -> Any:
     return client.messages.create(
         model=ANTHROPIC_MODEL, max_tokens=max_tokens, messages=MESSAGES, **kw
     )
-
-
-async def resolve(value: Any) -> Any:
-    """Await ``value`` if it is awaitable (async SDK calls), else return it."""
-    if hasattr(value, "__await__"):
-        return await value
-    return value

@@ -16,6 +16,7 @@ from tokenbudget import BudgetExceeded, TokenBudgetError, TokenLimitReached, bud
 from tokenbudget import context_executor as executor
 from tokenbudget.testing import FakeLLM
 
+from ..support import resolve
 from .gates import AsyncGate, ThreadGate, gated_openai
 from .helpers import (
     ANTHROPIC_ESTIMATE,
@@ -29,7 +30,6 @@ from .helpers import (
     message,
     micro,
     openai_client,
-    resolve,
     tracker,
 )
 

@@ -6,6 +6,7 @@ import asyncio
 import threading
 from typing import Any
 
+import httpx2
 import openai
 import pytest
 
@@ -17,7 +18,6 @@ from tokenbudget import (
     current_budget,
     in_context,
 )
-from tokenbudget._adapters import get_family
 from tokenbudget.testing import FakeLLM
 
 from .helpers import (
@@ -239,9 +239,8 @@ def test_one_http_call_through_two_trackers_is_charged_once() -> None:
     fake = FakeLLM(reply=REPLY)
     outer, inner = tracker(), tracker()
     inner_wide = inner.add_budget(budget(max_tokens=1000))
-    family = get_family("httpx2")
-    both = family.Transport(outer, family.Transport(inner, fake))
-    client = openai.OpenAI(api_key="sk-test", http_client=family.module.Client(transport=both))
+    both = outer.transport(inner.transport(fake))
+    client = openai.OpenAI(api_key="sk-test", http_client=httpx2.Client(transport=both))
     with budget(max_tokens=1000) as ctx:
         chat(client)
     assert ctx.current_usage.calls == 1

@@ -4,28 +4,18 @@ from __future__ import annotations
 
 import pickle
 import threading
-from datetime import datetime, timezone
 from decimal import Decimal
 
 import anthropic
 
-from tokenbudget import BudgetExceeded, CallRecord, TokenLimitReached, Usage, UsageSummary
+from tokenbudget import BudgetExceeded, TokenLimitReached, UsageSummary
 from tokenbudget.budgets import Amount, BudgetState, InMemoryBackend, Limits
 from tokenbudget.budgets._refusal import _anthropic_flavour
 from tokenbudget.budgets._wording import dollars, verdict
 
+from ..support import record
+
 LIMITS = Limits(cost_usd=Decimal("1.00"), tokens=1000)
-
-
-def record(cost: str | None, tokens: int = 100) -> CallRecord:
-    return CallRecord(
-        timestamp=datetime(2026, 1, 1, tzinfo=timezone.utc),
-        provider="openai",
-        model="gpt-4o",
-        endpoint="chat",
-        usage=Usage(input_tokens=tokens),
-        cost_usd=None if cost is None else Decimal(cost),
-    )
 
 
 def test_reserve_refuses_what_does_not_fit_and_changes_nothing() -> None:
@@ -41,7 +31,9 @@ def test_reserve_refuses_what_does_not_fit_and_changes_nothing() -> None:
 def test_settle_replaces_the_reservation_by_the_cost() -> None:
     backend = InMemoryBackend()
     backend.reserve("", Amount(Decimal("0.60"), 500), LIMITS)
-    before, after = backend.settle("", Amount(Decimal("0.60"), 500), record("0.25"))
+    before, after = backend.settle(
+        "", Amount(Decimal("0.60"), 500), record(cost="0.25", output_tokens=0)
+    )
     assert before.reserved.cost_usd == Decimal("0.60") and before.usage.calls == 0
     assert after.reserved == Amount() and after.spent == Amount(Decimal("0.25"), 100)
     _, released = backend.settle("", Amount(Decimal("9"), 9), None)  # never below zero
@@ -50,7 +42,7 @@ def test_settle_replaces_the_reservation_by_the_cost() -> None:
 
 def test_unpriced_records_count_tokens_not_cost() -> None:
     backend = InMemoryBackend()
-    _, after = backend.settle("", Amount(), record(None, tokens=70))
+    _, after = backend.settle("", Amount(), record(cost=None, input_tokens=70, output_tokens=0))
     assert after.spent == Amount(Decimal(0), 70) and after.usage.unpriced_calls == 1
 
 
@@ -63,11 +55,11 @@ def test_reservations_never_make_a_budget_exceeded_but_leave_no_room() -> None:
 def test_old_windows_are_dropped_unless_calls_are_in_flight() -> None:
     backend = InMemoryBackend()
     backend.reserve("2026-01-01", Amount(Decimal(1), 1), None)
-    backend.settle("2026-01-02", Amount(), record("0.1"))
-    backend.settle("2026-01-03", Amount(), record("0.1"))
+    backend.settle("2026-01-02", Amount(), record(cost="0.1"))
+    backend.settle("2026-01-03", Amount(), record(cost="0.1"))
     assert sorted(backend._accounts) == ["2026-01-01", "2026-01-03"]
-    backend.settle("2026-01-01", Amount(Decimal(1), 1), record("0.1"))
-    backend.settle("2026-01-04", Amount(), record("0.1"))
+    backend.settle("2026-01-01", Amount(Decimal(1), 1), record(cost="0.1"))
+    backend.settle("2026-01-04", Amount(), record(cost="0.1"))
     assert sorted(backend._accounts) == ["2026-01-04"]
     backend.clear()
     assert backend.read("2026-01-04").usage.calls == 0

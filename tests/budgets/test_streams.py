@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -14,7 +13,7 @@ import pytest
 from tokenbudget import BudgetExceeded, BudgetWarning, TokenLimitReached, budget
 from tokenbudget.testing import FakeLLM
 
-from ..loopback import LoopbackServer, start_response
+from ..loopback import LoopbackServer, chat_chunk, start_response
 from .helpers import (
     ANTHROPIC_ESTIMATE,
     ANTHROPIC_MODEL,
@@ -31,18 +30,6 @@ from .helpers import (
 WORDS = 10  # the server sends ten one-token words, then waits for the client to go
 
 
-def chunk(text: str) -> bytes:
-    body = {
-        "id": "chatcmpl-1",
-        "object": "chat.completion.chunk",
-        "created": 1,
-        "model": OPENAI_SNAPSHOT,
-        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}],
-        "usage": None,
-    }
-    return b"data: " + json.dumps(body).encode() + b"\n\n"
-
-
 class Generator:
     """A route that streams like a model: ten words, then more until the client hangs up."""
 
@@ -54,11 +41,11 @@ class Generator:
         start_response(handler, {"content-type": "text/event-stream"})
         try:
             for _ in range(WORDS):
-                handler.wfile.write(chunk(" word"))
+                handler.wfile.write(chat_chunk(" word", OPENAI_SNAPSHOT))
                 handler.wfile.flush()
             self.client_gone.wait(timeout=10)
             for _ in range(10_000):  # a closed socket fails a write within a few tries
-                handler.wfile.write(chunk(" more"))
+                handler.wfile.write(chat_chunk(" more", OPENAI_SNAPSHOT))
                 handler.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):  # the client may go before all ten
             self.dropped.set()

@@ -11,20 +11,11 @@ from tokenbudget import TokenLimitReached, budget
 from tokenbudget.budgets import Window
 from tokenbudget.testing import FakeLLM
 
+from ..support import Clock
 from .gates import ThreadGate, gated_openai
 from .helpers import OPENAI_INPUT, REPLY, chat, openai_client, tracker
 
 UTC = timezone.utc
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def test_a_day_window_rolls_over_at_midnight_utc() -> None:

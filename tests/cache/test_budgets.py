@@ -11,7 +11,7 @@ import tokenbudget
 from tokenbudget import BudgetExceeded, TokenTracker
 from tokenbudget.testing import FakeLLM
 
-from .sdks import CASES, make_sdk
+from .helpers import CASES, make_sdk
 
 MESSAGES: Any = [{"role": "user", "content": "Capital of France?"}]
 

@@ -20,7 +20,7 @@ from tokenbudget.cache import CacheEntry, CallCache, DiskBackend, StoredResponse
 from tokenbudget.cache._disk import SECRET_NAME, load_secret
 from tokenbudget.testing import FakeLLM
 
-from .sdks import CASES, KEYS, make_sdk
+from .helpers import CASES, KEYS, make_sdk
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,15 +13,9 @@ from tokenbudget import BudgetExceeded, TokenTracker, budget
 from tokenbudget.cache import CallCache, MemoryBackend
 from tokenbudget.testing import FakeLLM, FakeReply
 
-from .sdks import CASES, OTHER_MODELS, make_sdk
+from .helpers import CASES, OTHER_MODELS, make_sdk
 
 pytestmark = pytest.mark.parametrize(("sdk_name", "family"), CASES)
-
-
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    value: str = request.param
-    return value
 
 
 @pytest.fixture(params=[False, True], ids=["json", "stream"])

@@ -19,7 +19,7 @@ from tokenbudget.cache import CacheEntry, CallCache, DiskBackend, MemoryBackend,
 from tokenbudget.testing import FakeLLM, FakeReply
 
 from ..support import GatedTracker
-from .sdks import make_sdk
+from .helpers import make_sdk
 
 MESSAGES: Any = [{"role": "user", "content": "Capital of France?"}]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .suites import cost_of, suite, usd
+from .helpers import cost_of, suite, usd
 
 
 def test_a_test_gets_its_own_calls_from_a_module_level_client(pytester: pytest.Pytester) -> None:
@@ -118,7 +118,6 @@ def test_the_code_under_test_behaves_as_without_the_plugin(pytester: pytest.Pyte
         import httpx2
         import openai
         import tokenbudget as tb
-        from tokenbudget._adapters import get_family
         from tokenbudget.testing import FakeLLM
 
         import llm
@@ -139,9 +138,8 @@ def test_the_code_under_test_behaves_as_without_the_plugin(pytester: pytest.Pyte
             assert tokenbudget.records[-1].estimated  # counted with tiktoken instead
 
         def test_one_call_through_two_app_trackers_is_charged_once(tokenbudget):
-            family = get_family("httpx2")
             outer, inner = tb.TokenTracker(), tb.TokenTracker()
-            both = family.Transport(outer, family.Transport(inner, FakeLLM()))
+            both = outer.transport(inner.transport(FakeLLM()))
             client = openai.OpenAI(api_key="k", http_client=httpx2.Client(transport=both))
             with tb.budget(max_tokens=1000) as ctx:
                 llm.ask(client)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .suites import cost_of, suite, usd
+from .helpers import cost_of, suite, usd
 
 
 def test_within_its_limits_a_test_passes(pytester: pytest.Pytester) -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from .suites import cost_of, suite, usd
+from .helpers import cost_of, suite, usd
 
 #: Two tests that spend (one twice as much), one that does not, one call at import time.
 SPENDING = """

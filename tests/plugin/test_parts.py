@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,13 +10,15 @@ import httpx2
 import pytest
 
 import tokenbudget
-from tokenbudget import CallRecord, TokenTracker, Usage, UsageSummary
+from tokenbudget import TokenTracker, UsageSummary
 from tokenbudget.cache import CacheEntry, CacheKeyer, StoredResponse
 from tokenbudget.providers import RequestView
 from tokenbudget.pytest_plugin import FileBackend, RunOptions, TestCost, TokenbudgetOptions
 from tokenbudget.pytest_plugin._patch import ClientPatch
 from tokenbudget.pytest_plugin._results import total
 from tokenbudget.pytest_plugin._wording import ModelCost, by_model, call_lines, top_models
+
+from ..support import record
 
 BODY = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]}).encode()
 
@@ -107,21 +108,12 @@ def test_run_options_paths_are_absolute_and_say_the_mode(tmp_path: Path) -> None
 # -- results ----------------------------------------------------------------------------------
 
 
-def record(model: str, cost: str | None, *, cached: bool = False, saved: str = "0") -> CallRecord:
-    return CallRecord(
-        timestamp=datetime(2026, 1, 1, tzinfo=timezone.utc),
-        provider="openai",
-        model=model,
-        endpoint="chat",
-        usage=Usage(input_tokens=10, output_tokens=5),
-        cost_usd=None if cost is None else Decimal(cost),
-        cached=cached,
-        saved_cost_usd=Decimal(saved) if cached else None,
-    )
-
-
 def test_models_are_ranked_by_cost_and_replayed_calls_count_their_recorded_cost() -> None:
-    records = [record("a", "0.1"), record("b", "0", cached=True, saved="0.5"), record("a", "0.1")]
+    records = [
+        record("a", 10, 5, "0.1"),
+        record("b", 10, 5, "0", cached=True, saved="0.5"),
+        record("a", 10, 5, "0.1"),
+    ]
     assert by_model(records, replaying=False) == {
         "a": ModelCost(2, 30, Decimal("0.2")),
         "b": ModelCost(1, 15, Decimal(0)),
@@ -129,7 +121,7 @@ def test_models_are_ranked_by_cost_and_replayed_calls_count_their_recorded_cost(
     replayed = by_model(records, replaying=True)
     assert list(replayed) == ["b", "a"]
     assert top_models(replayed, limit=1) == "b $0.5000, and 1 more"
-    lines = call_lines([record("a", None)] * 12, replaying=False)
+    lines = call_lines([record("a", 10, 5, None)] * 12, replaying=False)
     assert lines[0] == "  1. openai a chat: 10 in + 5 out tokens, unpriced"
     assert lines[-1] == "  ... and 2 more" and len(lines) == 11
 

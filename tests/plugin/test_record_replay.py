@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .suites import cost_of, suite, usd
+from .helpers import cost_of, suite, usd
 
 SECRET = "sk-live-SECRET-0123456789abcdef"
 

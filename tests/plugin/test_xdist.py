@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from .suites import cost_of, suite, usd
+from .helpers import cost_of, suite, usd
 
 pytest.importorskip("xdist", reason="pytest-xdist is not installed (pip install pytest-xdist)")
 

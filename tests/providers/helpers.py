@@ -1,34 +1,42 @@
-"""Helpers for the provider tests: fixtures on disk, chunked mock responses for both families."""
+"""Helpers for the provider tests: their prices, and mock answers served in small chunks."""
 
 from __future__ import annotations
 
-import importlib
 import json
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
-from tokenbudget import TokenTracker
+from ..support import Price, module
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-FAMILIES = ("httpx", "httpx2")
 JSON = "application/json"
 SSE = "text/event-stream"
 
-
-def fixture_bytes(name: str) -> bytes:
-    """Raw bytes of ``fixtures/<name>``."""
-    return (FIXTURES / name).read_bytes()
-
-
-def fixture_json(name: str) -> Any:
-    """``fixtures/<name>`` parsed as JSON."""
-    return json.loads(fixture_bytes(name))
-
-
-def module(family: str) -> Any:
-    """The ``httpx`` or ``httpx2`` module."""
-    return importlib.import_module(family)
+#: The providers' stub prices, by ``(provider, model)``: ``StubBook(PRICES)``.
+PRICES: dict[str | tuple[str, str], Price] = {
+    ("anthropic", "claude-sonnet-4-6"): Price("3", "15", "0.30", "3.75", "6"),
+    ("anthropic", "claude-haiku-4-5-20251001"): Price(
+        "1", "5", "0.10", "1.25", "2", {"web_search_requests": "0.01"}
+    ),
+    ("vertex", "claude-sonnet-4-6"): Price("3.30", "16.50", "0.33", "4.125", "6.60"),
+    ("google", "gemini-2.5-pro"): Price("1.25", "10", "0.125"),
+    ("google", "gemini-2.5-flash"): Price("0.30", "2.50", "0.03"),
+    ("google", "gemini-2.0-flash"): Price("0.10", "0.40", "0.025"),
+    ("google", "gemini-embedding-001"): Price("0.15", "0"),
+    ("vertex", "gemini-2.0-flash-001"): Price("0.15", "0.60", "0.0375"),
+    ("vertex", "text-embedding-005"): Price("0.025", "0"),
+    ("groq", "openai/gpt-oss-120b"): Price("0.15", "0.60", "0.075"),
+    ("groq", "llama-3.3-70b-versatile"): Price("0.59", "0.79"),
+    ("deepseek", "deepseek-reasoner"): Price("0.55", "2.19", "0.14"),
+    ("deepseek", "deepseek-chat"): Price("0.27", "1.10", "0.07"),
+    ("mistral", "mistral-large-latest"): Price("2", "6"),
+    ("mistral", "mistral-small-latest"): Price("0.10", "0.30"),
+    ("xai", "grok-3-mini"): Price("0.30", "0.50", "0.075"),
+    ("xai", "grok-4-fast-reasoning"): Price("0.20", "0.50", "0.05"),
+    ("together", "meta-llama/Llama-3.3-70B-Instruct-Turbo"): Price("0.88", "0.88"),
+    ("fireworks", "accounts/fireworks/models/deepseek-v3p1"): Price("0.56", "1.68", "0.28"),
+    ("fireworks", "accounts/fireworks/models/llama-v3p1-8b-instruct"): Price("0.20", "0.20"),
+    ("perplexity", "sonar"): Price("1", "1"),
+}
 
 
 def chunked_stream(family: str, data: bytes, size: int = 37) -> Any:
@@ -45,9 +53,6 @@ def chunked_stream(family: str, data: bytes, size: int = 37) -> Any:
                 yield data[i : i + size]
 
     return Stream()
-
-
-Handler = Callable[[Any], Any]
 
 
 def answer(family: str, data: bytes, content_type: str, *, status: int = 200) -> Any:
@@ -75,15 +80,3 @@ class Recorder:
     def body(self, index: int = -1) -> Any:
         """The JSON body of a request the handler saw."""
         return json.loads(self.requests[index].content)
-
-
-def sync_client(tracker: TokenTracker, family: str, handler: Handler) -> Any:
-    """A tracked sync client of ``family`` over a mock transport."""
-    return tracker.httpx_client(family=family, transport=module(family).MockTransport(handler))
-
-
-def async_client(tracker: TokenTracker, family: str, handler: Handler) -> Any:
-    """A tracked async client of ``family`` over a mock transport."""
-    return tracker.async_httpx_client(
-        family=family, transport=module(family).MockTransport(handler)
-    )

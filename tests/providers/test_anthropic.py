@@ -18,8 +18,16 @@ from tokenbudget.providers.anthropic import (
     normalise_anthropic_usage,
 )
 
-from .conftest import StubBook
-from .helpers import JSON, SSE, Recorder, async_client, fixture_bytes, fixture_json, sync_client
+from ..support import (
+    StubBook,
+    async_client,
+    collect,
+    fixture_bytes,
+    fixture_json,
+    resolve,
+    sync_client,
+)
+from .helpers import JSON, SSE, Recorder
 
 M = Decimal(1_000_000)
 MESSAGES = [{"role": "user", "content": "What does section 4.2 of the contract say?"}]
@@ -35,14 +43,13 @@ def routes(message: str = "anthropic/messages.json", stream: str = "") -> dict[s
     return table
 
 
-def sdk(tracker: TokenTracker, handler: Recorder) -> anthropic.Anthropic:
+def sdk(tracker: TokenTracker, handler: Recorder, mode: str = "sync") -> Any:
+    """An ``Anthropic`` (or, for ``mode="async"``, ``AsyncAnthropic``) client over ``handler``."""
+    if mode == "async":
+        http = async_client(tracker, "httpx2", handler)
+        return anthropic.AsyncAnthropic(api_key="sk-ant-test", http_client=http, max_retries=0)
     http = sync_client(tracker, "httpx2", handler)
     return anthropic.Anthropic(api_key="sk-ant-test", http_client=http, max_retries=0)
-
-
-def async_sdk(tracker: TokenTracker, handler: Recorder) -> anthropic.AsyncAnthropic:
-    http = async_client(tracker, "httpx2", handler)
-    return anthropic.AsyncAnthropic(api_key="sk-ant-test", http_client=http, max_retries=0)
 
 
 # -- normalisation ---------------------------------------------------------------------
@@ -108,22 +115,16 @@ def check_messages_record(tracker: TokenTracker, book: StubBook) -> None:
     assert book.calls[-1]["service_tier"] == "standard"
 
 
-def test_messages_sync(tracker: TokenTracker, book: StubBook) -> None:
+async def test_messages(tracker: TokenTracker, book: StubBook, mode: str) -> None:
     handler = Recorder("httpx2", routes())
-    message = sdk(tracker, handler).messages.create(
-        model="claude-sonnet-4-6", max_tokens=256, messages=MESSAGES
-    )
-    assert message.usage.cache_read_input_tokens == 2400  # the SDK got the answer untouched
-    assert handler.body() == {"model": "claude-sonnet-4-6", "max_tokens": 256, "messages": MESSAGES}
-    check_messages_record(tracker, book)
-
-
-async def test_messages_async(tracker: TokenTracker, book: StubBook) -> None:
-    handler = Recorder("httpx2", routes())
-    message = await async_sdk(tracker, handler).messages.create(
-        model="claude-sonnet-4-6", max_tokens=256, messages=MESSAGES
+    message = await resolve(
+        sdk(tracker, handler, mode).messages.create(
+            model="claude-sonnet-4-6", max_tokens=256, messages=MESSAGES
+        )
     )
     assert message.content[0].type == "text"
+    assert message.usage.cache_read_input_tokens == 2400  # the SDK got the answer untouched
+    assert handler.body() == {"model": "claude-sonnet-4-6", "max_tokens": 256, "messages": MESSAGES}
     check_messages_record(tracker, book)
 
 
@@ -162,7 +163,8 @@ def check_stream_record(tracker: TokenTracker) -> None:
     assert record.cost_usd == (12 * 3 + 2048 * Decimal("0.30") + 87 * 15) / M
 
 
-def test_stream_sync(tracker: TokenTracker) -> None:
+def test_stream_through_the_sdk_stream_helper(tracker: TokenTracker) -> None:
+    """``messages.stream()``: the SDK rebuilds the final message from the events."""
     handler = Recorder("httpx2", routes(stream="anthropic/messages_stream.sse"))
     client = sdk(tracker, handler)
     with client.messages.stream(
@@ -177,26 +179,36 @@ def test_stream_sync(tracker: TokenTracker) -> None:
     check_stream_record(tracker)
 
 
-async def test_stream_async(tracker: TokenTracker) -> None:
+async def test_stream_events(tracker: TokenTracker, mode: str) -> None:
+    """``messages.create(stream=True)``: the caller gets every event but the pings."""
     handler = Recorder("httpx2", routes(stream="anthropic/messages_stream.sse"))
-    client = async_sdk(tracker, handler)
-    events = await client.messages.create(
-        model="claude-sonnet-4-6", max_tokens=1024, messages=MESSAGES, stream=True
+    client = sdk(tracker, handler, mode)
+    events = await resolve(
+        client.messages.create(
+            model="claude-sonnet-4-6", max_tokens=1024, messages=MESSAGES, stream=True
+        )
     )
-    kinds = [event.type async for event in events]
+    kinds = [event.type for event in await collect(events)]
     assert kinds[0] == "message_start" and kinds[-1] == "message_stop"
     assert "ping" not in kinds
     check_stream_record(tracker)
 
 
-def test_error_event_mid_stream_is_recorded_once_estimated(tracker: TokenTracker) -> None:
+async def test_error_event_mid_stream_is_recorded_once_estimated(
+    tracker: TokenTracker, mode: str
+) -> None:
     handler = Recorder("httpx2", routes(stream="anthropic/messages_stream_error.sse"))
-    client = sdk(tracker, handler)
+    client = sdk(tracker, handler, mode)
+    events = await resolve(
+        client.messages.create(
+            model="claude-sonnet-4-6", max_tokens=512, messages=MESSAGES, stream=True
+        )
+    )
+    read = events.__anext__ if mode == "async" else events.__next__
     seen: list[str] = []
     with pytest.raises(anthropic.APIStatusError, match="overloaded"):
-        for event in client.messages.create(
-            model="claude-sonnet-4-6", max_tokens=512, messages=MESSAGES, stream=True
-        ):
+        while True:
+            event = await resolve(read())
             if event.type == "content_block_delta" and event.delta.type == "text_delta":
                 seen.append(event.delta.text)
     assert seen == ["Once upon a time", ", in a quiet village by the sea,"]
@@ -209,32 +221,16 @@ def test_error_event_mid_stream_is_recorded_once_estimated(tracker: TokenTracker
     assert record.cost_usd == (25 * 3 + counted * 15) / M
 
 
-async def test_error_event_mid_stream_async(tracker: TokenTracker) -> None:
-    handler = Recorder("httpx2", routes(stream="anthropic/messages_stream_error.sse"))
-    client = async_sdk(tracker, handler)
-    with pytest.raises(anthropic.APIStatusError):
-        async for _ in await client.messages.create(
-            model="claude-sonnet-4-6", max_tokens=512, messages=MESSAGES, stream=True
-        ):
-            pass
-    (record,) = tracker.records
-    assert record.estimated and record.usage.input_tokens == 25
-
-
 # -- free and odd answers --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("is_async", [False, True])
-async def test_count_tokens_records_nothing_billable(tracker: TokenTracker, is_async: bool) -> None:
+async def test_count_tokens_records_nothing_billable(tracker: TokenTracker, mode: str) -> None:
     handler = Recorder("httpx2", routes())
-    if is_async:
-        counted = await async_sdk(tracker, handler).messages.count_tokens(
+    counted = await resolve(
+        sdk(tracker, handler, mode).messages.count_tokens(
             model="claude-sonnet-4-6", messages=MESSAGES
         )
-    else:
-        counted = sdk(tracker, handler).messages.count_tokens(
-            model="claude-sonnet-4-6", messages=MESSAGES
-        )
+    )
     assert counted.input_tokens == 2095
     (record,) = tracker.records
     assert record.endpoint == "count_tokens"

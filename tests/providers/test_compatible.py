@@ -25,17 +25,8 @@ from tokenbudget.providers.compatible import (
     normalise_xai_usage,
 )
 
-from .conftest import StubBook
-from .helpers import (
-    JSON,
-    SSE,
-    answer,
-    async_client,
-    chunked_stream,
-    fixture_bytes,
-    module,
-    sync_client,
-)
+from ..support import StubBook, async_client, fixture_bytes, module, sync_client
+from .helpers import JSON, SSE, answer, chunked_stream
 
 M = Decimal(1_000_000)
 

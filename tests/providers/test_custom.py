@@ -12,8 +12,8 @@ import pytest
 from tokenbudget import TokenTracker, Usage
 from tokenbudget.providers.custom import CustomProvider
 
-from .conftest import PRICES, Price, StubBook
-from .helpers import JSON, SSE, Recorder, async_client, module, sync_client
+from ..support import Price, StubBook, async_client, module, resolve, sync_client
+from .helpers import JSON, PRICES, SSE, Recorder
 
 M = Decimal(1_000_000)
 ACME = "llm.acme.internal"
@@ -88,26 +88,26 @@ def acme_server(family: str, *, stream: bytes = b"") -> Recorder:
     return Recorder(family, routes)
 
 
-def test_registered_host_is_tracked_automatically(tracker: TokenTracker, family: str) -> None:
+async def test_registered_host_is_tracked_automatically(
+    tracker: TokenTracker, family: str, mode: str
+) -> None:
     acme(tracker, paths=["/v2/*"]).register(ACME)
     server = acme_server(family)
-    client = sync_client(tracker, family, server)
-    answer = client.post(f"https://{ACME}/v2/generate", json={"model": "acme-1", "prompt": "Hi"})
+    make = async_client if mode == "async" else sync_client
+    client = make(tracker, family, server)
+    answer = await resolve(
+        client.post(f"https://{ACME}/v2/generate", json={"model": "acme-1", "prompt": "Hi"})
+    )
     assert answer.json() == ANSWER
     (record,) = tracker.records
     assert (record.provider, record.model, record.request_model) == ("acme", "acme-1", "acme-1")
     assert record.usage == Usage(input_tokens=120, output_tokens=30)
+    assert tracker.usage_by_provider["acme"].input_tokens == 120
     assert record.cost_usd == (120 * 2 + 30 * 8) / M
     # Paths outside ``paths`` are passed through untracked.
-    client.post(f"https://{ACME}/admin/reload", json={"model": "acme-1"})
+    await resolve(client.post(f"https://{ACME}/admin/reload", json={"model": "acme-1"}))
     assert tracker.usage.calls == 1
-
-
-async def test_registered_host_async(tracker: TokenTracker, family: str) -> None:
-    acme(tracker).register(ACME)
-    async with async_client(tracker, family, acme_server(family)) as client:
-        await client.post(f"https://{ACME}/v2/generate", json={"model": "acme-1"})
-    assert tracker.usage_by_provider["acme"].input_tokens == 120
+    await resolve(client.aclose() if mode == "async" else client.close())
 
 
 def test_registered_host_streams_with_cumulative_usage(tracker: TokenTracker, family: str) -> None:

@@ -15,17 +15,17 @@ from tokenbudget import TokenTracker, Usage
 from tokenbudget.providers import RequestView, count_text_tokens, default_registry
 from tokenbudget.providers.google import normalise_gemini_usage, parse_model_path
 
-from .conftest import StubBook
-from .helpers import (
-    JSON,
-    SSE,
-    Recorder,
+from ..support import (
+    StubBook,
     async_client,
+    collect,
     fixture_bytes,
     fixture_json,
     module,
+    resolve,
     sync_client,
 )
+from .helpers import JSON, SSE, Recorder
 
 M = Decimal(1_000_000)
 
@@ -222,21 +222,16 @@ def check_generate(tracker: TokenTracker) -> None:
     assert record.cost_usd == generate_cost() == Decimal("0.008037")
 
 
-def test_generate_content(tracker: TokenTracker, family: str) -> None:
+async def test_generate_content(tracker: TokenTracker, family: str, mode: str) -> None:
     handler = Recorder(family, gemini_routes())
-    answer = gemini(tracker, family, handler).models.generate_content(
-        model="gemini-2.5-pro", contents="Describe this chart."
+    client = gemini(tracker, family, handler)
+    models = client.aio.models if mode == "async" else client.models
+    answer = await resolve(
+        models.generate_content(model="gemini-2.5-pro", contents="Describe this chart.")
     )
     assert answer.usage_metadata is not None
     assert answer.usage_metadata.thoughts_token_count == 390
     assert handler.requests[0].url.path == "/v1/models/gemini-2.5-pro:generateContent"
-    check_generate(tracker)
-
-
-async def test_generate_content_async(tracker: TokenTracker, family: str) -> None:
-    handler = Recorder(family, gemini_routes())
-    client = gemini(tracker, family, handler)
-    await client.aio.models.generate_content(model="gemini-2.5-pro", contents="Describe it.")
     check_generate(tracker)
 
 
@@ -249,25 +244,16 @@ def check_stream(tracker: TokenTracker, text: str) -> None:
     assert record.cost_usd == (54 * Decimal("0.30") + 93 * Decimal("2.50")) / M
 
 
-def test_stream_generate_content_sse(tracker: TokenTracker, family: str) -> None:
-    handler = Recorder(family, gemini_routes())
-    chunks = gemini(tracker, family, handler).models.generate_content_stream(
-        model="gemini-2.5-flash", contents="Say hi in Portuguese"
-    )
-    text = "".join(chunk.text or "" for chunk in chunks)
-    assert str(handler.requests[0].url).endswith(":streamGenerateContent?alt=sse")
-    check_stream(tracker, text)
-
-
-async def test_stream_generate_content_sse_async(tracker: TokenTracker, family: str) -> None:
+async def test_stream_generate_content_sse(tracker: TokenTracker, family: str, mode: str) -> None:
     handler = Recorder(family, gemini_routes())
     client = gemini(tracker, family, handler)
-    pieces = []
-    async for chunk in await client.aio.models.generate_content_stream(
-        model="gemini-2.5-flash", contents="Say hi in Portuguese"
-    ):
-        pieces.append(chunk.text or "")
-    check_stream(tracker, "".join(pieces))
+    models = client.aio.models if mode == "async" else client.models
+    chunks = await resolve(
+        models.generate_content_stream(model="gemini-2.5-flash", contents="Say hi in Portuguese")
+    )
+    text = "".join(chunk.text or "" for chunk in await collect(chunks))
+    assert str(handler.requests[0].url).endswith(":streamGenerateContent?alt=sse")
+    check_stream(tracker, text)
 
 
 def test_stream_as_json_array(tracker: TokenTracker, family: str) -> None:
@@ -431,25 +417,7 @@ def test_vertex_predict_embeddings(tracker: TokenTracker, family: str) -> None:
 # -- wrap_google ---------------------------------------------------------------------------
 
 
-def test_wrap_google_tracks_a_copy(tracker: TokenTracker, family: str) -> None:
-    handler = Recorder(family, gemini_routes())
-    mod = module(family)
-    original = genai.Client(
-        api_key="test-key",
-        http_options=types.HttpOptions(
-            httpx_client=mod.Client(transport=mod.MockTransport(handler))
-        ),
-    )
-    wrapped = tracker.wrap_google(original)
-    wrapped.models.generate_content(model="gemini-2.5-pro", contents="Describe this chart.")
-    original.models.generate_content(model="gemini-2.5-pro", contents="Describe this chart.")
-    assert len(handler.requests) == 2
-    assert handler.requests[0].headers["x-goog-api-key"] == "test-key"
-    assert tracker.usage.calls == 1
-    check_generate(tracker)
-
-
-async def test_wrap_google_async(tracker: TokenTracker, family: str) -> None:
+async def test_wrap_google_tracks_a_copy(tracker: TokenTracker, family: str, mode: str) -> None:
     handler = Recorder(family, gemini_routes())
     mod = module(family)
     original = genai.Client(
@@ -460,7 +428,14 @@ async def test_wrap_google_async(tracker: TokenTracker, family: str) -> None:
         ),
     )
     wrapped = tracker.wrap_google(original)
-    await wrapped.aio.models.generate_content(model="gemini-2.5-pro", contents="Describe it.")
+    for client in (wrapped, original):
+        models = client.aio.models if mode == "async" else client.models
+        await resolve(
+            models.generate_content(model="gemini-2.5-pro", contents="Describe this chart.")
+        )
+    assert len(handler.requests) == 2
+    assert handler.requests[0].headers["x-goog-api-key"] == "test-key"
+    assert tracker.usage.calls == 1
     check_generate(tracker)
 
 

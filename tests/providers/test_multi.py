@@ -16,8 +16,8 @@ from google.genai import types
 from tokenbudget import TokenTracker
 from tokenbudget.providers.custom import CustomProvider
 
-from .conftest import PRICES, Price, StubBook
-from .helpers import JSON, SSE, Recorder, fixture_bytes, sync_client
+from ..support import Price, StubBook, fixture_bytes, sync_client
+from .helpers import JSON, PRICES, SSE, Recorder
 
 M = Decimal(1_000_000)
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "multi_provider.py"

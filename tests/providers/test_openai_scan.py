@@ -8,7 +8,7 @@ import pytest
 
 from tokenbudget.providers.openai._scan import scan_body
 
-from .helpers import fixture_bytes
+from ..support import fixture_bytes
 
 FIXTURES = [
     "chat",

@@ -19,8 +19,8 @@ from tokenbudget import CallRecord, TokenTracker
 from tokenbudget._core import SSEDecoder
 from tokenbudget.providers import Endpoint, Observation, RequestView, default_registry
 
-from .conftest import StubBook
-from .helpers import fixture_bytes
+from ..support import StubBook, fixture_bytes
+from .helpers import PRICES
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ def record_key(record: CallRecord) -> tuple[Any, ...]:
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_every_split_through_a_tracked_client(case: Case) -> None:
     data = fixture_bytes(case.fixture)
-    tracker = TokenTracker(prices=StubBook(), max_records=4)
+    tracker = TokenTracker(prices=StubBook(PRICES), max_records=4)
     server = SplitServer(tracker)
     whole_out, whole = server.call(case, [data])
     assert whole.usage.total_tokens > 0
@@ -202,7 +202,7 @@ def test_injected_usage_is_hidden_from_the_caller_at_every_split() -> None:
     """For hosts where tokenbudget adds stream_options, the caller never sees the usage chunk."""
     case = next(c for c in CASES if c.fixture.startswith("deepseek"))
     data = fixture_bytes(case.fixture)
-    server = SplitServer(TokenTracker(prices=StubBook(), max_records=4))
+    server = SplitServer(TokenTracker(prices=StubBook(PRICES), max_records=4))
     for offset in range(1, len(data), 5):
         out, record = server.call(case, [data[:offset], data[offset:]])
         assert b'"usage"' not in out and b"[DONE]" in out

@@ -12,7 +12,7 @@ import redis
 from tokenbudget.budgets import Amount, InMemoryBackend, Limits
 from tokenbudget.redis import RedisBackend
 
-from .helpers import record
+from ..support import record
 
 LIMITS = Limits(cost_usd=Decimal("1.00"), tokens=1000)
 WINDOW = "2026-01-01"
@@ -24,16 +24,20 @@ def test_reserve_settle_read_match_the_in_memory_backend(redis_url: str) -> None
         ("reserve", Amount(Decimal("0.60"), 10), LIMITS),
         ("reserve", Amount(Decimal("0.50"), 10), LIMITS),  # does not fit
         ("reserve", Amount(Decimal("0.000000000001"), 1), LIMITS),  # a pico-dollar
-        ("settle", Amount(Decimal("0.60"), 10), record("0.25")),
+        ("settle", Amount(Decimal("0.60"), 10), record(cost="0.25", output_tokens=0)),
         ("reserve", Amount(Decimal("0.75"), 10), LIMITS),  # one pico-dollar too many
         ("settle", Amount(Decimal("0.000000000001"), 1), None),  # release only
         ("reserve", Amount(Decimal("0.75"), 10), LIMITS),  # fits exactly: 0.25 + 0.75
         ("reserve", Amount(Decimal("0.01"), 1), None),  # unconditional
-        ("settle", Amount(Decimal("0.75"), 10), record(None, tokens=70)),  # unpriced
+        (
+            "settle",
+            Amount(Decimal("0.75"), 10),
+            record(cost=None, input_tokens=70, output_tokens=0),
+        ),  # unpriced
         (
             "settle",
             Amount(Decimal("0.01"), 1),
-            record("0.8", cached=True, saved_cost_usd=Decimal("0.5")),
+            record(cost="0.8", output_tokens=0, cached=True, saved="0.5"),
         ),
     ]
     for action, amount, extra in steps:
@@ -56,7 +60,7 @@ def test_two_processes_see_one_account(redis_url: str) -> None:
     held, state = second.reserve(WINDOW, Amount(Decimal("0.2"), 1), LIMITS)
     assert not held and state.reserved == Amount(Decimal("0.9"), 1)
     assert other.reserve(WINDOW, Amount(Decimal("0.2"), 1), LIMITS)[0]
-    first.settle(WINDOW, Amount(Decimal("0.9"), 1), record("0.1"))
+    first.settle(WINDOW, Amount(Decimal("0.9"), 1), record(cost="0.1"))
     assert second.read(WINDOW).spent.cost_usd == Decimal("0.1")
     assert second.reserve(WINDOW, Amount(Decimal("0.2"), 1), LIMITS)[0]
 
@@ -89,7 +93,7 @@ def test_a_crashed_holders_reservation_expires(redis_url: str) -> None:
     assert survivor.read(WINDOW).reserved == Amount()  # swept by the read
     assert survivor.reserve(WINDOW, Amount(Decimal("0.5"), 1), LIMITS)[0]
     # the "crashed" call settles after all: its cost counts, its expired hold is not released twice
-    crashed.settle(WINDOW, Amount(Decimal("0.9"), 10), record("0.2"))
+    crashed.settle(WINDOW, Amount(Decimal("0.9"), 10), record(cost="0.2"))
     state = survivor.read(WINDOW)
     assert state.reserved == Amount(Decimal("0.5"), 1) and state.spent.cost_usd == Decimal("0.2")
 
@@ -100,11 +104,11 @@ def test_a_settlement_counts_once_even_when_sent_twice(redis_url: str) -> None:
     hold = backend._holds[(WINDOW, Amount(Decimal("0.3"), 3))][0]
     from tokenbudget.redis._local import Settlement
 
-    item = Settlement(WINDOW, hold, Amount(Decimal("0.3"), 3), record("0.1"))
+    item = Settlement(WINDOW, hold, Amount(Decimal("0.3"), 3), record(cost="0.1"))
     assert backend._account.settle(item)[0] == 1
     assert backend._account.settle(item)[0] == 0  # a retry after a lost reply: skipped
     assert backend.read(WINDOW).usage.calls == 1
-    local = Settlement(WINDOW, type(hold)("local-1", ""), Amount(), record("0.1"))
+    local = Settlement(WINDOW, type(hold)("local-1", ""), Amount(), record(cost="0.1"))
     assert [backend._account.settle(local)[0] for _ in range(2)] == [1, 0]
     assert backend.read(WINDOW).usage.calls == 2
 
@@ -131,7 +135,7 @@ def test_costs_finer_than_a_pico_dollar_are_rounded_up_for_admission_only(redis_
     tiny = "0.0000000000001"  # a tenth of a pico-dollar: admission counts a whole one
     for _ in range(3):
         assert backend.reserve(WINDOW, Amount(), limits)[0]
-        backend.settle(WINDOW, Amount(), record(tiny))
+        backend.settle(WINDOW, Amount(), record(cost=tiny))
     state = backend.read(WINDOW)
     assert state.usage.cost_usd == Decimal("0.0000000000003")  # the usage is exact
     assert not backend.reserve(WINDOW, Amount(), limits)[0]  # admission saw 3 pico-dollars

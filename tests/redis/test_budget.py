@@ -14,7 +14,8 @@ from tokenbudget import BudgetExceeded, TokenTracker, budget
 from tokenbudget.redis import RedisBackend
 from tokenbudget.testing import FakeLLM
 
-from .helpers import UTC, Clock, chat, client
+from ..support import Clock
+from .helpers import UTC, chat, client
 
 REPLY = "one two three four five"
 

@@ -14,7 +14,8 @@ from tokenbudget.budgets import Amount, BackendUnavailable, Limits
 from tokenbudget.redis import RedisBackend
 from tokenbudget.testing import FakeLLM
 
-from .helpers import chat, client, record
+from ..support import record
+from .helpers import chat, client
 from .server import RedisServer
 
 REPLY = "one two three four five"
@@ -125,7 +126,7 @@ def test_a_frozen_server_costs_a_bounded_wait_and_nothing_twice(own_server: Redi
     own_server.pause()  # connections open, nothing answered: only timeouts end the waits
     try:
         started = time.monotonic()
-        backend.settle(WINDOW, Amount(Decimal("0.5"), 1), record("0.1"))  # times out: kept
+        backend.settle(WINDOW, Amount(Decimal("0.5"), 1), record(cost="0.1"))  # times out: kept
         assert time.monotonic() - started < 2.0 and backend.pending == 1
         time.sleep(0.25)  # past retry_after: the next reservation tries Redis again
         started = time.monotonic()

@@ -15,7 +15,8 @@ from tokenbudget.cli import main
 from tokenbudget.redis import RecordsUnavailable, RedisStore
 from tokenbudget.store import Query, SQLiteStore, open_store
 
-from .helpers import UTC, record
+from ..support import record
+from .helpers import UTC
 
 
 def corpus(count: int = 300, seed: int = 7) -> list[CallRecord]:
@@ -130,11 +131,11 @@ def test_what_counters_cannot_answer_is_a_clear_error(
 
 def test_a_batch_retried_after_a_lost_reply_counts_once(redis_url: str) -> None:
     store = RedisStore(url=redis_url)
-    calls = [record("0.5"), record("0.25")]
+    calls = [record(cost="0.5"), record(cost="0.25")]
     keys, args = store._batch("lost-reply", calls)
     store._append(keys=keys, args=args)  # written, but the writer never heard back
     store._tokens = {id(call): ("lost-reply", call) for call in calls}
-    store.append([*calls, record("1")])  # the retry carries the first two again
+    store.append([*calls, record(cost="1")])  # the retry carries the first two again
     assert store.summary().calls == 3 and store.summary().cost_usd == Decimal("1.75")
     assert store._tokens == {}
 
@@ -160,7 +161,7 @@ def test_report_reads_a_redis_store(
 def test_prefix_and_password_in_the_url(redis_url: str, tmp_path: Path) -> None:
     store = open_store(redis_url + "?prefix=team-a")
     assert isinstance(store, RedisStore) and store.prefix == "team-a"
-    store.append([record("1")])
+    store.append([record(cost="1")])
     assert redis.Redis.from_url(redis_url).exists("team-a:usage:meta")
     hidden = RedisStore.from_url("redis://user:secret@127.0.0.1:1/0")
     assert "secret" not in hidden.url and "***" in hidden.url

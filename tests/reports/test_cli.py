@@ -16,7 +16,7 @@ from tokenbudget.cli import main
 from tokenbudget.reports import export_csv, export_json
 from tokenbudget.store import SQLiteStore
 
-from .helpers import record, varied_records
+from ..support import record, varied_records
 
 ROOT = Path(__file__).resolve().parents[2]
 

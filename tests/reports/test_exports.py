@@ -23,8 +23,7 @@ from tokenbudget.reports import (
 from tokenbudget.store import group_records, summarize, summary_from_dict, summary_to_dict
 from tokenbudget.testing import FakeLLM, FakeReply
 
-from ..support import StubBook
-from .helpers import T0, record, varied_records
+from ..support import T0, StubBook, record, varied_records
 
 
 def test_csv_round_trip_keeps_every_figure(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from tokenbudget.reports import export_html, generate_html_report
 
-from .helpers import record, varied_records
+from ..support import record, varied_records
 
 BAR_BLUE = (0x4F, 0x6B, 0xED)  # the per-day bars and the first model's bar
 BAR_ORANGE = (0xF2, 0x8E, 0x2B)  # the second model's bar

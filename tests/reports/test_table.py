@@ -10,7 +10,8 @@ from tokenbudget import CallRecord, TokenTracker
 from tokenbudget.reports import display_width, generate_table_report
 from tokenbudget.store import SQLiteStore
 
-from .helpers import FixedSource, record, summary, varied_records
+from ..support import record, varied_records
+from .helpers import FixedSource, summary
 
 PROVIDERS = """\
 ┌───────────┬───────┬────────┬───────────┐

@@ -17,7 +17,7 @@ from anthropic.types import (
 from tokenbudget import TokenTracker
 from tokenbudget.testing import FakeLLM, FakeReply
 
-from ._helpers import collect, resolve, tokens
+from ..support import collect, resolve, tokens
 
 MODEL = "claude-sonnet-4-6"
 SYSTEM = "You answer in one sentence."

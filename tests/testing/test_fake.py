@@ -14,7 +14,7 @@ import pytest
 from tokenbudget import TokenTracker
 from tokenbudget.testing import DEFAULT_CREATED, FakeLLM, FakeReply, FakeRequest, Message
 
-from ._helpers import tokens
+from ..support import tokens
 
 CHAT_URL = "https://api.openai.com/v1/chat/completions"
 EMBEDDINGS_URL = "https://api.openai.com/v1/embeddings"

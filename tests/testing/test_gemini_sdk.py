@@ -11,7 +11,7 @@ from google.genai import errors, types
 from tokenbudget import TokenTracker
 from tokenbudget.testing import FakeLLM, FakeReply
 
-from ._helpers import collect, resolve, tokens
+from ..support import collect, resolve, tokens
 
 MODEL = "gemini-2.5-flash"
 SYSTEM = "You answer in one sentence."

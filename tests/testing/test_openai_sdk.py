@@ -16,7 +16,7 @@ from tokenbudget import TokenTracker
 from tokenbudget.providers.openai import count_chat_prompt, count_prompt, count_responses_prompt
 from tokenbudget.testing import FakeLLM
 
-from ._helpers import collect, resolve, tokens
+from ..support import collect, resolve, tokens
 
 MODEL = "gpt-4o-mini"
 MESSAGES = [

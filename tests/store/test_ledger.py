@@ -1,4 +1,4 @@
-"""The ledger and the tracker's results API, without any HTTP."""
+"""The Ledger through the tracker's results API, without any HTTP: totals, window, callbacks."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from tokenbudget import CallRecord, TokenTracker, Usage, tag
+from tokenbudget import CallRecord, TokenTracker, tag
 
-from .support import StubBook, cost
+from ..support import StubBook, cost
 
 
 @pytest.fixture
@@ -97,12 +97,3 @@ def test_reset(tracker: TokenTracker) -> None:
     tracker.reset()
     assert tracker.usage.calls == 0 and tracker.records == []
     assert tracker.last_record is None
-
-
-def test_usage_arithmetic_and_dict() -> None:
-    total = Usage(input_tokens=10, cached_input_tokens=4, extra={"web_search_requests": 1}) + Usage(
-        output_tokens=5, reasoning_tokens=2, estimated=True, extra={"web_search_requests": 2}
-    )
-    assert total.total_tokens == 15 and total.uncached_input_tokens == 6
-    assert total.estimated and dict(total.extra) == {"web_search_requests": 3}
-    assert total.to_dict()["total_tokens"] == 15

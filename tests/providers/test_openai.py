@@ -14,9 +14,7 @@ import respx
 import tokenbudget
 from tokenbudget import TokenTracker, Usage
 
-from .support import StubBook, cost, fixture_bytes, mock_transport, response
-
-FAMILIES = ["httpx", "httpx2"]
+from ..support import StubBook, collect, cost, fixture_bytes, mock_transport, resolve, response
 
 
 class FakeOpenAI:
@@ -47,11 +45,6 @@ class FakeOpenAI:
         return response(self.family, 200, headers=headers, content=fixture_bytes(plain))
 
 
-@pytest.fixture(params=FAMILIES)
-def family(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture
 def tracker() -> TokenTracker:
     return TokenTracker(prices=StubBook())
@@ -69,30 +62,28 @@ def server(family: str) -> Iterator[FakeOpenAI]:
         yield fake
 
 
-def sync_client(tracker: TokenTracker, server: FakeOpenAI) -> openai.OpenAI:
+def sdk(tracker: TokenTracker, server: FakeOpenAI, mode: str = "sync") -> Any:
+    """An ``OpenAI`` (or, for ``mode="async"``, ``AsyncOpenAI``) client over ``server``."""
+    is_async = mode == "async"
     kwargs: dict[str, Any] = {}
     if server.family == "httpx2":
-        kwargs["transport"] = mock_transport("httpx2", server)
+        kwargs["transport"] = mock_transport("httpx2", server, is_async=is_async)
+    if is_async:
+        http_client = tracker.async_httpx_client(family=server.family, **kwargs)
+        return openai.AsyncOpenAI(api_key="sk-test", http_client=http_client, max_retries=0)
     http_client = tracker.httpx_client(family=server.family, **kwargs)
     return openai.OpenAI(api_key="sk-test", http_client=http_client, max_retries=0)
-
-
-def async_client(tracker: TokenTracker, server: FakeOpenAI) -> openai.AsyncOpenAI:
-    kwargs: dict[str, Any] = {}
-    if server.family == "httpx2":
-        kwargs["transport"] = mock_transport("httpx2", server, is_async=True)
-    http_client = tracker.async_httpx_client(family=server.family, **kwargs)
-    return openai.AsyncOpenAI(api_key="sk-test", http_client=http_client, max_retries=0)
 
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
 
 
-def test_chat(tracker: TokenTracker, server: FakeOpenAI) -> None:
-    client = sync_client(tracker, server)
-    result = client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+async def test_chat(tracker: TokenTracker, server: FakeOpenAI, mode: str) -> None:
+    client = sdk(tracker, server, mode)
+    result = await resolve(client.chat.completions.create(model="gpt-4o", messages=MESSAGES))
 
     assert result.choices[0].message.content == "Hello! How can I assist you today?"
+    assert result.usage is not None and result.usage.total_tokens == 29
     record = tracker.records[-1]
     assert record.provider == "openai"
     assert record.endpoint == "chat"
@@ -106,52 +97,37 @@ def test_chat(tracker: TokenTracker, server: FakeOpenAI) -> None:
     assert record.service_tier == "default"
     summary = tracker.usage
     assert (summary.calls, summary.total_tokens, summary.cost_usd) == (1, 29, Decimal("0.0001475"))
-
-
-async def test_chat_async(tracker: TokenTracker, server: FakeOpenAI) -> None:
-    client = async_client(tracker, server)
-    result = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
-
-    assert result.usage is not None and result.usage.total_tokens == 29
-    assert tracker.usage.calls == 1
-    assert tracker.records[-1].usage == Usage(input_tokens=19, output_tokens=10)
     assert tracker.total_cost == Decimal("0.0001475")
 
 
-def test_chat_stream_injects_usage_and_hides_it(tracker: TokenTracker, server: FakeOpenAI) -> None:
-    client = sync_client(tracker, server)
-    stream = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
-    chunks = list(stream)
+async def test_chat_stream_injects_usage_and_hides_it(
+    tracker: TokenTracker, server: FakeOpenAI, mode: str
+) -> None:
+    client = sdk(tracker, server, mode)
+    stream = await resolve(
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+    )
+    chunks = await collect(stream)
 
     assert server.bodies[-1]["stream_options"] == {"include_usage": True}
+    assert len(chunks) == 11
     assert (
         "".join(c.choices[0].delta.content or "" for c in chunks)
         == "Hello! How can I help you today?"
     )
     assert all(c.choices for c in chunks), "the injected usage-only chunk must be hidden"
     assert all("usage" not in c.model_dump(exclude_unset=True) for c in chunks)
+    assert tracker.usage.calls == 1
     record = tracker.records[-1]
     assert record.stream and not record.estimated and record.error is None
     assert record.usage == Usage(input_tokens=19, output_tokens=10)
     assert record.cost_usd == cost("gpt-4o-mini-2024-07-18", 19, 10)
 
 
-async def test_chat_stream_async(tracker: TokenTracker, server: FakeOpenAI) -> None:
-    client = async_client(tracker, server)
-    stream = await client.chat.completions.create(
-        model="gpt-4o-mini", messages=MESSAGES, stream=True
-    )
-    chunks = [chunk async for chunk in stream]
-
-    assert len(chunks) == 11
-    assert tracker.usage.calls == 1
-    assert tracker.records[-1].usage == Usage(input_tokens=19, output_tokens=10)
-
-
 def test_stream_when_caller_asked_for_usage_is_untouched(
     tracker: TokenTracker, server: FakeOpenAI
 ) -> None:
-    client = sync_client(tracker, server)
+    client = sdk(tracker, server)
     chunks = list(
         client.chat.completions.create(
             model="gpt-4o-mini",
@@ -170,7 +146,7 @@ def test_injected_stream_equals_untouched_stream(server: FakeOpenAI) -> None:
     seen = []
     for inject in (True, False):
         tracker = TokenTracker(prices=StubBook(), inject_stream_usage=inject)
-        client = sync_client(tracker, server)
+        client = sdk(tracker, server)
         stream = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
         seen.append([c.model_dump(exclude_unset=True) for c in stream])
         assert tracker.usage.calls == 1
@@ -180,7 +156,7 @@ def test_injected_stream_equals_untouched_stream(server: FakeOpenAI) -> None:
 
 def test_stream_without_usage_is_counted_and_estimated(server: FakeOpenAI) -> None:
     tracker = TokenTracker(prices=StubBook(), inject_stream_usage=False)
-    client = sync_client(tracker, server)
+    client = sdk(tracker, server)
     list(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
 
     record = tracker.records[-1]
@@ -192,7 +168,7 @@ def test_stream_without_usage_is_counted_and_estimated(server: FakeOpenAI) -> No
 
 
 def test_responses(tracker: TokenTracker, server: FakeOpenAI) -> None:
-    client = sync_client(tracker, server)
+    client = sdk(tracker, server)
     result = client.responses.create(model="gpt-4.1", input="Tell me a story")
 
     assert result.output_text.startswith("In a peaceful grove")
@@ -202,15 +178,10 @@ def test_responses(tracker: TokenTracker, server: FakeOpenAI) -> None:
     assert record.cost_usd == cost("gpt-4.1-2025-04-14", 36, 87) == Decimal("0.000768")
 
 
-@pytest.mark.parametrize("is_async", [False, True])
-async def test_responses_stream(tracker: TokenTracker, server: FakeOpenAI, is_async: bool) -> None:
-    if is_async:
-        aclient = async_client(tracker, server)
-        stream = await aclient.responses.create(model="gpt-4.1", input="Hi", stream=True)
-        events = [event async for event in stream]
-    else:
-        client = sync_client(tracker, server)
-        events = list(client.responses.create(model="gpt-4.1", input="Hi", stream=True))
+async def test_responses_stream(tracker: TokenTracker, server: FakeOpenAI, mode: str) -> None:
+    client = sdk(tracker, server, mode)
+    stream = await resolve(client.responses.create(model="gpt-4.1", input="Hi", stream=True))
+    events = await collect(stream)
 
     assert events[-1].type == "response.completed"
     assert "stream_options" not in server.bodies[-1]
@@ -220,16 +191,12 @@ async def test_responses_stream(tracker: TokenTracker, server: FakeOpenAI, is_as
     assert record.service_tier == "default"
 
 
-@pytest.mark.parametrize("is_async", [False, True])
-async def test_embeddings(tracker: TokenTracker, server: FakeOpenAI, is_async: bool) -> None:
-    if is_async:
-        result = await async_client(tracker, server).embeddings.create(
+async def test_embeddings(tracker: TokenTracker, server: FakeOpenAI, mode: str) -> None:
+    result = await resolve(
+        sdk(tracker, server, mode).embeddings.create(
             model="text-embedding-3-small", input="The food was delicious"
         )
-    else:
-        result = sync_client(tracker, server).embeddings.create(
-            model="text-embedding-3-small", input="The food was delicious"
-        )
+    )
     assert len(result.data[0].embedding) == 4
     record = tracker.records[-1]
     assert (record.endpoint, record.usage) == ("embeddings", Usage(input_tokens=8))
@@ -237,7 +204,7 @@ async def test_embeddings(tracker: TokenTracker, server: FakeOpenAI, is_async: b
 
 
 def test_legacy_completions(tracker: TokenTracker, server: FakeOpenAI) -> None:
-    client = sync_client(tracker, server)
+    client = sdk(tracker, server)
     client.completions.create(model="gpt-3.5-turbo-instruct", prompt="Say this is a test")
     record = tracker.records[-1]
     assert (record.endpoint, record.usage) == (
@@ -349,7 +316,7 @@ def test_azure_deployment(family: str) -> None:
 def test_built_in_prices(server: FakeOpenAI) -> None:
     """With the built-in price data: gpt-4o-2024-08-06 is $2.50 in / $10 out per 1M tokens."""
     tracker = TokenTracker()
-    client = sync_client(tracker, server)
+    client = sdk(tracker, server)
     client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
     assert tracker.records[-1].cost_usd == Decimal("0.0001475")
     assert tracker.records[-1].price_version == tracker.prices.version

@@ -1,4 +1,4 @@
-"""Run in a fresh process by test_loopback: stream 50 MB and report peak RSS growth.
+"""Run in a fresh process by test_loopback.py (beside it): stream 50 MB and report peak RSS growth.
 
 Usage: python stream_memory_probe.py BASE_URL
 """

@@ -14,8 +14,8 @@ from tokenbudget import CallRecord, TokenTracker
 from tokenbudget.store import SQLiteStore, StoreWriter
 from tokenbudget.testing import FakeLLM
 
-from ..support import StubBook
-from .helpers import FlakyStore, record
+from ..support import StubBook, record
+from .helpers import FlakyStore
 
 
 def _wait(condition: object, timeout: float = 15.0) -> None:

@@ -15,8 +15,8 @@ import pytest
 
 from tokenbudget import TokenTracker, Usage
 
-from .loopback import LoopbackServer, start_response
-from .support import StubBook, fixture_bytes
+from ..loopback import LoopbackServer, chat_chunk, start_response
+from ..support import StubBook, fixture_bytes
 
 HERE = Path(__file__).resolve().parent
 
@@ -24,18 +24,6 @@ HERE = Path(__file__).resolve().parent
 @pytest.fixture
 def server() -> LoopbackServer:
     return LoopbackServer()
-
-
-def chunk(text: str) -> bytes:
-    body = {
-        "id": "chatcmpl-1",
-        "object": "chat.completion.chunk",
-        "created": 1,
-        "model": "gpt-4o-mini-2024-07-18",
-        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}],
-        "usage": None,
-    }
-    return b"data: " + json.dumps(body).encode() + b"\n\n"
 
 
 USAGE_CHUNK = (
@@ -46,7 +34,6 @@ USAGE_CHUNK = (
 )
 
 
-@pytest.mark.parametrize("family", ["httpx", "httpx2"])
 def test_sse_chunks_reach_the_caller_one_by_one(server: LoopbackServer, family: str) -> None:
     """The server sends each chunk only after the caller has received the previous one."""
     words = ["one", " two", " three"]
@@ -56,7 +43,7 @@ def test_sse_chunks_reach_the_caller_one_by_one(server: LoopbackServer, family: 
     def route(handler: BaseHTTPRequestHandler) -> None:
         start_response(handler, {"content-type": "text/event-stream"})
         for index, word in enumerate(words):
-            handler.wfile.write(chunk(word))
+            handler.wfile.write(chat_chunk(word))
             handler.wfile.flush()
             if not received[index].wait(timeout=10):
                 waited_in_vain.append(index)
@@ -81,7 +68,6 @@ def test_sse_chunks_reach_the_caller_one_by_one(server: LoopbackServer, family: 
     assert json.loads(server.requests[0][1])["stream_options"] == {"include_usage": True}
 
 
-@pytest.mark.parametrize("family", ["httpx", "httpx2"])
 def test_gzip_json_from_a_real_server(server: LoopbackServer, family: str) -> None:
     body = gzip.compress(fixture_bytes("openai/chat.json"))
 
@@ -108,7 +94,7 @@ def test_gzip_json_from_a_real_server(server: LoopbackServer, family: str) -> No
 
 def test_50mb_stream_in_flat_memory(server: LoopbackServer) -> None:
     """A 50 MB SSE stream through the tracked client grows peak RSS by under 5 MB."""
-    event = chunk("x" * 900)
+    event = chat_chunk("x" * 900)
     count = 52 * 1024 * 1024 // len(event)
 
     def route(handler: BaseHTTPRequestHandler) -> None:

@@ -15,8 +15,7 @@ from tokenbudget.pricing import PriceBook
 from tokenbudget.pricing._book import REGISTRY
 from tokenbudget.store import SQLiteStore
 
-from ..support import StubBook
-from .helpers import record
+from ..support import Price, StubBook, record
 
 M = Decimal(1_000_000)
 
@@ -47,8 +46,8 @@ def test_reprice_after_a_price_change_reports_and_updates(tmp_path: Path) -> Non
     tracker = _filled(tmp_path / "u.db", book)
     assert tracker.usage.cost_usd == Decimal("7.65")
 
-    book.prices["gpt-4o"] = (Decimal(3), Decimal("1.5"), Decimal(12))  # input was 2.50
-    book.prices["my-model"] = (Decimal(1), Decimal(1), Decimal(1))
+    book.prices["gpt-4o"] = Price("3", "12", "1.5")  # input was 2.50
+    book.prices["my-model"] = Price("1", "1", "1")
     book.version = "stub-2"
     result = tracker.reprice()
 
@@ -95,7 +94,7 @@ def test_a_second_reprice_skips_calls_already_priced(tmp_path: Path) -> None:
 def test_dry_run_changes_nothing(tmp_path: Path) -> None:
     book = StubBook()
     tracker = _filled(tmp_path / "u.db", book)
-    book.prices["gpt-4o"] = (Decimal(5), Decimal(5), Decimal(5))
+    book.prices["gpt-4o"] = Price("5", "5", "5")
     book.version = "stub-2"
     result = tracker.reprice(dry_run=True)
     assert result.changed == 3 and result.dry_run

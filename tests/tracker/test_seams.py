@@ -1,4 +1,10 @@
-"""The budget and cache hooks of the exchange, driven by minimal stand-ins."""
+"""The tracker's seams, through the real openai SDK: ``cache=`` and ``admit``.
+
+A cache is any object with ``lookup(exchange)`` and ``store(exchange, answer)``
+(``tokenbudget.cache.ResponseCache``); ``admit(exchange)`` returns the call's
+guards, which settle once and may cut a stream, or refuses it. Both are driven
+here by minimal stand-ins (the exchange type is internal: typed ``Any``).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,9 @@ import openai
 import pytest
 
 from tokenbudget import BudgetExceeded, CallRecord, TokenTracker, Usage
-from tokenbudget._core import Exchange, StoredResponse
+from tokenbudget.cache import StoredResponse
 
-from .support import GatedTracker, StubBook, cost, fixture_bytes, mock_transport, response
+from ..support import GatedTracker, StubBook, cost, fixture_bytes, mock_transport, response
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
 
@@ -22,14 +28,14 @@ class DictCache:
     def __init__(self) -> None:
         self.entries: dict[str, StoredResponse] = {}
 
-    def lookup(self, exchange: Exchange) -> StoredResponse | None:
+    def lookup(self, exchange: Any) -> StoredResponse | None:
         key = exchange.request.body.decode()
         found = self.entries.get(key)
         if found is None:
             exchange.cache_key = key
         return found
 
-    def store(self, exchange: Exchange, answer: StoredResponse) -> None:
+    def store(self, exchange: Any, answer: StoredResponse) -> None:
         assert exchange.cache_key is not None
         self.entries[exchange.cache_key] = answer
 
@@ -95,7 +101,7 @@ class Guard:
         self.settled: list[CallRecord] = []
         self.stop_after = stop_after
 
-    def on_progress(self, exchange: Exchange) -> None:
+    def on_progress(self, exchange: Any) -> None:
         self.progress += 1
         if self.stop_after is not None and self.progress > self.stop_after:
             raise BudgetExceeded("stop", limit=Decimal(0), spent=Decimal(0))
@@ -127,7 +133,7 @@ def test_guards_settle_once_and_can_cut_a_stream() -> None:
 def test_a_refusal_sends_nothing() -> None:
     calls: list[Any] = []
 
-    def refuse(exchange: Exchange) -> list[Any]:
+    def refuse(exchange: Any) -> list[Any]:
         raise BudgetExceeded("no", limit=Decimal(1), spent=Decimal(1), estimate=Decimal("0.1"))
 
     tracker = GatedTracker(refuse, prices=StubBook())

@@ -1,10 +1,9 @@
-"""Transport rules, through plain httpx/httpx2 clients over mock transports."""
+"""The tracking transports, through plain httpx/httpx2 clients over mock transports."""
 
 from __future__ import annotations
 
 import asyncio
 import gzip
-import importlib
 import json
 import logging
 import threading
@@ -16,47 +15,30 @@ from typing import Any
 import openai
 import pytest
 
-import tokenbudget
 from tokenbudget import TokenTracker, Usage
 from tokenbudget.providers.openai import OpenAIReader
 
-from .support import StubBook, cost, fixture_bytes, mock_transport
+from ..support import (
+    StubBook,
+    async_client,
+    cost,
+    fixture_bytes,
+    json_answer,
+    mock_transport,
+    module,
+    resolve,
+    response,
+    sync_client,
+)
 
-FAMILIES = ["httpx", "httpx2"]
 CHAT_URL = "https://api.openai.com/v1/chat/completions"
 CHAT_BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]}
 STREAM_BODY = {**CHAT_BODY, "model": "gpt-4o-mini", "stream": True}
 
 
-@pytest.fixture(params=FAMILIES)
-def family(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture
 def tracker() -> TokenTracker:
     return TokenTracker(prices=StubBook())
-
-
-def module(family: str) -> Any:
-    return importlib.import_module(family)
-
-
-def json_answer(family: str, body: bytes = b"", **headers: str) -> Any:
-    """A handler answering every request with ``body`` (default: the chat fixture)."""
-
-    def handler(request: Any) -> Any:
-        return module(family).Response(
-            200,
-            headers={"content-type": "application/json", **headers},
-            content=body or fixture_bytes("openai/chat.json"),
-        )
-
-    return handler
-
-
-def client_for(tracker: TokenTracker, family: str, handler: Any) -> Any:
-    return tracker.httpx_client(family=family, transport=mock_transport(family, handler))
 
 
 class ChunkedStream:
@@ -120,11 +102,11 @@ def test_unknown_host_passes_through_untouched(tracker: TokenTracker, family: st
 
     def handler(request: Any) -> Any:
         seen.append(request)
-        return module(family).Response(
-            200, headers={"content-encoding": "gzip", "x-custom": "1"}, content=body
+        return response(
+            family, 200, headers={"content-encoding": "gzip", "x-custom": "1"}, content=body
         )
 
-    client = client_for(tracker, family, handler)
+    client = sync_client(tracker, family, handler)
     result = client.post("https://example.com/v1/chat/completions", content=b"not json")
     assert result.json() == {"usage": {"prompt_tokens": 5}}
     assert result.headers["x-custom"] == "1"
@@ -134,7 +116,7 @@ def test_unknown_host_passes_through_untouched(tracker: TokenTracker, family: st
 
 
 def test_untracked_paths_on_a_known_host_pass_through(tracker: TokenTracker, family: str) -> None:
-    client = client_for(tracker, family, json_answer(family, b'{"data": []}'))
+    client = sync_client(tracker, family, json_answer(family, b'{"data": []}'))
     assert client.get("https://api.openai.com/v1/models").json() == {"data": []}
     client.post("https://api.openai.com/v1/files", content=b"--multipart--")
     assert tracker.usage.calls == 0
@@ -145,13 +127,14 @@ def test_request_body_rewrite_keeps_a_valid_request(tracker: TokenTracker, famil
 
     def handler(request: Any) -> Any:
         seen.append(request)
-        return module(family).Response(
+        return response(
+            family,
             200,
             headers={"content-type": "text/event-stream"},
             content=fixture_bytes("openai/chat_stream.sse"),
         )
 
-    client = client_for(tracker, family, handler)
+    client = sync_client(tracker, family, handler)
     client.post(CHAT_URL, json=STREAM_BODY).read()
     sent = seen[0]
     assert json.loads(sent.content) == {**STREAM_BODY, "stream_options": {"include_usage": True}}
@@ -166,11 +149,11 @@ def test_error_status_is_recorded_at_zero_cost(
     tracker: TokenTracker, family: str, status: int
 ) -> None:
     def handler(request: Any) -> Any:
-        return module(family).Response(
-            status, json={"error": {"message": "nope", "type": "rate_limit_error"}}
+        return response(
+            family, status, json={"error": {"message": "nope", "type": "rate_limit_error"}}
         )
 
-    client = client_for(tracker, family, handler)
+    client = sync_client(tracker, family, handler)
     assert client.post(CHAT_URL, json=CHAT_BODY).status_code == status
     record = tracker.records[-1]
     assert record.status_code == status
@@ -185,13 +168,13 @@ def test_sdk_retries_are_separate_records(tracker: TokenTracker) -> None:
     def handler(request: Any) -> Any:
         status = next(statuses)
         if status == 200:
-            return module("httpx2").Response(200, content=fixture_bytes("openai/chat.json"))
-        return module("httpx2").Response(
-            status, headers={"retry-after-ms": "1"}, json={"error": {"message": "x"}}
+            return response("httpx2", 200, content=fixture_bytes("openai/chat.json"))
+        return response(
+            "httpx2", status, headers={"retry-after-ms": "1"}, json={"error": {"message": "x"}}
         )
 
     client = openai.OpenAI(
-        api_key="sk-test", http_client=client_for(tracker, "httpx2", handler), max_retries=2
+        api_key="sk-test", http_client=sync_client(tracker, "httpx2", handler), max_retries=2
     )
     client.chat.completions.create(**CHAT_BODY)  # type: ignore[call-overload]
     assert [r.status_code for r in tracker.records] == [429, 500, 200]
@@ -200,10 +183,10 @@ def test_sdk_retries_are_separate_records(tracker: TokenTracker) -> None:
 
 def test_rate_limit_through_the_sdk(tracker: TokenTracker) -> None:
     def handler(request: Any) -> Any:
-        return module("httpx2").Response(429, json={"error": {"message": "slow down"}})
+        return response("httpx2", 429, json={"error": {"message": "slow down"}})
 
     client = openai.OpenAI(
-        api_key="sk-test", http_client=client_for(tracker, "httpx2", handler), max_retries=0
+        api_key="sk-test", http_client=sync_client(tracker, "httpx2", handler), max_retries=0
     )
     with pytest.raises(openai.RateLimitError):
         client.chat.completions.create(**CHAT_BODY)  # type: ignore[call-overload]
@@ -216,7 +199,7 @@ def test_connection_error_before_response(tracker: TokenTracker, family: str) ->
     def handler(request: Any) -> Any:
         raise mod.ConnectError("refused", request=request)
 
-    client = client_for(tracker, family, handler)
+    client = sync_client(tracker, family, handler)
     with pytest.raises(mod.ConnectError):
         client.post(CHAT_URL, json=CHAT_BODY)
     record = tracker.records[-1]
@@ -232,7 +215,7 @@ def test_a_parser_that_raises_does_not_break_the_call(
 
     monkeypatch.setattr(OpenAIReader, "on_body", broken)
     monkeypatch.setattr("tokenbudget._core._log._warned", set())
-    client = client_for(tracker, family, json_answer(family))
+    client = sync_client(tracker, family, json_answer(family))
     with caplog.at_level(logging.WARNING, logger="tokenbudget"):
         for _ in range(3):
             result = client.post(CHAT_URL, json=CHAT_BODY)
@@ -247,7 +230,7 @@ def test_a_parser_that_raises_does_not_break_the_call(
 
 
 def test_bad_json_body_is_recorded_estimated(tracker: TokenTracker, family: str) -> None:
-    client = client_for(tracker, family, json_answer(family, b"{not json"))
+    client = sync_client(tracker, family, json_answer(family, b"{not json"))
     assert client.post(CHAT_URL, json=CHAT_BODY).content == b"{not json"
     assert tracker.records[-1].estimated
 
@@ -258,7 +241,7 @@ def test_pricing_failure_records_unpriced(tracker: TokenTracker, family: str) ->
             raise ValueError("bad price data")
 
     tracker = TokenTracker(prices=Exploding())
-    client = client_for(tracker, family, json_answer(family))
+    client = sync_client(tracker, family, json_answer(family))
     client.post(CHAT_URL, json=CHAT_BODY)
     assert tracker.records[-1].cost_usd is None
     assert tracker.usage.unpriced_calls == 1
@@ -270,7 +253,7 @@ def test_pricing_failure_records_unpriced(tracker: TokenTracker, family: str) ->
 @pytest.mark.parametrize("size", [1, 7, 64, 100_000])
 def test_stream_any_chunking(tracker: TokenTracker, family: str, size: int) -> None:
     data = fixture_bytes("openai/chat_stream.sse")
-    client = client_for(tracker, family, sse_handler(family, ChunkedStream(split(data, size))))
+    client = sync_client(tracker, family, sse_handler(family, ChunkedStream(split(data, size))))
     with client.stream("POST", CHAT_URL, json=STREAM_BODY) as result:
         received = b"".join(result.iter_raw())
     assert b'"usage":null' not in received and b'"choices":[]' not in received
@@ -278,19 +261,28 @@ def test_stream_any_chunking(tracker: TokenTracker, family: str, size: int) -> N
     assert tracker.records[-1].usage == Usage(input_tokens=19, output_tokens=10)
 
 
-def test_abandoned_stream_is_recorded_once(tracker: TokenTracker, family: str) -> None:
+async def test_abandoned_stream_is_recorded_once(
+    tracker: TokenTracker, family: str, mode: str
+) -> None:
     data = fixture_bytes("openai/chat_stream.sse")
     inner = ChunkedStream(split(data, 200))
-    http_client = client_for(tracker, family, sse_handler(family, inner))
-    client = openai.OpenAI(api_key="sk-test", http_client=http_client)
-    stream = client.chat.completions.create(
-        model="gpt-4o-mini", messages=CHAT_BODY["messages"], stream=True
+    handler = sse_handler(family, inner)
+    if mode == "async":
+        client: Any = openai.AsyncOpenAI(
+            api_key="sk-test", http_client=async_client(tracker, family, handler)
+        )
+    else:
+        client = openai.OpenAI(api_key="sk-test", http_client=sync_client(tracker, family, handler))
+    stream = await resolve(
+        client.chat.completions.create(
+            model="gpt-4o-mini", messages=CHAT_BODY["messages"], stream=True
+        )
     )
-    for index, _ in enumerate(stream):
-        if index == 2:
-            break
-    stream.close()
-    stream.close()
+    read = stream.__anext__ if mode == "async" else stream.__next__
+    for _ in range(3):
+        await resolve(read())
+    await resolve(stream.close())
+    await resolve(stream.close())
 
     assert tracker.usage.calls == 1
     record = tracker.records[-1]
@@ -300,28 +292,12 @@ def test_abandoned_stream_is_recorded_once(tracker: TokenTracker, family: str) -
     assert inner.closed == 1
 
 
-async def test_abandoned_async_stream_is_recorded_once(tracker: TokenTracker) -> None:
-    data = fixture_bytes("openai/chat_stream.sse")
-    handler = sse_handler("httpx2", ChunkedStream(split(data, 200)))
-    http_client = tracker.async_httpx_client(
-        family="httpx2", transport=mock_transport("httpx2", handler, is_async=True)
-    )
-    client = openai.AsyncOpenAI(api_key="sk-test", http_client=http_client)
-    stream = await client.chat.completions.create(
-        model="gpt-4o-mini", messages=CHAT_BODY["messages"], stream=True
-    )
-    async for _ in stream:
-        break
-    await stream.close()
-    assert tracker.usage.calls == 1 and tracker.records[-1].error == "abandoned"
-
-
 def test_connection_error_mid_stream(tracker: TokenTracker, family: str) -> None:
     mod = module(family)
     data = fixture_bytes("openai/chat_stream.sse")
     error = mod.ReadError("connection reset")
     inner = ChunkedStream(split(data, 300), fail_after=3, error=error)
-    http_client = client_for(tracker, family, sse_handler(family, inner))
+    http_client = sync_client(tracker, family, sse_handler(family, inner))
     client = openai.OpenAI(api_key="sk-test", http_client=http_client, max_retries=0)
     stream = client.chat.completions.create(
         model="gpt-4o-mini", messages=CHAT_BODY["messages"], stream=True
@@ -338,9 +314,9 @@ def test_connection_error_mid_stream(tracker: TokenTracker, family: str) -> None
 
 def test_sse_error_status_stream_zero_cost(tracker: TokenTracker, family: str) -> None:
     def handler(request: Any) -> Any:
-        return module(family).Response(500, headers={"content-type": "text/event-stream"})
+        return response(family, 500, headers={"content-type": "text/event-stream"})
 
-    client = client_for(tracker, family, handler)
+    client = sync_client(tracker, family, handler)
     with client.stream("POST", CHAT_URL, json=STREAM_BODY) as result:
         result.read()
     assert tracker.records[-1].cost_usd == 0
@@ -360,7 +336,7 @@ def test_sse_error_status_stream_zero_cost(tracker: TokenTracker, family: str) -
 )
 def test_encoded_json(tracker: TokenTracker, family: str, encoding: str, encode: Any) -> None:
     body = encode(fixture_bytes("openai/chat.json"))
-    client = client_for(
+    client = sync_client(
         tracker, family, json_answer(family, body, **{"content-encoding": encoding})
     )
     assert client.post(CHAT_URL, json=CHAT_BODY).json()["usage"]["total_tokens"] == 29
@@ -380,7 +356,7 @@ def test_gzip_stream_with_filter_reaches_the_sdk_decoded(
             content=data,
         )
 
-    client = openai.OpenAI(api_key="sk-test", http_client=client_for(tracker, family, handler))
+    client = openai.OpenAI(api_key="sk-test", http_client=sync_client(tracker, family, handler))
     chunks = list(
         client.chat.completions.create(
             model="gpt-4o-mini", messages=CHAT_BODY["messages"], stream=True
@@ -390,55 +366,7 @@ def test_gzip_stream_with_filter_reaches_the_sdk_decoded(
     assert tracker.records[-1].usage == Usage(input_tokens=19, output_tokens=10)
 
 
-# -- patching -------------------------------------------------------------------------------
-
-
-def test_patch_all_is_idempotent_and_unpatch_restores() -> None:
-    import httpx
-    import httpx2
-
-    originals = {cls: cls.__init__ for cls in (httpx.Client, httpx.AsyncClient, httpx2.Client)}
-    tracker = TokenTracker(prices=StubBook())
-    try:
-        tokenbudget.patch_all(tracker)
-        tokenbudget.patch_all(tracker)
-        assert tokenbudget.is_patched()
-        client = httpx2.Client(transport=mock_transport("httpx2", json_answer("httpx2")))
-        assert type(client._transport).__name__ == "TrackingTransport"
-        assert type(client._transport.inner).__name__ == "MockTransport", "wrapped once"
-        mounted = httpx.Client(mounts={"https://": httpx.HTTPTransport()})
-        assert all(type(t).__name__ == "TrackingTransport" for t in mounted._mounts.values() if t)
-        client.post(CHAT_URL, json=CHAT_BODY)
-        assert tracker.usage.calls == 1
-    finally:
-        tokenbudget.unpatch_all()
-        tokenbudget.unpatch_all()
-    assert not tokenbudget.is_patched()
-    assert {cls: cls.__init__ for cls in originals} == originals
-    plain = httpx2.Client(transport=mock_transport("httpx2", json_answer("httpx2")))
-    assert type(plain._transport).__name__ == "MockTransport"
-
-
-def test_patch_all_defaults_to_the_process_tracker() -> None:
-    import httpx2
-
-    try:
-        target = tokenbudget.patch_all()
-        assert target is tokenbudget.get_tracker()
-        before = target.usage.calls
-        client = httpx2.Client(transport=mock_transport("httpx2", json_answer("httpx2")))
-        client.post(CHAT_URL, json=CHAT_BODY)
-        assert target.usage.calls == before + 1
-    finally:
-        tokenbudget.unpatch_all()
-
-
-def test_tracker_client_is_not_tracked_twice_under_patch_all(tracker: TokenTracker) -> None:
-    other = TokenTracker(prices=StubBook())
-    with tokenbudget.patched(other):
-        client = client_for(tracker, "httpx2", json_answer("httpx2"))
-        client.post(CHAT_URL, json=CHAT_BODY)
-    assert (tracker.usage.calls, other.usage.calls) == (1, 0)
+# -- entry points ----------------------------------------------------------------------------
 
 
 def test_transport_entry_points(tracker: TokenTracker, family: str) -> None:
@@ -455,7 +383,7 @@ def test_transport_entry_points(tracker: TokenTracker, family: str) -> None:
 
 
 def test_threads_totals_exact(tracker: TokenTracker) -> None:
-    client = client_for(tracker, "httpx2", json_answer("httpx2"))
+    client = sync_client(tracker, "httpx2", json_answer("httpx2"))
 
     def work() -> None:
         for _ in range(500):
@@ -474,10 +402,7 @@ def test_threads_totals_exact(tracker: TokenTracker) -> None:
 
 
 async def test_asyncio_tasks_totals_exact(tracker: TokenTracker, family: str) -> None:
-    handler = json_answer(family)
-    client = tracker.async_httpx_client(
-        family=family, transport=mock_transport(family, handler, is_async=True)
-    )
+    client = async_client(tracker, family, json_answer(family))
     async with client:
         await asyncio.gather(*(client.post(CHAT_URL, json=CHAT_BODY) for _ in range(1000)))
     summary = tracker.usage

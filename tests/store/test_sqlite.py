@@ -25,8 +25,7 @@ from tokenbudget.store import (
     summarize,
 )
 
-from ..support import StubBook
-from .helpers import T0, record, varied_records
+from ..support import T0, StubBook, record, varied_records
 
 QUERIES = [
     Query(),

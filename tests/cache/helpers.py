@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import inspect
-from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +19,8 @@ from google.genai import types
 
 from tokenbudget import TokenTracker
 from tokenbudget.testing import FakeLLM
+
+from ..support import collect, resolve
 
 #: (sdk, httpx family) pairs each SDK accepts: anthropic 2.x takes httpx2 only.
 CASES = [
@@ -41,16 +41,6 @@ KEYS = {
     "anthropic": "sk-ant-SECRET0001",
     "gemini": "AIzaSECRET0001",
 }
-
-
-async def _resolve(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
-
-
-async def _collect(stream: Any) -> list[Any]:
-    if isinstance(stream, AsyncIterable):
-        return [item async for item in stream]
-    return list(stream)
 
 
 @dataclass
@@ -74,12 +64,12 @@ class SDK:
         model = model or self.model
         if self.name == "openai":
             messages = [{"role": "user", "content": text}]
-            result = await _resolve(
+            result = await resolve(
                 self.client.chat.completions.create(model=model, messages=messages, stream=stream)
             )
         elif self.name == "anthropic":
             messages = [{"role": "user", "content": text}]
-            result = await _resolve(
+            result = await resolve(
                 self.client.messages.create(
                     model=model, max_tokens=64, messages=messages, stream=stream
                 )
@@ -87,9 +77,9 @@ class SDK:
         else:
             models = self.client.aio.models if self.mode == "async" else self.client.models
             method = models.generate_content_stream if stream else models.generate_content
-            result = await _resolve(method(model=model, contents=text))
+            result = await resolve(method(model=model, contents=text))
         if stream:
-            return [item.model_dump() for item in await _collect(result)]
+            return [item.model_dump() for item in await collect(result)]
         return result.model_dump()
 
     async def abandon(self, text: str = "Hi") -> None:
@@ -120,7 +110,7 @@ class SDK:
             made = self.client.messages.create(
                 model=self.model, max_tokens=64, messages=messages, stream=True
             )
-        stream = await _resolve(made)
+        stream = await resolve(made)
         if self.mode == "async":
             await stream.__aiter__().__anext__()
             await stream.close()

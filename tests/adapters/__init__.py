@@ -1,0 +1,1 @@
+"""Tests of the httpx adapters (``tokenbudget._adapters``): tracking transports and streams."""

@@ -1,0 +1,1 @@
+"""Tests of ``tokenbudget.store``: the Ledger, the SQLite store, its writer, repricing."""
