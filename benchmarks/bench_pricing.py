@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from functools import partial
 
-from tokenbudget._data import Usage
+from tokenbudget import Usage
 from tokenbudget.pricing import PriceBook
 
 #: (label, provider, model, input, cached input, cache writes, output); every one

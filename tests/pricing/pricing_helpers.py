@@ -11,8 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tokenbudget.pricing import PriceBook
-from tokenbudget.pricing._schema import PriceFile
+from tokenbudget.pricing import PriceBook, PriceFile
 
 M = Decimal(1_000_000)
 

@@ -6,7 +6,6 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,17 +15,6 @@ from pricing_helpers import litellm_sample
 
 from tokenbudget.cli import COMMANDS, DEFAULT_LITELLM_URL, main
 from tokenbudget.pricing import PriceBook
-from tokenbudget.pricing._book import REGISTRY
-
-
-@pytest.fixture(autouse=True)
-def isolated_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("TOKENBUDGET_PRICES", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    PriceBook._reset_default()
-    REGISTRY.clear()
-    yield
-    PriceBook._reset_default()
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -14,13 +14,13 @@ from pricing_helpers import ACME, M, write_override
 
 from tokenbudget import Usage
 from tokenbudget.pricing import PriceBook, PriceDataError
-from tokenbudget.pricing._data import builtin_providers, load_builtin
 
 BUILTIN = PriceBook.load()
 
 
 def test_every_builtin_file_validates_and_names_its_sources() -> None:
-    providers = builtin_providers()
+    book = PriceBook.load()  # the built-in data alone (the fixture cleared registrations)
+    providers = book.providers()
     for expected in (
         "openai",
         "anthropic",
@@ -37,11 +37,12 @@ def test_every_builtin_file_validates_and_names_its_sources() -> None:
     ):
         assert expected in providers
     for provider in providers:
-        file = load_builtin(provider)
-        assert file is not None and file.provider == provider
-        for entry in file.models:
-            assert entry.source and entry.checked
-            assert entry.prices or entry.unpriced
+        models = book.models(provider)  # reads and validates the provider's file
+        assert models, provider
+        for price in models.values():
+            assert price.provider == provider and price.origin == "built-in"
+            assert price.source and price.checked
+            assert price.entry.prices or price.unpriced
 
 
 SEED_MODELS = [

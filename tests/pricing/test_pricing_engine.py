@@ -10,7 +10,7 @@ import pytest
 from pricing_helpers import M, make_book
 
 from tokenbudget import Usage
-from tokenbudget.pricing import PriceBook
+from tokenbudget.pricing import PriceBook, PriceFile
 
 D = Decimal
 UTC = timezone.utc
@@ -345,8 +345,6 @@ def test_current_period_follows_the_clock(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_audio_tokens_priced_at_their_own_rate() -> None:
-    from tokenbudget.pricing._schema import PriceFile
-
     file = PriceFile.model_validate(
         {
             "provider": "voice",
@@ -375,8 +373,6 @@ def test_audio_tokens_priced_at_their_own_rate() -> None:
 
 
 def test_window_across_midnight() -> None:
-    from tokenbudget.pricing._schema import PriceFile
-
     file = PriceFile.model_validate(
         {
             "provider": "night",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,22 +17,12 @@ from tokenbudget.pricing import (
     UnpricedModelError,
     calculate_cost,
     get_price,
+    import_litellm,
     list_models,
     register_model,
+    reset_default_book,
+    unregister_models,
 )
-from tokenbudget.pricing._book import REGISTRY
-
-
-@pytest.fixture(autouse=True)
-def isolated_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No user override file, a fresh default book, no registrations left behind."""
-    monkeypatch.delenv("TOKENBUDGET_PRICES", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    PriceBook._reset_default()
-    REGISTRY.clear()
-    yield
-    REGISTRY.clear()
-    PriceBook._reset_default()
 
 
 def _gpt4o_override(tmp_path: Path, input_price: str) -> Path:
@@ -66,7 +55,7 @@ def test_env_override_feeds_the_default_book(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TOKENBUDGET_PRICES", str(_gpt4o_override(tmp_path, "7")))
-    PriceBook._reset_default()
+    reset_default_book()
     assert get_price("gpt-4o").input_per_1m == Decimal(7)
     assert "override-" in PriceBook.default().version
 
@@ -75,7 +64,7 @@ def test_user_config_file_feeds_the_default_book(tmp_path: Path) -> None:
     target = tmp_path / "config" / "tokenbudget" / "prices.json"
     target.parent.mkdir(parents=True)
     target.write_text(_gpt4o_override(tmp_path, "9").read_text())
-    PriceBook._reset_default()
+    reset_default_book()
     assert get_price("gpt-4o").input_per_1m == Decimal(9)
 
 
@@ -85,7 +74,7 @@ def test_broken_env_override_is_logged_not_raised(
     bad = tmp_path / "bad.json"
     bad.write_text("[")
     monkeypatch.setenv("TOKENBUDGET_PRICES", str(bad))
-    PriceBook._reset_default()
+    reset_default_book()
     assert get_price("gpt-4o").input_per_1m == Decimal("2.5")
     assert str(bad) in caplog.text
 
@@ -125,6 +114,24 @@ def test_register_model_rejects_bad_prices() -> None:
         register_model("x", input_per_1k=1, outptu_per_1k=2)
     with pytest.raises(ValueError, match="register_model"):
         register_model("x", input_per_1m=-1, output_per_1m=1)
+
+
+def test_unregister_models_takes_back_every_registration() -> None:
+    book = PriceBook.load()
+    version = book.version
+    register_model("my-model", input_per_1m="1", output_per_1m="1")
+    register_model("gpt-4o", input_per_1m="200", output_per_1m="1", provider="openai")
+    book.register("own-model", input_per_1m="3", output_per_1m="3")
+    assert book.cost("openai", "gpt-4o", Usage(input_tokens=10**6)) == Decimal(200)
+    unregister_models()
+    with pytest.raises(UnknownModelError):
+        get_price("my-model")
+    assert book.resolve("my-model") is None
+    assert book.cost("openai", "gpt-4o", Usage(input_tokens=10**6)) == Decimal("2.5")
+    # What the book registered itself stays.
+    assert book.cost(None, "own-model", Usage(input_tokens=10**6)) == Decimal(3)
+    assert book.version != version
+    assert PriceBook.load().version == version
 
 
 def test_calculate_cost_contract() -> None:
@@ -208,8 +215,6 @@ def test_litellm_file_as_override(tmp_path: Path) -> None:
 
 
 def test_litellm_import_reports_what_it_skipped() -> None:
-    from tokenbudget.pricing._litellm import import_litellm
-
     files, stats = import_litellm(litellm_sample(), origin="sample")
     assert stats.imported == 3 and stats.skipped_unpriced == 1
     assert {f.provider for f in files} == {"openai", "google"}

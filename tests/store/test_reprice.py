@@ -11,8 +11,7 @@ import pytest
 
 from tokenbudget import TokenTracker, register_model
 from tokenbudget.cli import main
-from tokenbudget.pricing import PriceBook
-from tokenbudget.pricing._book import REGISTRY
+from tokenbudget.pricing import reset_default_book, unregister_models
 from tokenbudget.store import SQLiteStore
 
 from ..support import Price, StubBook, record
@@ -22,11 +21,11 @@ M = Decimal(1_000_000)
 
 @pytest.fixture(autouse=True)
 def clean_registry() -> Iterator[None]:
-    REGISTRY.clear()
-    PriceBook._reset_default()
+    unregister_models()
+    reset_default_book()
     yield
-    REGISTRY.clear()
-    PriceBook._reset_default()
+    unregister_models()
+    reset_default_book()
 
 
 def _filled(path: Path, book: StubBook) -> TokenTracker:

@@ -1,116 +1,30 @@
 """``ModelPrice``: one model's compiled prices, and the cost of a usage at them.
 
 A :class:`ModelPrice` is built once from a validated schema entry (see
-``_schema.py``) and then only read: choosing the price period for a date, the
-variant for a service tier or batch, the tier for the prompt size, and doing
-the arithmetic. Nothing here touches pydantic on the hot path.
+``_schema.py``) and then only read: choosing the price period for a date (here),
+the variant for a service tier or batch (``_period.py``), the tier for the
+prompt size and the arithmetic (``_rates.py``). Nothing here touches pydantic on
+the hot path.
 """
 
 from __future__ import annotations
 
 import bisect
-import logging
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from .._data import Usage
 from ._errors import UnpricedModelError
-from ._rates import CompiledRates, CompiledSheet, base_fields, compile_sheet, merge_sheet
-from ._schema import ModelEntry, Period
+from ._period import STANDARD_TIERS, CompiledPeriod, normalize_tier, timestamp
+from ._rates import CompiledRates
+from ._schema import ModelEntry
 
-__all__ = ["ModelPrice", "normalize_tier"]
+__all__ = ["ModelPrice"]
 
-logger = logging.getLogger("tokenbudget.pricing")
-
-_UTC = timezone.utc
-_DAY = 86400.0
 _FOREVER = float("inf")
-
-#: Service-tier names that mean "the standard price".
-_STANDARD_TIERS = frozenset({"", "default", "standard", "auto", "on_demand", "on-demand", "scale"})
-_logged_tiers: set[tuple[str, str]] = set()
-
-
-def normalize_tier(service_tier: str | None) -> str | None:
-    """Lower-case a reported service tier; ``None`` for every name of the standard tier."""
-    if service_tier is None:
-        return None
-    tier = service_tier.strip().lower()
-    return None if tier in _STANDARD_TIERS else tier
-
-
-class _Period:
-    """One price period compiled: the sheet for every variant the data names."""
-
-    __slots__ = ("batch", "service_tiers", "source", "standard", "start", "windows")
-
-    def __init__(self, period: Period, batch_multiplier: Decimal | None) -> None:
-        self.source = period
-        self.start = period.from_
-        base = base_fields(period)
-        self.standard = compile_sheet(base)
-        if period.batch is not None:
-            self.batch: CompiledSheet | None = compile_sheet(merge_sheet(base, period.batch))
-        elif batch_multiplier is not None:
-            self.batch = compile_sheet(base, scale=batch_multiplier)
-        else:
-            self.batch = None
-        self.service_tiers = {
-            name: compile_sheet(merge_sheet(base, sheet))
-            for name, sheet in period.service_tiers.items()
-        }
-        self.windows = tuple(
-            (*window.minutes(), compile_sheet(merge_sheet(base, window)))
-            for window in period.windows
-        )
-
-    def sheet(
-        self, tier: str | None, batch: bool, at: datetime | None, model: str
-    ) -> CompiledSheet:
-        if batch or tier == "batch":
-            if self.batch is not None:
-                return self.batch
-            _log_tier_once(model, "batch")
-        elif tier is not None:
-            found = self.service_tiers.get(tier)
-            if found is not None:
-                return found
-            _log_tier_once(model, tier)
-        if self.windows:
-            return self._window_sheet(at)
-        return self.standard
-
-    def _window_sheet(self, at: datetime | None) -> CompiledSheet:
-        moment = datetime.now(_UTC) if at is None else _as_utc(at)
-        minute = moment.hour * 60 + moment.minute
-        for start, end, sheet in self.windows:
-            inside = start <= minute < end if start < end else (minute >= start or minute < end)
-            if inside:
-                return sheet
-        return self.standard
-
-
-def _log_tier_once(model: str, tier: str) -> None:
-    key = (model, tier)
-    if key not in _logged_tiers:
-        _logged_tiers.add(key)
-        logger.debug("no %r price for %s: priced at the standard rate", tier, model)
-
-
-def _as_utc(at: datetime | date) -> datetime:
-    """Aware datetimes converted to UTC; naive ones (and dates) are taken to be UTC."""
-    if not isinstance(at, datetime):
-        return datetime(at.year, at.month, at.day, tzinfo=_UTC)
-    return at.replace(tzinfo=_UTC) if at.tzinfo is None else at.astimezone(_UTC)
-
-
-def _timestamp(moment: datetime | date) -> float:
-    if isinstance(moment, datetime) and moment.tzinfo is not None:
-        return moment.timestamp()
-    return _as_utc(moment).timestamp()
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,13 +44,13 @@ class ModelPrice:
     entry: ModelEntry = field(repr=False)
     origin: str = "built-in"
     batch_multiplier: Decimal | None = field(default=None, repr=False)
-    _periods: tuple[_Period, ...] = field(init=False, repr=False)
+    _periods: tuple[CompiledPeriod, ...] = field(init=False, repr=False)
     _starts: tuple[float, ...] = field(init=False, repr=False)
-    _current: tuple[_Period | None, float, float] = field(init=False, repr=False)
+    _current: tuple[CompiledPeriod | None, float, float] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        periods = tuple(_Period(p, self.batch_multiplier) for p in self.entry.prices)
-        starts = tuple(_timestamp(p.start) if p.start else -_FOREVER for p in periods)
+        periods = tuple(CompiledPeriod(p, self.batch_multiplier) for p in self.entry.prices)
+        starts = tuple(timestamp(p.start) if p.start else -_FOREVER for p in periods)
         object.__setattr__(self, "_periods", periods)
         object.__setattr__(self, "_starts", starts)
         object.__setattr__(self, "_current", (None, 0.0, -1.0))
@@ -260,7 +174,7 @@ class ModelPrice:
         if not periods:
             return None
         period = periods[0] if len(periods) == 1 else self._period_at(at)
-        if (service_tier is None or service_tier in _STANDARD_TIERS) and not (
+        if (service_tier is None or service_tier in STANDARD_TIERS) and not (
             batch or period.windows
         ):
             sheet = period.standard
@@ -269,9 +183,9 @@ class ModelPrice:
         rates = sheet.base if not sheet.tiers else sheet.rates_for(usage.input_tokens)
         return rates.cost(usage)
 
-    def _period_at(self, at: datetime | None) -> _Period:
+    def _period_at(self, at: datetime | None) -> CompiledPeriod:
         if at is not None:
-            moment = _timestamp(at)
+            moment = timestamp(at)
             return self._periods[max(bisect.bisect_right(self._starts, moment) - 1, 0)]
         now = time.time()
         current, since, until = self._current

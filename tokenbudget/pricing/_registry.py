@@ -21,10 +21,7 @@ from pydantic import ValidationError
 from ._errors import PriceDataError
 from ._schema import ModelEntry
 
-__all__ = ["GLOBAL_PROVIDERS", "Registry", "entry_from_prices", "to_decimal"]
-
-#: Provider names that mean "whatever provider serves this model".
-GLOBAL_PROVIDERS = frozenset({"", "custom", "*"})
+__all__ = ["REGISTRY", "Registry", "entry_from_prices", "to_decimal"]
 
 _RATE_NAMES = ("input", "output", "cached_input", "cache_write", "cache_write_1h")
 _SHEET_KEYS = frozenset(
@@ -142,7 +139,7 @@ class Registry:
             book._invalidate()
 
     def clear(self) -> None:
-        """Forget every registration (for tests)."""
+        """Forget every registration (``unregister_models``, and tests)."""
         with self._lock:
             self._entries.clear()
             self.generation += 1
@@ -168,3 +165,7 @@ class Registry:
                 for p in sorted(self._entries, key=lambda x: x or "")
                 for e in self._entries[p].values()
             )
+
+
+#: Entries registered with ``register_model``: shared by every book.
+REGISTRY = Registry()

@@ -6,7 +6,7 @@ provider files in one document. All prices are US dollars **per 1M tokens**,
 except ``extra`` prices, which are dollars **per unit** (e.g. per web search).
 Prices are written as JSON strings (``"2.5"``) so no float ever touches them.
 
-Semantics, enforced by the engine (``_model.py``):
+Semantics, enforced by the engine (``_model.py``, ``_period.py``, ``_rates.py``):
 
 - ``input`` is the price of prompt tokens that are neither cache reads nor
   cache writes; ``cached_input`` defaults to ``input``, ``cache_write`` to
