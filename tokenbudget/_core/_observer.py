@@ -147,26 +147,28 @@ class ResponseObserver:
     def feed(self, chunk: bytes) -> bytes:
         """Observe one raw chunk; returns the bytes to pass to the caller."""
         mode = self._mode
+        if mode is _SSE:  # the per-chunk path of a stream: tested first
+            if self._broken and self._filter is None:
+                return chunk
+            try:
+                assert self._decoder is not None and self._sse is not None
+                decoded = chunk if self._decoder is IDENTITY else self._decoder.decode(chunk)
+                if self._body_copy is not None:
+                    self._copy(decoded)
+                out = self._on_events(self._sse.feed(decoded))
+            except Exception:
+                return self._stop_filtering(chunk)
+            if self._watchers:
+                self._check_progress()
+            return out if self._filter is not None else chunk
         if mode is _JSON:
             if self._json_size <= MAX_JSON_BODY:
                 self._json_chunks.append(chunk)  # type: ignore[union-attr]
                 self._json_size += len(chunk)
             return chunk
-        if mode is _SKIP or (self._broken and self._filter is None):
-            return chunk
         if mode is _DECODED:
             return self._passthrough_decoded(chunk)
-        try:
-            assert self._decoder is not None and self._sse is not None
-            decoded = chunk if self._decoder is IDENTITY else self._decoder.decode(chunk)
-            if self._body_copy is not None:
-                self._copy(decoded)
-            out = self._on_events(self._sse.feed(decoded))
-        except Exception:
-            return self._stop_filtering(chunk)
-        if self._watchers:
-            self._check_progress()
-        return out if self._filter is not None else chunk
+        return chunk  # not read
 
     def end_of_body(self) -> bytes:
         """The body is exhausted; returns bytes held back by a filter, if any."""

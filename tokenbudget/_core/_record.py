@@ -45,7 +45,7 @@ def build_record(exchange: Exchange, error: BaseException | None) -> CallRecord:
 
     incomplete = endpoint.stream and not observation.complete
     usage = observation.usage
-    if usage is None or incomplete or exchange.broken:
+    if usage is None or incomplete or exchange._broken:
         usage = endpoint.handler.estimate_usage(endpoint, exchange.request, observation)
     model = observation.model or endpoint.request_model
     tier = observation.service_tier or endpoint.service_tier
