@@ -83,12 +83,11 @@ class Exchange(ResponseObserver):
         ports: Ports,
         endpoint: Endpoint,
         request: RequestView,
-        *,
         owner: object = None,
         tags: Mapping[str, str] = _NO_TAGS,
         inject_usage: bool = True,
     ) -> None:
-        super().__init__(endpoint)
+        ResponseObserver.__init__(self, endpoint)  # not super(): no proxy object per call
         self.ports = ports
         self.request = request
         self.owner = owner

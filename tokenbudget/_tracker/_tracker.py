@@ -197,13 +197,9 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
             return None
         if endpoint is None:
             return None
+        # Positional: a class called with keywords builds a dict for them, on every call.
         return Exchange(
-            self._ports,
-            endpoint,
-            request,
-            owner=self,
-            tags=current_tags(),
-            inject_usage=self.inject_stream_usage,
+            self._ports, endpoint, request, self, current_tags(), self.inject_stream_usage
         )
 
     def admit(self, exchange: Exchange) -> Sequence[CallGuard]:
