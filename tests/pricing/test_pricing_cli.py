@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -58,6 +59,20 @@ def test_price_shows_one_sheet(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and "unpriced" in out
     code, out, _ = run(capsys, "price", "gpt-4o", "--json")
     assert json.loads(out)["model"] == "gpt-4o"
+
+
+def test_a_price_sheet_prints_the_same_in_every_process() -> None:
+    """Its extra prices (web and file search) come in one order, whatever the string hashes."""
+
+    def sheet(seed: str) -> str:
+        command = [sys.executable, "-m", "tokenbudget", "price", "gpt-4o"]
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        return subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+
+    first = sheet("1")
+    assert "file_search_requests=" in first and "web_search_requests=" in first
+    assert first.index("file_search_requests=") < first.index("web_search_requests=")
+    assert all(sheet(seed) == first for seed in ("2", "3"))
 
 
 def test_cost(capsys: pytest.CaptureFixture[str]) -> None:

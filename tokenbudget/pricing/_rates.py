@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from .._data import Usage
-from ._schema import Rates, Sheet
+from ._schema import RATE_FIELDS, Rates, Sheet
 
 __all__ = ["CompiledRates", "CompiledSheet", "compile_sheet", "merge_sheet"]
 
@@ -187,7 +187,10 @@ def _pick(value: Decimal | None, default: Decimal) -> Decimal:
 def _fields_of(sheet: Sheet) -> dict[str, _Field]:
     """Explode a sheet into per-field (base, tiers) pairs; extras as ``extra.KEY``."""
     out: dict[str, _Field] = {}
-    for name in sheet.named():
+    named = sheet.named()
+    extras = sorted(name for name in named if name.startswith("extra."))
+    # In a stable order (rates as declared, extras by name): price sheets print it.
+    for name in [*(name for name in RATE_FIELDS if name in named), *extras]:
         base = _get(sheet, name)
         tiers = tuple(
             (tier.above, value) for tier in sheet.tiers if (value := _get(tier, name)) is not None
