@@ -1,13 +1,7 @@
 """OpenAI's usage objects, normalised into :class:`~tokenbudget.Usage`.
 
-- Chat and completions report ``prompt_tokens``, which already *includes*
-  ``prompt_tokens_details.cached_tokens``, and ``completion_tokens``, which
-  already includes ``completion_tokens_details.reasoning_tokens``: both map
-  straight onto input/output, with cached and reasoning as parts of them.
-- The Responses API reports ``input_tokens`` (includes
-  ``input_tokens_details.cached_tokens``) and ``output_tokens`` (includes
-  ``output_tokens_details.reasoning_tokens``): same mapping.
-- Embeddings report ``prompt_tokens`` only.
+The conventions (what includes what, per API) are listed in the package's
+docstring, ``tokenbudget.providers.openai``.
 """
 
 from __future__ import annotations
