@@ -185,6 +185,7 @@ def record(
             output_tokens=output_tokens,
             cached_input_tokens=cached_input_tokens,
             estimated=estimated,
+            estimate_reason="the answer reported no usage" if estimated else None,
         ),
         cost_usd=None if cost is None else Decimal(cost),
         request_model=model,

@@ -224,7 +224,11 @@ def test_a_parser_that_raises_does_not_break_the_call(
     assert tracker.usage.calls == 3
     assert all(r.estimated for r in tracker.records)
     # Estimated from the request: 8 input tokens; nothing seen of the output.
-    assert tracker.records[-1].usage == Usage(input_tokens=8, estimated=True)
+    assert tracker.records[-1].usage == Usage(
+        input_tokens=8,
+        estimated=True,
+        estimate_reason="tokenbudget could not read the answer (the log says why)",
+    )
     warnings = [r for r in caplog.records if "could not read" in r.getMessage()]
     assert len(warnings) == 1, "a failure is logged once, not per call"
 

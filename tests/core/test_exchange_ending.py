@@ -47,7 +47,9 @@ def test_a_stream_closed_after_its_first_chunk_is_abandoned_and_estimated() -> N
     assert len(handler.estimates) == 1
     assert list(handler.estimates[0].output_text) == SSE_TEXT
     counted = Usage(input_tokens=ESTIMATED_INPUT, output_tokens=len("".join(SSE_TEXT)))
-    assert record.usage == counted.with_estimated()
+    assert record.usage == counted.with_estimated(
+        reason="the stream ended before the provider's end marker"
+    )
     assert record.cost_usd == price_of(REQUEST_MODEL, counted)
 
 
@@ -91,7 +93,12 @@ def test_a_stream_whose_usage_came_but_not_its_end_marker_is_estimated() -> None
     # The reported input is kept; the output is counted from the text when that is more.
     counted_output = len("".join(SSE_TEXT))
     assert counted_output > REPORTED.output_tokens
-    assert record.usage == Usage(REPORTED.input_tokens, counted_output, estimated=True)
+    assert record.usage == Usage(
+        REPORTED.input_tokens,
+        counted_output,
+        estimated=True,
+        estimate_reason="the stream ended before the provider's end marker",
+    )
 
 
 @pytest.mark.parametrize(

@@ -281,7 +281,9 @@ def test_embed_content_without_usage_is_counted(tracker: TokenTracker, family: s
     assert record.endpoint == "embeddings"
     assert record.estimated
     counted = sum(count_text_tokens(text, "gemini-embedding-001")[0] for text in texts)
-    assert record.usage == Usage(input_tokens=counted, estimated=True)
+    assert record.usage == Usage(
+        input_tokens=counted, estimated=True, estimate_reason="the answer reported no usage"
+    )
     assert record.cost_usd == counted * Decimal("0.15") / M
 
 

@@ -163,7 +163,12 @@ def test_stream_without_usage_is_counted_and_estimated(server: FakeOpenAI) -> No
     assert record.estimated
     # Output counted with tiktoken (o200k): "Hello! How can I help you today?" is 9 tokens;
     # input by OpenAI's rule: 3 priming + 3 per message + "user" (1) + "Hi" (1) = 8.
-    assert record.usage == Usage(input_tokens=8, output_tokens=9, estimated=True)
+    assert record.usage == Usage(
+        input_tokens=8,
+        output_tokens=9,
+        estimated=True,
+        estimate_reason="the answer reported no usage",
+    )
     assert record.cost_usd == cost("gpt-4o-mini-2024-07-18", 8, 9)
 
 

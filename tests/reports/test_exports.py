@@ -50,6 +50,19 @@ def test_csv_columns_are_stable(tmp_path: Path) -> None:
     assert (tmp_path / "u.csv").read_bytes().count(b"\r\n") == 2  # RFC 4180 line ends
 
 
+def test_a_csv_export_from_before_estimate_reason_still_reads(tmp_path: Path) -> None:
+    records = [record(estimated=True), record()]
+    export_csv(records, tmp_path / "u.csv")
+    with (tmp_path / "u.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0][-1] == "estimate_reason" and rows[1][-1] == "the answer reported no usage"
+    with (tmp_path / "old.csv").open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\r\n").writerows(row[:-1] for row in rows)
+    back = read_csv_export(tmp_path / "old.csv")
+    assert [r.usage.estimated for r in back] == [True, False]
+    assert [r.usage.estimate_reason for r in back] == [None, None]
+
+
 def test_json_round_trip_keeps_every_record_and_its_totals(tmp_path: Path) -> None:
     records = varied_records()
     assert export_json(records, tmp_path / "u.json") == len(records)

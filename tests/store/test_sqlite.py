@@ -308,3 +308,32 @@ def test_counter_only_stores_say_what_they_cannot_do() -> None:
         counters.records()
     with pytest.raises(NotImplementedError, match="cannot reprice"):
         counters.reprice(lambda *a: None, price_version=None)
+
+
+def test_an_estimate_keeps_its_reason_in_the_store(tmp_path: Path) -> None:
+    estimated = record(estimated=True)
+    assert estimated.usage.estimate_reason == "the answer reported no usage"
+    with SQLiteStore(tmp_path / "u.db") as store:
+        store.append([estimated, record()])
+        back = list(store.records(Query()))
+    assert [r.usage.estimate_reason for r in back] == ["the answer reported no usage", None]
+    assert back[0] == estimated
+
+
+def test_a_store_of_the_first_schema_is_brought_up_to_date(tmp_path: Path) -> None:
+    """A usage.db written before estimate_reason existed opens, keeps its calls, takes new ones."""
+    path = tmp_path / "old.db"
+    with SQLiteStore(path) as store:
+        store.append([record()])
+    with sqlite3.connect(path) as conn:  # back to schema 1: no estimate_reason column
+        conn.execute("ALTER TABLE calls DROP COLUMN estimate_reason")
+        conn.execute("PRAGMA user_version = 1")
+    conn.close()
+
+    with SQLiteStore(path, create=False) as store:
+        store.append([record(estimated=True)])
+        back = list(store.records(Query()))
+    assert [r.usage.estimate_reason for r in back] == [None, "the answer reported no usage"]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    conn.close()

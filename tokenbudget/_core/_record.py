@@ -4,7 +4,7 @@ The rules (DESIGN.md's contracts): an error answer, a free endpoint or a call
 that never got an answer costs nothing; usage the provider did not report, or
 reported for a stream cut short, is counted locally and marked estimated; the
 billed model is the response's, else the request's; a cache hit costs nothing
-and records what it saved.
+and records what it saved. An estimated usage says why (``estimate_reason``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,15 @@ from ._endpoint import Observation
 if TYPE_CHECKING:
     from ._exchange import Exchange
 
-__all__ = ["build_record", "describe", "fallback_record"]
+__all__ = [
+    "CUT_SHORT",
+    "NOT_BUILT",
+    "NOT_READ",
+    "NOT_REPORTED",
+    "build_record",
+    "describe",
+    "fallback_record",
+]
 
 _ZERO = Decimal(0)
 
@@ -43,10 +51,12 @@ def build_record(exchange: Exchange, error: BaseException | None) -> CallRecord:
             error_text = error_text or f"HTTP {status}"
         return _make(exchange, make_usage(), _ZERO, observation, error_text)
 
-    incomplete = endpoint.stream and not observation.complete
     usage = observation.usage
-    if usage is None or incomplete or exchange._broken:
+    reason = _why_estimated(exchange, observation)
+    if usage is None or reason is not None:
         usage = endpoint.handler.estimate_usage(endpoint, exchange.request, observation)
+        if usage.estimate_reason is None:
+            usage = usage.with_estimated(reason=reason or NOT_REPORTED)
     model = observation.model or endpoint.request_model
     tier = observation.service_tier or endpoint.service_tier
     cost = exchange.ports.price(
@@ -60,7 +70,26 @@ def build_record(exchange: Exchange, error: BaseException | None) -> CallRecord:
 def fallback_record(exchange: Exchange, error: BaseException | None) -> CallRecord:
     """The record of a call whose own record could not be built: what is known, estimated."""
     text = describe(error) if error is not None else None
-    return _make(exchange, Usage(estimated=True), None, Observation(), text)
+    usage = Usage(estimated=True, estimate_reason=NOT_BUILT)
+    return _make(exchange, usage, None, Observation(), text)
+
+
+#: Why a record's usage is estimated, as ``Usage.estimate_reason`` says it.
+NOT_READ = "tokenbudget could not read the answer (the log says why)"
+CUT_SHORT = "the stream ended before the provider's end marker"
+NOT_REPORTED = "the answer reported no usage"
+NOT_BUILT = "tokenbudget could not build the record (the log says why)"
+
+
+def _why_estimated(exchange: Exchange, observation: Observation) -> str | None:
+    """Why the provider's own usage cannot be recorded as it is, or ``None``."""
+    if exchange._broken:
+        return NOT_READ
+    if exchange.endpoint.stream and not observation.complete:
+        return CUT_SHORT
+    if observation.usage is None:
+        return NOT_REPORTED
+    return None
 
 
 def describe(error: BaseException) -> str:

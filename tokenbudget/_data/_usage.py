@@ -12,7 +12,7 @@ where a figure came from. The conventions are contracts (DESIGN.md):
 - audio and image token counts are parts of input/output as well.
 - ``extra`` holds billable units that are not tokens, e.g. ``web_search_requests``.
 - ``estimated`` is true when any figure was counted by tokenbudget rather than
-  reported by the provider.
+  reported by the provider; ``estimate_reason`` says why.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ class Usage:
     #: A cost the provider reported itself (e.g. OpenRouter ``usage.cost``); it
     #: wins over the price database when present.
     reported_cost_usd: Decimal | None = None
+    #: Why the figures are estimated (``None`` when they are not, or nobody said).
+    estimate_reason: str | None = None
 
     __reduce__ = reduce_frozen
 
@@ -62,9 +64,11 @@ class Usage:
         """Input tokens billed at the plain input price (no cache read or write)."""
         return self.input_tokens - self.cached_input_tokens - self.cache_write_tokens
 
-    def with_estimated(self, estimated: bool = True) -> Usage:
-        """A copy with the ``estimated`` flag set."""
-        return replace(self, estimated=estimated)
+    def with_estimated(self, estimated: bool = True, reason: str | None = None) -> Usage:
+        """A copy with the ``estimated`` flag set, and its reason when given."""
+        if not estimated:
+            return replace(self, estimated=False, estimate_reason=None)
+        return replace(self, estimated=True, estimate_reason=reason or self.estimate_reason)
 
     def __add__(self, other: object) -> Usage:
         if not isinstance(other, Usage):
@@ -91,6 +95,7 @@ class Usage:
             extra=MappingProxyType(extra) if extra else _EMPTY,
             estimated=self.estimated or other.estimated,
             reported_cost_usd=reported,
+            estimate_reason=self.estimate_reason or other.estimate_reason,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -101,7 +106,7 @@ class Usage:
             if f.name == "extra":
                 if value:
                     out["extra"] = dict(value)
-            elif f.name == "reported_cost_usd":
+            elif f.name in ("reported_cost_usd", "estimate_reason"):
                 if value is not None:
                     out[f.name] = str(value)
             else:

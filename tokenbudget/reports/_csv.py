@@ -13,6 +13,7 @@ Columns, in order (:data:`CSV_COLUMNS`):
 - ``cost_usd``: exact decimal dollars, empty when unpriced
 - ``estimated``, ``cached``: ``true``/``false``; ``saved_cost_usd``: what a cache
   hit saved; ``reported_cost_usd``: a cost the provider reported itself
+- ``estimate_reason``: why the figures are estimated (empty when they are not)
 - ``status_code``, ``error``, ``latency_ms``, ``stream``, ``service_tier``,
   ``request_id``, ``response_id``
 - ``tags``: JSON object; ``price_version``: the price data the cost came from
@@ -61,7 +62,12 @@ CSV_COLUMNS: tuple[str, ...] = (
     "response_id",
     "tags",
     "price_version",
+    "estimate_reason",
 )
+
+
+#: Columns later versions added: an export written before them still reads.
+_ADDED = frozenset(("estimate_reason",))
 
 
 def _text(value: object) -> str:
@@ -97,6 +103,7 @@ def _row(record: CallRecord) -> list[str]:
         response_id=record.response_id,
         tags=json.dumps(dict(record.tags), ensure_ascii=False, sort_keys=True),
         price_version=record.price_version,
+        estimate_reason=usage.estimate_reason,
     )
     return [_text(values[name]) for name in CSV_COLUMNS]
 
@@ -138,6 +145,7 @@ def _record(row: dict[str, str]) -> CallRecord:
         extra=json.loads(row["extra"]) if row["extra"] else {},
         estimated=_flag(row["estimated"]),
         reported_cost_usd=row["reported_cost_usd"],
+        estimate_reason=row.get("estimate_reason") or None,
     )
     return CallRecord(
         timestamp=parse_time(row["timestamp"]),
@@ -165,7 +173,8 @@ def read_csv(path: str | os.PathLike[str]) -> Iterator[CallRecord]:
     """The records of a CSV export (raises ``ValueError`` naming the bad line)."""
     with Path(path).open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
-        missing = [name for name in CSV_COLUMNS if name not in (reader.fieldnames or ())]
+        present = reader.fieldnames or ()
+        missing = [name for name in CSV_COLUMNS if name not in present and name not in _ADDED]
         if missing:
             raise ValueError(f"{path}: not a tokenbudget CSV export (no {', '.join(missing)})")
         for row in reader:

@@ -78,11 +78,14 @@ def dump_json(value: Any) -> str:
 def usage_from_figures(figures: Mapping[str, Any]) -> Usage:
     """A :class:`Usage` from a mapping holding :data:`TOKEN_FIELDS` and friends."""
     extra = figures.get("extra") or {}
+    counts: dict[str, Any] = {name: int(figures.get(name) or 0) for name in TOKEN_FIELDS}
+    reason = figures.get("estimate_reason")
     return Usage(
-        **{name: int(figures.get(name) or 0) for name in TOKEN_FIELDS},
+        **counts,
         extra=MappingProxyType({str(k): int(v) for k, v in extra.items()}),
         estimated=bool(figures.get("estimated", False)),
         reported_cost_usd=decimal_or_none(figures.get("reported_cost_usd")),
+        estimate_reason=str(reason) if reason else None,
     )
 
 
@@ -100,6 +103,7 @@ def record_to_dict(record: CallRecord) -> dict[str, Any]:
             "total_tokens": usage.total_tokens,
             "extra": dict(usage.extra),
             "estimated": usage.estimated,
+            "estimate_reason": usage.estimate_reason,
             "reported_cost_usd": _money(usage.reported_cost_usd),
         },
         "cost_usd": _money(record.cost_usd),

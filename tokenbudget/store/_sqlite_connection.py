@@ -25,7 +25,7 @@ from typing import Any, cast
 from urllib.parse import quote
 
 from ._base import StoreError
-from ._sqlite_schema import APPLICATION_ID, SCHEMA, SCHEMA_VERSION, DecimalSum
+from ._sqlite_schema import APPLICATION_ID, MIGRATIONS, SCHEMA, SCHEMA_VERSION, DecimalSum
 
 __all__ = ["PAGE", "SQLiteConnection"]
 
@@ -105,6 +105,8 @@ class SQLiteConnection:
                 " upgrade tokenbudget to read it"
             )
         _set_pragmas(conn)
+        if version < SCHEMA_VERSION:
+            _migrate(conn)
 
     # -- using -------------------------------------------------------------------------
 
@@ -138,6 +140,21 @@ class SQLiteConnection:
             if not self._closed:
                 self._closed = True
                 self._conn.close()
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a store of an older schema up to date, once, whichever process gets there first."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = _identity(conn)[1]
+        for step in range(version, SCHEMA_VERSION):
+            for statement in MIGRATIONS[step]:
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def _identity(conn: sqlite3.Connection) -> tuple[int, int, int]:

@@ -27,6 +27,7 @@ __all__ = [
     "COLUMNS",
     "INSERT_CALL",
     "INSERT_TAG",
+    "MIGRATIONS",
     "SCHEMA",
     "SCHEMA_VERSION",
     "SELECT_CALLS",
@@ -38,7 +39,7 @@ __all__ = [
 
 #: ``PRAGMA application_id`` of a tokenbudget store: "tokb".
 APPLICATION_ID = 0x746F6B62
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = (
     f"""CREATE TABLE calls (
@@ -64,7 +65,8 @@ SCHEMA = (
     service_tier TEXT,
     tags TEXT NOT NULL DEFAULT '{{}}',
     raw_usage TEXT,
-    price_version TEXT
+    price_version TEXT,
+    estimate_reason TEXT
 )""",
     "CREATE INDEX calls_ts ON calls (ts_us)",
     "CREATE INDEX calls_model ON calls (model, ts_us)",
@@ -100,7 +102,13 @@ COLUMNS: tuple[str, ...] = (
     "tags",
     "raw_usage",
     "price_version",
+    "estimate_reason",
 )
+
+#: What a store of an older schema version is brought up to date with, by version.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: ("ALTER TABLE calls ADD COLUMN estimate_reason TEXT",),
+}
 
 INSERT_CALL = f"INSERT INTO calls ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
 INSERT_TAG = "INSERT OR IGNORE INTO call_tags (name, value, call_id) VALUES (?, ?, ?)"
@@ -165,6 +173,7 @@ def record_to_row(record: CallRecord) -> tuple[Any, ...]:
         dump_json(dict(record.tags)),
         None if record.raw_usage is None else dump_json(record.raw_usage),
         record.price_version,
+        usage.estimate_reason,
     )
 
 
@@ -172,11 +181,13 @@ def record_from_row(row: Sequence[Any]) -> CallRecord:
     """The record of a ``SELECT_CALLS`` row (its first value, the id, is skipped)."""
     values = dict(zip(COLUMNS, row[1:], strict=True))
     extra = json.loads(values["extra"]) if values["extra"] else {}
+    counts: dict[str, Any] = {name: values[name] for name in TOKEN_FIELDS}
     usage = Usage(
-        **{name: values[name] for name in TOKEN_FIELDS},
+        **counts,
         extra=MappingProxyType(extra),
         estimated=bool(values["estimated"]),
         reported_cost_usd=decimal_or_none(values["reported_cost"]),
+        estimate_reason=values["estimate_reason"],
     )
     raw = values["raw_usage"]
     return CallRecord(
