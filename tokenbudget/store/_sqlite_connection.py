@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -66,7 +67,12 @@ class SQLiteConnection:
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot open: {exc}") from exc
         try:
-            self._prepare(conn, create)
+            self._prepare(conn, create, timeout)
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if _busy(exc):
+                raise StoreError(f"{self.path}: locked by another process ({exc})") from exc
+            raise StoreError(f"{self.path}: cannot open: {exc}") from exc
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"{self.path} is not a tokenbudget usage store ({exc})") from exc
@@ -76,24 +82,48 @@ class SQLiteConnection:
         conn.create_aggregate("tb_dsum", 1, cast(Any, DecimalSum))
         return conn
 
-    def _prepare(self, conn: sqlite3.Connection, create: bool) -> None:
+    def _prepare(self, conn: sqlite3.Connection, create: bool, timeout: float) -> None:
+        """Check the file is ours (making the schema in a new one), waiting out other openers.
+
+        Another process may be making the schema of the same new file at this
+        moment: the schema is made in one ``BEGIN IMMEDIATE`` transaction that
+        checks the file is still empty inside it, and a file found locked is
+        tried again until ``timeout`` (SQLite returns "locked" without waiting
+        while a new WAL file is being set up).
+        """
+        deadline = time.monotonic() + timeout
+        pause = 0.005
+        while True:
+            try:
+                self._check_or_create(conn, create)
+                return
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc) or time.monotonic() + pause > deadline:
+                    raise
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+
+    def _check_or_create(self, conn: sqlite3.Connection, create: bool) -> None:
         app_id, version, tables = _identity(conn)
         if app_id == 0 and tables == 0:
             if not create:
                 raise StoreError(f"{self.path} is empty, not a tokenbudget usage store")
-            _set_pragmas(conn)
             conn.execute("BEGIN IMMEDIATE")
             try:
-                if _identity(conn)[0] == 0:  # another process may have won the race
+                app_id, version, tables = _identity(conn)
+                if app_id == 0 and tables == 0:  # no other process got there first
                     for statement in SCHEMA:
                         conn.execute(statement)
                     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    app_id, version = APPLICATION_ID, SCHEMA_VERSION
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
-            return
         if app_id != APPLICATION_ID:
             raise StoreError(
                 f"{self.path} is not a tokenbudget usage store"
@@ -153,15 +183,25 @@ def _migrate(conn: sqlite3.Connection) -> None:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
 
 
 def _identity(conn: sqlite3.Connection) -> tuple[int, int, int]:
-    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    tables = conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
-    return int(app_id), int(version), int(tables)
+    """Application id, schema version and table count, read in one statement (one snapshot)."""
+    row = conn.execute(
+        "SELECT (SELECT application_id FROM pragma_application_id),"
+        " (SELECT user_version FROM pragma_user_version),"
+        " (SELECT COUNT(*) FROM sqlite_master)"
+    ).fetchone()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """Whether ``exc`` is SQLite's "locked"/"busy": another connection holds the file."""
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 def _set_pragmas(conn: sqlite3.Connection) -> None:
