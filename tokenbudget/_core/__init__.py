@@ -22,6 +22,7 @@ from ._endpoint import (
     UsageReader,
 )
 from ._exchange import SENDING, Exchange
+from ._fork import after_fork_in_child
 from ._json import loads
 from ._log import logger, warn_once
 from ._observer import Mode
@@ -52,6 +53,7 @@ __all__ = [
     "StoredResponse",
     "UnsupportedEncoding",
     "UsageReader",
+    "after_fork_in_child",
     "decoder_for",
     "describe",
     "loads",

@@ -19,11 +19,20 @@ With ``TokenTracker(store="usage.db")``:
 
 Without a store the same methods work on the in-memory records (the latest
 ``max_records`` calls), with a warning when older calls have left that window.
+
+Fork (gunicorn ``--preload``, celery prefork, ``multiprocessing``): a tracker
+made before ``fork`` works in every child, which writes its own calls (the
+writer and the store start afresh there; the calls queued in the parent stay
+the parent's). A child writes what it queued when it exits normally (atexit),
+and a ``multiprocessing`` worker, which leaves without atexit, when
+multiprocessing runs its exit handlers. A worker killed by a signal loses what
+it had queued, as any process does: call ``tracker.flush()`` where that matters.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import weakref
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta, timezone
@@ -31,6 +40,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import TypeVar
 
+from .._core import after_fork_in_child
 from .._data import CallRecord, Usage, UsageSummary
 from ..reports import TrackerSource, UsageSource, export_csv, export_json, make_query
 from ..store import (
@@ -56,6 +66,17 @@ def _shut(writer: StoreWriter, store: UsageStore | None) -> None:
     writer.close()
     if store is not None:
         store.close()
+
+
+def _close_when_worker_exits(tracker: TrackerHistory) -> None:
+    """In a multiprocessing worker: close ``tracker`` when the worker's exit handlers run.
+
+    multiprocessing clears its exit handlers in a new worker and then runs its
+    "after fork" ones: this is one, so the handler it adds is kept.
+    """
+    closer, util = tracker._closer, sys.modules.get("multiprocessing.util")
+    if closer is not None and closer.alive and util is not None:
+        util.Finalize(tracker, closer, exitpriority=10)
 
 
 class TrackerHistory:
@@ -85,6 +106,13 @@ class TrackerHistory:
         self._store, self._writer = store, writer
         self._ledger.set_sink(writer.put)
         self._closer = weakref.finalize(self, _shut, writer, store if owned else None)
+        after_fork_in_child(self._store_after_fork)
+
+    def _store_after_fork(self) -> None:
+        """In a forked child: if multiprocessing made it, write the queue when it exits."""
+        util = sys.modules.get("multiprocessing.util")
+        if util is not None and self._closer is not None and self._closer.alive:
+            util.register_after_fork(self, _close_when_worker_exits)
 
     @property
     def store(self) -> UsageStore | None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, Protocol
 
+from .._core import after_fork_in_child
 from .._data import CallRecord, RunningTotals, UsageSummary
 
 __all__ = [
@@ -150,6 +151,13 @@ class InMemoryBackend:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._accounts: dict[str, _Account] = {}
+        after_fork_in_child(self._after_fork)
+
+    def _after_fork(self) -> None:
+        """In a forked child: a new lock, and no holds (they are the parent's calls in flight)."""
+        self._lock = threading.Lock()
+        for account in self._accounts.values():
+            account.reserved = ZERO_AMOUNT
 
     def _account(self, window: str) -> _Account:
         account = self._accounts.get(window)

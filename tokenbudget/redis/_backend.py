@@ -47,6 +47,7 @@ import weakref
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from .._core import after_fork_in_child
 from .._data import CallRecord
 from ..budgets import Amount, BackendUnavailable, BudgetState, Limits, OnBackendError
 from ._account import Account
@@ -126,6 +127,12 @@ class RedisBackend:
             self._account.send, max_pending=max_pending, pause=_server.retry_after, name=self._name
         )
         self._finalizer = weakref.finalize(self, self._outbox.close)
+        after_fork_in_child(self._after_fork)
+
+    def _after_fork(self) -> None:
+        """In a forked child: the holds of the parent's calls are the parent's to settle."""
+        self._holds_lock = threading.Lock()
+        self._holds = {}
 
     def __repr__(self) -> str:
         return f"<RedisBackend {self._name}>"

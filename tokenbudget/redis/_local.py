@@ -9,6 +9,10 @@ during an outage and what ``allow_local`` admits against.
 :class:`Outbox` holds the settlements that could not be sent (bounded; the
 oldest are dropped past ``max_pending``, with an error logged) and a daemon
 thread that sends them once Redis answers again, pausing between attempts.
+
+Fork: in a forked child both start afresh (new locks; no waiting settlement, no
+local reservation): what the parent has not sent yet is the parent's to send,
+so a settlement is never sent twice. What Redis showed last is kept.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .._core import after_fork_in_child
 from .._data import CallRecord, UsageSummary
 from ..budgets import Amount, BudgetState, Limits
 from ..store import add_summaries, subtract_summaries, summarize
@@ -82,6 +87,12 @@ class LocalView:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._windows: dict[str, _Window] = {}
+        after_fork_in_child(self._after_fork)
+
+    def _after_fork(self) -> None:
+        """In a forked child: a new lock; the parent's unsent changes are not this process's."""
+        self._lock = threading.Lock()
+        self._windows = {name: _Window(seen=found.seen) for name, found in self._windows.items()}
 
     def _window(self, window: str) -> _Window:
         found = self._windows.get(window)
@@ -180,6 +191,16 @@ class Outbox:
         self._send_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
+        after_fork_in_child(self._after_fork)
+
+    def _after_fork(self) -> None:
+        """In a forked child: new locks, no thread, nothing waiting (the parent sends its own)."""
+        self._cond = threading.Condition()
+        self._send_lock = threading.Lock()
+        self._items = deque()
+        self._sending = 0
+        self._thread = None
+        self.dropped = 0
 
     def __len__(self) -> int:
         """Settlements not yet in Redis (being sent included)."""

@@ -13,6 +13,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from .._core import after_fork_in_child
 from ._client import label
 from ._lua import READ, RESERVE, SETTLE
 
@@ -38,6 +39,11 @@ class Server:
         self._down_until = 0.0
         #: The last failure, or ``None`` while Redis answers.
         self.error: str | None = None
+        after_fork_in_child(self._after_fork)
+
+    def _after_fork(self) -> None:
+        """In a forked child: a new lock (redis-py reconnects in a child by itself)."""
+        self._lock = threading.Lock()
 
     def usable(self) -> bool:
         """False for ``retry_after`` seconds after a failure."""

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from .._core import after_fork_in_child
 from .._data import CallRecord
 from ..store import Pricer, Query, RepriceResult, StoreError, UsageStore
 from ._client import (
@@ -78,6 +79,12 @@ class RedisStore(CounterReads, CounterWrites, UsageStore):
         self._warned_days = False
         if not create:
             self._check_exists()
+        after_fork_in_child(self._after_fork)
+
+    def _after_fork(self) -> None:
+        """In a forked child: a new lock; the parent's failed batches are the parent's to retry."""
+        self._lock = threading.Lock()
+        self._tokens = {}
 
     @classmethod
     def from_url(cls, url: str, *, create: bool = True) -> RedisStore:

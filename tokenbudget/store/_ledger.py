@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timezone
 from typing import Any
 
-from .._core import logger
+from .._core import after_fork_in_child, logger
 from .._data import CallRecord, RunningTotals, UsageSummary
 from ._base import UsageAggregates
 from ._totals import totals_from_summary
@@ -38,6 +38,11 @@ class Ledger:
         #: Runs with each record under the lock (a store's queue); see :meth:`set_sink`.
         self._sink: RecordCallback | None = None
         self._reset_state()
+        after_fork_in_child(self._after_fork)
+
+    def _after_fork(self) -> None:
+        """In a forked child: a new lock (another thread may have held this one at the fork)."""
+        self._lock = threading.Lock()
 
     def _reset_state(self) -> None:
         self._records: deque[CallRecord] = deque(maxlen=self._max_records)

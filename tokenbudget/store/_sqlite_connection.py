@@ -12,6 +12,12 @@ machine there.
 One connection serves all threads of a process, behind a lock; reads page
 through results (:data:`PAGE` rows at a time) so a long export never holds it
 for long.
+
+Fork: SQLite connections must not cross ``fork``. In a forked child the store
+takes a new lock and opens a new connection to the same file on first use; the
+inherited one is kept open but never used (closing it in the child could
+checkpoint or remove the parent's WAL files). An in-memory store keeps its
+connection: the child has its own copy of the data.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import quote
 
+from .._core import after_fork_in_child
 from ._base import StoreError
 from ._sqlite_schema import APPLICATION_ID, MIGRATIONS, SCHEMA, SCHEMA_VERSION, DecimalSum
 
@@ -32,6 +39,9 @@ __all__ = ["PAGE", "SQLiteConnection"]
 
 #: Rows read per query when paging through calls: one short hold of the lock each.
 PAGE = 500
+
+#: Connections inherited across fork: kept, unused, so that they are never closed in the child.
+_INHERITED: list[sqlite3.Connection] = []
 
 
 class SQLiteConnection:
@@ -46,9 +56,19 @@ class SQLiteConnection:
         self.path = path
         self.url = url
         self.memory = memory
+        self.timeout = timeout
         self._lock = threading.RLock()
         self._closed = False
+        self._stale = False
         self._conn = self._connect(create, timeout)
+        after_fork_in_child(self._after_fork)
+
+    def _after_fork(self) -> None:
+        """In a forked child: a new lock, and a new connection on first use (file stores)."""
+        self._lock = threading.RLock()
+        if not self.memory and not self._closed:
+            _INHERITED.append(self._conn)
+            self._stale = True
 
     # -- opening -------------------------------------------------------------------------
 
@@ -146,6 +166,9 @@ class SQLiteConnection:
         with self._lock:
             if self._closed:
                 raise StoreError(f"{self.url}: the store is closed")
+            if self._stale:
+                self._conn = self._connect(False, self.timeout)
+                self._stale = False
             try:
                 yield self._conn
             except sqlite3.Error as exc:
@@ -169,7 +192,8 @@ class SQLiteConnection:
         with self._lock:
             if not self._closed:
                 self._closed = True
-                self._conn.close()
+                if not self._stale:
+                    self._conn.close()
 
 
 def _migrate(conn: sqlite3.Connection) -> None:

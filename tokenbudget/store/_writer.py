@@ -18,6 +18,11 @@ totals), counted in :attr:`dropped`, and an error is logged. :meth:`close`
 writes what is left, waiting up to its timeout, then logs how many records it
 could not write. A tracker closes its writer when it is closed, garbage
 collected, or at interpreter exit.
+
+Fork: in a forked child the writer starts afresh (a new thread, new locks, an
+empty queue): the records queued in the parent stay the parent's to write, and
+the child writes its own calls (its store reopens its connection, see
+``SQLiteStore``).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import threading
 import time
 from collections import deque
 
+from .._core import after_fork_in_child
 from .._data import CallRecord
 from ._base import UsageStore
 
@@ -65,10 +71,25 @@ class StoreWriter:
         self._abandon = False
         self._warned_closed = False
         self._pid = os.getpid()
-        self._thread = threading.Thread(
-            target=self._run, name="tokenbudget-store-writer", daemon=True
-        )
-        self._thread.start()
+        self._thread = self._start()
+        after_fork_in_child(self._after_fork)
+
+    def _start(self) -> threading.Thread:
+        thread = threading.Thread(target=self._run, name="tokenbudget-store-writer", daemon=True)
+        thread.start()
+        return thread
+
+    def _after_fork(self) -> None:
+        """In a forked child: new lock and thread; the parent's queued records stay its own."""
+        self._cond = threading.Condition()
+        self._queue = deque()
+        self._in_flight = 0
+        self.dropped = 0
+        self.last_error = None
+        self._warned_closed = False
+        self._pid = os.getpid()
+        if not self._closing:
+            self._thread = self._start()
 
     @property
     def pending(self) -> int:

@@ -1,0 +1,83 @@
+"""A tracker with a SQLite store made before ``fork``: every worker's calls reach the file once.
+
+What gunicorn ``--preload``, celery prefork and ``multiprocessing`` with the fork
+start method do: build the app (and its tracker) once, then fork workers that
+make the calls. The workers here are real forked processes calling through a
+real openai client on a mock transport; they return without closing anything,
+as a multiprocessing worker does.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import openai
+
+from tokenbudget import CallRecord, TokenTracker
+from tokenbudget.store import SQLiteStore
+
+from ..support import json_answer, sync_client
+
+_FORK = multiprocessing.get_context("fork")
+WORKERS = 2
+CALLS = 50
+
+
+class HeldStore(SQLiteStore):
+    """A SQLite store whose writes wait, in the process that made it, until ``release``."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.owner = os.getpid()
+        self.release = threading.Event()
+
+    def append(self, records: Sequence[CallRecord]) -> None:
+        if os.getpid() == self.owner:
+            self.release.wait(30)
+        super().append(records)
+
+
+def _calls(tracker: TokenTracker, count: int) -> None:
+    http = sync_client(tracker, "httpx2", json_answer("httpx2"))
+    client = openai.OpenAI(api_key="sk-test", http_client=http)
+    for _ in range(count):
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+
+
+def _worker(tracker: TokenTracker) -> None:
+    _calls(tracker, CALLS)
+
+
+def _run_workers(tracker: TokenTracker) -> None:
+    workers = [_FORK.Process(target=_worker, args=(tracker,)) for _ in range(WORKERS)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0
+
+
+def test_forked_workers_write_every_call_once(tmp_path: Path) -> None:
+    path = tmp_path / "usage.db"
+    store = HeldStore(path)
+    tracker = TokenTracker(store=store)
+    _calls(tracker, 10)  # queued in the parent, not yet written at the fork
+    _run_workers(tracker)
+    store.release.set()
+    tracker.close()
+    store.close()
+    with SQLiteStore(path, create=False) as reopened:
+        assert reopened.summary().calls == 10 + WORKERS * CALLS
+
+
+def test_a_store_opened_from_a_path_before_fork_keeps_every_worker_call(tmp_path: Path) -> None:
+    path = tmp_path / "usage.db"
+    tracker = TokenTracker(store=path)
+    _run_workers(tracker)
+    tracker.close()
+    with SQLiteStore(path, create=False) as reopened:
+        assert reopened.summary().calls == WORKERS * CALLS
