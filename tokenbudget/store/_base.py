@@ -27,7 +27,16 @@ __all__ = ["StoreError", "UsageAggregates", "UsageStore"]
 
 
 class StoreError(Exception):
-    """A store cannot be opened, read or written (corrupt, not ours, too new, unreachable)."""
+    """A store cannot be opened, read or written (corrupt, not ours, too new, unreachable).
+
+    ``transient`` says whether the store itself failed (full, locked, away:
+    the same records may be written later) or the records did (a value the
+    store cannot hold: writing them again would fail again).
+    """
+
+    def __init__(self, *args: object, transient: bool = True) -> None:
+        super().__init__(*args)
+        self.transient = transient
 
 
 def _empty() -> Mapping[str, UsageSummary]:

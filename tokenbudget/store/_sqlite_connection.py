@@ -172,7 +172,10 @@ class SQLiteConnection:
             try:
                 yield self._conn
             except sqlite3.Error as exc:
-                raise StoreError(f"{self.url}: {action} failed: {exc}") from exc
+                raise StoreError(
+                    f"{self.url}: {action} failed: {exc}",
+                    transient=isinstance(exc, sqlite3.OperationalError),
+                ) from exc
 
     @contextmanager
     def transaction(self, action: str) -> Iterator[sqlite3.Connection]:

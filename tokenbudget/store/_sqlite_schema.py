@@ -147,8 +147,23 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
 
+#: The largest integer a SQLite INTEGER column holds.
+MAX_INTEGER = 2**63 - 1
+
+
+def _count(usage: Usage, name: str) -> int:
+    value = getattr(usage, name)
+    if type(value) is not int or not 0 <= value <= MAX_INTEGER:
+        raise ValueError(f"{name}={value!r} is not a token count SQLite can store")
+    return value
+
+
 def record_to_row(record: CallRecord) -> tuple[Any, ...]:
-    """The ``calls`` values of ``record``, in :data:`COLUMNS` order."""
+    """The ``calls`` values of ``record``, in :data:`COLUMNS` order.
+
+    Raises ``ValueError`` for a token count that is not an int in [0, 2**63-1]
+    (the store writer then sets that record aside and writes the others).
+    """
     usage = record.usage
     return (
         to_micros(record.timestamp),
@@ -156,7 +171,7 @@ def record_to_row(record: CallRecord) -> tuple[Any, ...]:
         record.model,
         record.request_model,
         record.endpoint,
-        *(getattr(usage, name) for name in TOKEN_FIELDS),
+        *(_count(usage, name) for name in TOKEN_FIELDS),
         dump_json(dict(usage.extra)) if usage.extra else None,
         int(usage.estimated),
         _money(usage.reported_cost_usd),

@@ -9,15 +9,21 @@ of queued records, each batch in one transaction. Readers see every write:
 everything that reads the store through a tracker first calls :meth:`flush`,
 which waits until the queue is written.
 
-Failures: when a batch cannot be written, one warning is logged, the batch
-goes back to the front of the queue and is retried with a growing pause
-(0.05 s up to 5 s); recovery is logged too. The records meanwhile stay counted
-in the tracker's in-memory totals. At most ``max_pending`` records wait (100,000
-by default); past that the oldest are dropped from the queue (never from the
-totals), counted in :attr:`dropped`, and an error is logged. :meth:`close`
-writes what is left, waiting up to its timeout, then logs how many records it
-could not write. A tracker closes its writer when it is closed, garbage
-collected, or at interpreter exit.
+Failures: when a batch cannot be written because of the store (a full disk,
+a file locked longer than the busy timeout, Redis away), one warning is logged,
+the batch goes back to the front of the queue and is retried with a growing
+pause (0.05 s up to 5 s); recovery is logged too. The records meanwhile stay
+counted in the tracker's in-memory totals. When a batch fails because of what
+is in it (a figure the store cannot hold, a script Redis refuses), it is split
+in halves until the record(s) at fault are found: the others are written, and
+each bad one is set aside in :attr:`rejected` (the most recent
+:data:`MAX_REJECTED`) and logged, never retried, so it can never block the
+records after it. At most ``max_pending`` records wait (100,000 by default);
+past that the oldest are dropped from the queue (never from the totals),
+counted in :attr:`dropped`, and an error is logged. :meth:`close` writes what
+is left, waiting up to its timeout, then logs how many records it could not
+write. A tracker closes its writer when it is closed, garbage collected, or at
+interpreter exit.
 
 Fork: in a forked child the writer starts afresh (a new thread, new locks, an
 empty queue): the records queued in the parent stay the parent's to write, and
@@ -29,15 +35,16 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 import time
 from collections import deque
 
 from .._core import after_fork_in_child
 from .._data import CallRecord
-from ._base import UsageStore
+from ._base import StoreError, UsageStore
 
-__all__ = ["StoreWriter"]
+__all__ = ["MAX_REJECTED", "StoreWriter"]
 
 logger = logging.getLogger("tokenbudget")
 
@@ -45,6 +52,20 @@ DEFAULT_MAX_PENDING = 100_000
 _BATCH = 500
 _FIRST_PAUSE = 0.05
 _MAX_PAUSE = 5.0
+#: Records a writer keeps in :attr:`StoreWriter.rejected` (the most recent).
+MAX_REJECTED = 1_000
+
+
+def transient(error: BaseException) -> bool:
+    """Whether ``error`` is the store's (retry the same records later) or the records' own.
+
+    The store's: an OS error (disk, network), SQLite's operational errors (full,
+    locked, I/O) and a :class:`StoreError` that says so. Anything else (an
+    integer SQLite cannot hold, a value a Redis script refuses) is the records'.
+    """
+    if isinstance(error, StoreError):
+        return error.transient
+    return isinstance(error, (OSError, sqlite3.OperationalError))
 
 
 class StoreWriter:
@@ -64,6 +85,8 @@ class StoreWriter:
         self.dropped = 0
         #: The last write failure, or ``None`` once a write succeeds again.
         self.last_error: str | None = None
+        #: Records the store refused for what is in them (most recent last), set aside.
+        self.rejected: deque[CallRecord] = deque(maxlen=MAX_REJECTED)
         self._cond = threading.Condition()
         self._queue: deque[CallRecord] = deque()
         self._in_flight = 0
@@ -176,12 +199,51 @@ class StoreWriter:
             try:
                 self.store.append(batch)
             except Exception as exc:
-                pause = min(max(pause * 2, _FIRST_PAUSE), _MAX_PAUSE)
-                if not self._retry_later(batch, exc, pause):
-                    return
-                continue
+                left = batch if transient(exc) else self._isolate(batch, exc)
+                if left:
+                    pause = min(max(pause * 2, _FIRST_PAUSE), _MAX_PAUSE)
+                    if not self._retry_later(left, exc, pause):
+                        return
+                    continue
             pause = 0.0
             self._written()
+
+    def _isolate(self, batch: list[CallRecord], error: Exception) -> list[CallRecord]:
+        """Write what can be of a batch that failed for its content; returns what is left.
+
+        Halves are written apart until each failing record is alone; a record
+        failing alone for its content is set aside. What meets a store failure
+        meanwhile is returned, to be retried with the rest of the queue.
+        """
+        if len(batch) == 1:
+            self._reject(batch[0], error)
+            return []
+        left: list[CallRecord] = []
+        middle = len(batch) // 2
+        for half in (batch[:middle], batch[middle:]):
+            if left:
+                left += half
+                continue
+            try:
+                self.store.append(half)
+            except Exception as exc:
+                left += half if transient(exc) else self._isolate(half, exc)
+        return left
+
+    def _reject(self, record: CallRecord, error: Exception) -> None:
+        self.rejected.append(record)
+        logger.error(
+            "tokenbudget: %s cannot take a call record (%s: %s); it was set aside (the"
+            " writer's .rejected) and the calls after it are written; the tracker's"
+            " totals count it. The record: %s %s at %s, usage %s",
+            self.store.url,
+            type(error).__name__,
+            error,
+            record.provider,
+            record.model,
+            record.timestamp.isoformat(),
+            record.usage,
+        )
 
     def _take(self) -> list[CallRecord] | None:
         with self._cond:
