@@ -16,7 +16,7 @@ from .._data import CallRecord
 from ..budgets import Amount, BudgetState, Limits
 from ..store import subtract_summaries, summarize
 from ._client import RedisError
-from ._figures import figures, parse, summary
+from ._figures import MAX_FIGURE, OutOfRange, figures, parse, summary
 from ._local import LocalView, Settlement
 from ._money import from_pico, to_pico
 from ._server import Server
@@ -138,6 +138,15 @@ class Account:
         names = list(client.scan_iter(match=f"{self.prefix}:budget:{{{self.key}}}:*", count=500))
         if names:
             client.delete(*names)
+
+    @staticmethod
+    def check(record: CallRecord) -> None:
+        """Raise :class:`OutOfRange` when Redis could not count ``record``."""
+        figures(record)
+        micro, _ = to_pico(record.cost_usd or _ZERO)
+        for name, value in (("total_tokens", record.total_tokens), ("cost micro-dollars", micro)):
+            if not 0 <= value <= MAX_FIGURE:
+                raise OutOfRange(f"{name}={value} is out of range for a shared budget")
 
     def _settle_args(self, item: Settlement) -> list[Any]:
         record: CallRecord | None = item.record

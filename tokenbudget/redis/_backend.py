@@ -51,7 +51,8 @@ from .._core import after_fork_in_child
 from .._data import CallRecord
 from ..budgets import Amount, BackendUnavailable, BudgetState, Limits, OnBackendError
 from ._account import Account
-from ._client import DEFAULT_TIMEOUT, RedisError, connect, safe_url, sync_client
+from ._client import DEFAULT_TIMEOUT, RedisError, connect, refused, safe_url, sync_client
+from ._figures import OutOfRange
 from ._local import Hold, LocalView, Outbox, Settlement
 from ._server import Server
 
@@ -191,22 +192,38 @@ class RedisBackend:
     def settle(
         self, window: str, held: Amount, record: CallRecord | None
     ) -> tuple[BudgetState, BudgetState]:
-        """Release the hold of ``held`` and count ``record``; kept while Redis is away."""
+        """Release the hold of ``held`` and count ``record``; kept while Redis is away.
+
+        A record whose figures Redis cannot count (see ``_figures.MAX_FIGURE``)
+        releases its hold without being counted, with an error logged: counted,
+        it would refuse every later call of every process.
+        """
+        if record is not None:
+            try:
+                Account.check(record)
+            except OutOfRange as exc:
+                self._uncountable(exc)
+                record = None
         hold = self._forget(window, held) or Hold(secrets.token_hex(8), "")
         if not hold.member:  # held in this process only: Redis has nothing to release
             before, after = self._local.release(window, held)
             if record is None:
                 return before, after
             held = Amount()
-        item = Settlement(window, hold, held, record)
+        return self._settle(Settlement(window, hold, held, record))
+
+    def _settle(self, item: Settlement) -> tuple[BudgetState, BudgetState]:
         if self._server.usable():
             try:
                 _, before, after = self._account.settle(item)
             except RedisError as exc:
+                if refused(exc) and item.record is not None:  # the script wrote nothing
+                    self._uncountable(exc)
+                    return self._settle(Settlement(item.window, item.hold, item.held, None))
                 self._failed(exc)
             else:
                 self._answered()
-                return self._local.observe_change(window, before, after)
+                return self._local.observe_change(item.window, before, after)
         changed = self._local.defer(item)
         self._outbox.put(item)
         return changed
@@ -291,6 +308,14 @@ class RedisBackend:
                 error,
                 action,
             )
+
+    def _uncountable(self, error: Exception) -> None:
+        logger.error(
+            "tokenbudget: the %s cannot count a call: %s; its hold is released and the call"
+            " is not counted in the shared budget (the tracker's records keep it)",
+            self._name,
+            error,
+        )
 
     def _answered(self) -> None:
         self._server.answered()

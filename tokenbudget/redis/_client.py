@@ -40,6 +40,7 @@ __all__ = [
     "RedisError",
     "connect",
     "label",
+    "refused",
     "safe_url",
     "split_prefix",
     "sync_client",
@@ -100,6 +101,11 @@ def sync_client(client: Any) -> Redis:
         **kwargs,
     )
     return redis.Redis(connection_pool=sync_pool)
+
+
+def refused(error: Exception) -> bool:
+    """Whether ``error`` is a tokenbudget script refusing its arguments (it wrote nothing)."""
+    return isinstance(error, redis.ResponseError) and "tokenbudget: out of range" in str(error)
 
 
 def label(client: Redis) -> str:

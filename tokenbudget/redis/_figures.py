@@ -16,7 +16,7 @@ from decimal import Decimal
 from .._data import CallRecord, UsageSummary
 from ._money import from_limbs, to_limbs
 
-__all__ = ["COUNTS", "FIGURES", "figures", "summary"]
+__all__ = ["COUNTS", "FIGURES", "MAX_FIGURE", "OutOfRange", "figures", "summary"]
 
 logger = logging.getLogger("tokenbudget")
 
@@ -39,6 +39,15 @@ _LIMBS = ("e9", "e18", "e27")
 FIGURES = COUNTS + tuple(f"{name}_{limb}" for name in _MONEY for limb in _LIMBS)
 
 _warned_inexact = False
+
+#: The largest figure one call may add: far above any real call, and with room
+#: for millions of such calls before a counter reaches 2**63 (``HINCRBY``) or a
+#: budget's token sum leaves the integers a Lua double holds exactly (2**53).
+MAX_FIGURE = 10**15
+
+
+class OutOfRange(ValueError):
+    """A record's figure Redis cannot count (negative, too large, not an integer)."""
 
 
 def _money(name: str, amount: Decimal, out: dict[str, int]) -> None:
@@ -73,6 +82,9 @@ def figures(record: CallRecord) -> dict[str, int]:
         _money("cost", record.cost_usd, out)
     if record.cached and record.saved_cost_usd is not None:
         _money("saved", record.saved_cost_usd, out)
+    for name, value in out.items():
+        if type(value) is not int or not 0 <= value <= MAX_FIGURE:
+            raise OutOfRange(f"{name}={value!r} is out of range for Redis counters")
     return {name: value for name, value in out.items() if value}
 
 

@@ -44,6 +44,14 @@ local function cmp(u1, p1, u2, p2)
   if p1 ~= p2 then return p1 < p2 and -1 or 1 end
   return 0
 end
+-- Arguments are checked before anything is written: a script that failed half-way
+-- would leave a window or a day changed in part (Redis does not roll scripts back).
+local MAX = 1e15
+local function bad(what) return redis.error_reply('tokenbudget: out of range: ' .. what) end
+local function count_ok(v)
+  local n = tonumber(v)
+  return n ~= nil and n == math.floor(n) and n >= 0 and n <= MAX
+end
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -127,6 +135,12 @@ return {ok, snapshot()}
 SETTLE = (
     _PRELUDE
     + """
+for i = 3, 9 do
+  if not count_ok(ARGV[i]) then return bad('argument ' .. i .. ' = ' .. tostring(ARGV[i])) end
+end
+for field, increment in string.gmatch(ARGV[10], '(%S+) (%S+)') do
+  if not count_ok(increment) then return bad(field .. ' = ' .. increment) end
+end
 local s = load()
 sweep(s, now_ms())
 local member, id = ARGV[1], ARGV[2]
@@ -171,6 +185,18 @@ return snapshot()
 #: pair count, field/increment pairs. Returns 1, or 0 when the batch was
 #: written before (a retry after a lost reply).
 APPEND = """
+local a = 2
+for i = 4, #KEYS do
+  local n = tonumber(ARGV[a + 2])
+  a = a + 3
+  for _ = 1, n do
+    local v = tonumber(ARGV[a + 1])
+    if v == nil or v ~= math.floor(v) or v < 0 or v > 1e18 then
+      return redis.error_reply('tokenbudget: out of range: ' .. ARGV[a] .. ' = ' .. ARGV[a + 1])
+    end
+    a = a + 2
+  end
+end
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) == false then return 0 end
 redis.call('HSETNX', KEYS[3], 'schema', '1')
 local a = 2

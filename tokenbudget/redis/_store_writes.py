@@ -6,6 +6,11 @@ by one Lua script (``_lua.APPEND``) with ``HINCRBY``: one round trip, atomic,
 and exactly once, since a batch retried after a lost reply carries the same
 token and the script skips a token it has seen. ``RedisStore`` inherits these
 methods.
+
+Figures Redis cannot count (see ``_figures.MAX_FIGURE``) are refused before
+anything is sent (``ValueError``), and the script checks every increment
+before it writes one: a refused batch changes nothing, and the store writer
+sets the record at fault aside (``StoreError.transient`` is False).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._data import CallRecord
 from ..store import StoreError, utc_day
-from ._client import RedisError
+from ._client import RedisError, refused
 from ._figures import add, figures
 from ._store_layout import field_prefix, usage_key
 
@@ -52,9 +57,10 @@ class CounterWrites:
         groups: dict[str, list[CallRecord]] = {}
         for token, record in zip(tokens, records, strict=True):
             groups.setdefault(token, []).append(record)
+        # Every figure is checked (raising) before the first script is sent.
+        scripts = [self._batch(token, group) for token, group in groups.items()]
         try:
-            for token, group in groups.items():  # one group, or two after a failed write
-                keys, args = self._batch(token, group)
+            for keys, args in scripts:  # one group, or two after a failed write
                 self._append(keys=keys, args=args)
         except RedisError as exc:
             with self._lock:
@@ -62,7 +68,10 @@ class CounterWrites:
                     self._tokens[id(record)] = (token, record)
                 for stale in list(self._tokens)[: max(len(self._tokens) - _MAX_TOKENS, 0)]:
                     del self._tokens[stale]  # records the writer dropped while Redis was away
-            raise StoreError(f"{self.url}: writing {len(records)} calls failed: {exc}") from exc
+            raise StoreError(
+                f"{self.url}: writing {len(records)} calls failed: {exc}",
+                transient=not refused(exc),
+            ) from exc
         with self._lock:
             for record in records:
                 self._tokens.pop(id(record), None)
