@@ -151,11 +151,11 @@ def test_prices_update_file_mode_and_no_leftovers(
     os.umask(umask)
     argv = ("prices", "update", "--from", str(source), "--output", str(output))
     assert run(capsys, *argv)[0] == 0
-    # Prices are public data: a new file gets the mode open() would give it.
-    assert stat.S_IMODE(output.stat().st_mode) == 0o666 & ~umask
-    output.chmod(0o600)
+    # A new file is its owner's alone, like every file tokenbudget creates.
+    assert stat.S_IMODE(output.stat().st_mode) == 0o600
+    output.chmod(0o666 & ~umask)
     assert run(capsys, *argv)[0] == 0
-    assert stat.S_IMODE(output.stat().st_mode) == 0o600  # a replaced file keeps its mode
+    assert stat.S_IMODE(output.stat().st_mode) == 0o666 & ~umask  # a replaced file keeps its mode
     assert sorted(path.name for path in tmp_path.iterdir()) == ["litellm.json", "prices.json"]
 
 

@@ -8,7 +8,6 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
 
 from ..pricing import (
     OverrideFile,
@@ -21,6 +20,7 @@ from ..pricing import (
     reset_default_book,
 )
 from ..reports import atomic_text
+from ..store import make_private_dirs
 from ._fetch import fetch
 from ._format import money, price_flags, sheet_rows, table
 from ._registry import CliError, CliParser, command
@@ -125,9 +125,8 @@ def prices_update(args: argparse.Namespace) -> int:
         providers=files,
     )
     text = document.model_dump_json(by_alias=True, exclude_defaults=True, indent=1)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_text(output) as out:
-        _readable_like_open(out)
+    make_private_dirs(output.parent)
+    with atomic_text(output) as out:  # a new file is its owner's alone (0600)
         out.write(text + "\n")
     reset_default_book()
     skipped = stats.skipped_unpriced + stats.skipped_invalid + stats.skipped_duplicate
@@ -139,20 +138,6 @@ def prices_update(args: argparse.Namespace) -> int:
     if not os.environ.get("TOKENBUDGET_PRICES") and output != default_override_path():
         print(f"note: set TOKENBUDGET_PRICES={output} to use it")
     return 0
-
-
-def _readable_like_open(out: TextIO) -> None:
-    """Give a new override file the mode ``open()`` would: 0666 less the umask (often 0644).
-
-    ``atomic_text`` creates files readable by their owner only, right for usage
-    data; prices are public, and a service account may read an override file
-    written by someone else. A file being replaced keeps its own mode.
-    """
-    if sys.platform == "win32":  # no group or other permission bits to set
-        return
-    umask = os.umask(0)  # reading the umask means setting it; the CLI runs no other thread
-    os.umask(umask)
-    os.fchmod(out.fileno(), 0o666 & ~umask)
 
 
 # -- price ------------------------------------------------------------------------------

@@ -18,7 +18,9 @@ Building blocks for stores and reports of your own (``tokenbudget.redis`` and
 (:func:`record_to_dict`, :func:`summary_to_dict` and their inverses), exact
 money and UTC time as text (:func:`decimal_or_none`, :func:`format_time`,
 :func:`parse_time`, :func:`to_utc`, :func:`utc_day`), and summary arithmetic
-and grouping (:func:`add_summaries`, :func:`summarize`, :func:`group_records`...).
+and grouping (:func:`add_summaries`, :func:`summarize`, :func:`group_records`...),
+and private files and folders (:func:`create_private_file`, :func:`make_private_dirs`:
+0600 and 0700, what tokenbudget gives everything it creates).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from ._codec import (
     record_to_dict,
     usage_from_figures,
 )
+from ._files import create_private_file, make_private_dirs
 from ._ledger import DEFAULT_MAX_RECORDS, Ledger, RecordCallback
 from ._open import StoreFactory, StoreSpec, open_store, register_scheme
 from ._query import GROUPINGS, Query, TimeLike, check_grouping, to_utc, utc_day
@@ -72,10 +75,12 @@ __all__ = [
     "UsageStore",
     "add_summaries",
     "check_grouping",
+    "create_private_file",
     "decimal_or_none",
     "format_time",
     "group_key",
     "group_records",
+    "make_private_dirs",
     "open_store",
     "parse_time",
     "record_from_dict",

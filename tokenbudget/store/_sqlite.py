@@ -27,8 +27,11 @@ class SQLiteStore(SQLiteReads, SQLiteWrites, UsageStore):
     """Call records in one SQLite file (or in memory with ``":memory:"``).
 
     Args:
-        path: the database file; created (with its schema) when missing unless
-            ``create=False``.
+        path: the database file; created (with its schema and any missing
+            folder) when missing unless ``create=False``. A file it creates is
+            readable by its owner only (0600; its folders 0700), and so are
+            SQLite's ``-wal`` and ``-shm`` files beside it; an existing file
+            keeps its mode.
         create: make the file and schema when absent; ``False`` opens only an
             existing tokenbudget store (what ``tokenbudget report`` does).
         timeout: seconds a write waits for another process's lock.

@@ -33,6 +33,7 @@ from urllib.parse import quote
 
 from .._core import after_fork_in_child
 from ._base import StoreError
+from ._files import create_private_file
 from ._sqlite_schema import APPLICATION_ID, MIGRATIONS, SCHEMA, SCHEMA_VERSION, DecimalSum
 
 __all__ = ["PAGE", "SQLiteConnection"]
@@ -78,6 +79,13 @@ class SQLiteConnection:
         else:
             if not create and not self.path.exists():
                 raise StoreError(f"{self.path}: no such file")
+            if create and not self.path.exists():
+                # A new store is its owner's alone; SQLite gives the -wal and -shm
+                # files the database file's mode.
+                try:
+                    create_private_file(self.path)
+                except OSError as exc:
+                    raise StoreError(f"{self.path}: cannot create: {exc}") from exc
             mode = "rwc" if create else "rw"
             target, uri = f"file:{quote(str(self.path))}?mode={mode}", True
         try:
