@@ -22,7 +22,13 @@ from ..budgets import Budget, active_budgets, covering, hold, tracker_budgets
 from ..cache import CacheOption, build_cache
 from ..pricing import PriceBook
 from ..providers import Provider, ProviderRegistry, default_registry
-from ..store import DEFAULT_MAX_RECORDS, Ledger, RecordCallback, StoreSpec
+from ..store import (
+    DEFAULT_MAX_RECORDS,
+    DEFAULT_MAX_TAG_VALUES,
+    Ledger,
+    RecordCallback,
+    StoreSpec,
+)
 from ._clients import TrackerClients
 from ._history import TrackerHistory
 from ._prices import PriceSource, TrackerPrices
@@ -47,6 +53,9 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
             gateway or local server speaking a known provider's API.
         max_records: how many recent call records to keep in memory; totals are
             always exact over every call.
+        max_tag_values: at most this many values per tag name get totals of their
+            own (default 1,000); later new values count as ``"(other)"`` in
+            ``usage_by_tag`` (warned once). Records and stores keep real tags.
         on_record: a callback run with each :class:`CallRecord`.
         cache: answer identical calls from stored responses: ``"memory"``,
             ``"disk"``, a backend, a ``tokenbudget.cache.CallCache``, or any
@@ -80,6 +89,7 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
         inject_stream_usage: bool = True,
         hosts: Mapping[str, str | Provider] | None = None,
         max_records: int | None = DEFAULT_MAX_RECORDS,
+        max_tag_values: int | None = DEFAULT_MAX_TAG_VALUES,
         on_record: RecordCallback | None = None,
         cache: CacheOption = None,
         cache_dir: str | os.PathLike[str] | None = None,
@@ -93,7 +103,7 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
     ) -> None:
         self.name = name
         self.inject_stream_usage = inject_stream_usage
-        self._ledger = Ledger(max_records)
+        self._ledger = Ledger(max_records, max_tag_values)
         self._prices = TrackerPrices(prices)
         self._registry = ProviderRegistry(parent=default_registry)
         self._cache = build_cache(

@@ -36,7 +36,13 @@ from ._codec import (
     usage_from_figures,
 )
 from ._files import create_private_file, make_private_dirs
-from ._ledger import DEFAULT_MAX_RECORDS, Ledger, RecordCallback
+from ._ledger import (
+    DEFAULT_MAX_RECORDS,
+    DEFAULT_MAX_TAG_VALUES,
+    OTHER_TAG_VALUE,
+    Ledger,
+    RecordCallback,
+)
 from ._open import StoreFactory, StoreSpec, open_store, register_scheme
 from ._query import GROUPINGS, Query, TimeLike, check_grouping, to_utc, utc_day
 from ._reprice import ModelChange, Pricer, RepriceResult
@@ -56,11 +62,13 @@ from ._writer import StoreWriter
 
 __all__ = [
     "DEFAULT_MAX_RECORDS",
+    "DEFAULT_MAX_TAG_VALUES",
     "GROUPINGS",
     "SUMMARY_FIELDS",
     "TOKEN_FIELDS",
     "Ledger",
     "ModelChange",
+    "OTHER_TAG_VALUE",
     "Pricer",
     "Query",
     "RecordCallback",

@@ -2,6 +2,14 @@
 
 A tracker records each call here first; a :class:`~._writer.StoreWriter` (the
 ledger's sink) then queues it for a persistent store, if there is one.
+
+Tags with many values: the totals are kept per combination of provider, model,
+UTC day and tags, so a tag with a new value on every call (a request id) would
+add a running total per call. A ledger therefore counts at most
+``max_tag_values`` distinct values per tag name (:data:`DEFAULT_MAX_TAG_VALUES`);
+later new values are counted under :data:`OTHER_TAG_VALUE`, with a warning
+once per tag name. Totals stay exact; only the per-value breakdown of that tag
+is folded. The records (and a store) keep the real tags.
 """
 
 from __future__ import annotations
@@ -9,31 +17,53 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from typing import Any
 
 from .._core import after_fork_in_child, logger
 from .._data import CallRecord, RunningTotals, UsageSummary
 from ._base import UsageAggregates
-from ._totals import totals_from_summary
+from ._totals import add_summaries, totals_from_summary
 
-__all__ = ["DEFAULT_MAX_RECORDS", "Ledger", "RecordCallback"]
+__all__ = [
+    "DEFAULT_MAX_RECORDS",
+    "DEFAULT_MAX_TAG_VALUES",
+    "OTHER_TAG_VALUE",
+    "Ledger",
+    "RecordCallback",
+]
 
 RecordCallback = Callable[[CallRecord], None]
 
 DEFAULT_MAX_RECORDS = 10_000
+#: Distinct values per tag name a ledger keeps totals for; more fold into :data:`OTHER_TAG_VALUE`.
+DEFAULT_MAX_TAG_VALUES = 1_000
+#: The tag value the values past a ledger's ``max_tag_values`` are counted under.
+OTHER_TAG_VALUE = "(other)"
 
 
 class Ledger:
     """Thread-safe running totals by provider, model and tag, plus recent records.
 
     Totals are exact over every call ever recorded; ``records`` keeps only the
-    most recent ``max_records`` calls so memory does not grow with traffic.
+    most recent ``max_records`` calls so memory does not grow with traffic, and
+    at most ``max_tag_values`` values per tag name are told apart (``None``: all;
+    see the module docstring).
     """
 
-    def __init__(self, max_records: int | None = DEFAULT_MAX_RECORDS) -> None:
+    def __init__(
+        self,
+        max_records: int | None = DEFAULT_MAX_RECORDS,
+        max_tag_values: int | None = DEFAULT_MAX_TAG_VALUES,
+    ) -> None:
+        if max_tag_values is not None and max_tag_values < 1:
+            raise ValueError(f"max_tag_values must be at least 1 or None, not {max_tag_values}")
         self._lock = threading.Lock()
         self._max_records = max_records
+        self.max_tag_values = max_tag_values
+        #: Tag names whose values were folded (each warned about once).
+        self._folded: set[str] = set()
         self._callbacks: list[RecordCallback] = []
         #: Runs with each record under the lock (a store's queue); see :meth:`set_sink`.
         self._sink: RecordCallback | None = None
@@ -52,6 +82,8 @@ class Ledger:
         self._cells: dict[_Cell, RunningTotals] = {}
         #: Totals loaded by :meth:`rebase` (a store's history), added to the cells on read.
         self._base: UsageAggregates | None = None
+        #: The tag values told apart, per tag name (at most ``max_tag_values`` each).
+        self._tag_values: dict[str, set[str]] = {}
 
     def set_sink(self, sink: RecordCallback | None) -> None:
         """Hand each record to ``sink`` inside the lock that counts it.
@@ -76,13 +108,10 @@ class Ledger:
         """Store one call and update every aggregate, then run the callbacks."""
         tags = record.tags
         moment = record.timestamp
-        cell = (
-            record.provider,
-            record.model or "unknown",
-            moment.date() if moment.tzinfo is timezone.utc else _utc_date(moment),
-            tuple(tags.items()) if tags else (),
-        )
+        provider, model = record.provider, record.model or "unknown"
+        day = moment.date() if moment.tzinfo is timezone.utc else _utc_date(moment)
         with self._lock:
+            cell = (provider, model, day, self._fold_tags(tags) if tags else ())
             self._records.append(record)
             totals = self._cells.get(cell)
             if totals is None:
@@ -98,6 +127,43 @@ class Ledger:
                 callback(record)
             except Exception:
                 logger.exception("tokenbudget: on_record callback %r failed", callback)
+
+    def _fold_tags(self, tags: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+        """``tags`` as a cell key, values past the cap folded (under the lock)."""
+        cap = self.max_tag_values
+        if cap is None:
+            return tuple(tags.items())
+        folded = []
+        for name, value in tags.items():
+            seen = self._tag_values.get(name)
+            if seen is None:
+                seen = self._tag_values[name] = set()
+            if value not in seen:
+                if len(seen) < cap:
+                    seen.add(value)
+                else:
+                    value = OTHER_TAG_VALUE
+                    self._warn_folded(name)
+            folded.append((name, value))
+        return tuple(folded)
+
+    def _warn_folded(self, name: str) -> None:
+        if name not in self._folded:
+            self._folded.add(name)
+            logger.warning(
+                "tokenbudget: tag %r has more than %d values; totals per value count the"
+                ' later ones as "%s" (records and stores keep the real values;'
+                " TokenTracker(max_tag_values=...) changes the limit)",
+                name,
+                self.max_tag_values,
+                OTHER_TAG_VALUE,
+            )
+
+    @property
+    def cell_count(self) -> int:
+        """How many running totals the ledger keeps (its memory grows with this, not with calls)."""
+        with self._lock:
+            return len(self._cells)
 
     def reset(self) -> None:
         """Forget every record and total (callbacks stay)."""
@@ -163,7 +229,27 @@ class Ledger:
         with self._lock:
             found = load()
             self._cells = {}
-            self._base = found
+            self._tag_values = {}
+            self._base = self._fold_base(found)
+
+    def _fold_base(self, found: UsageAggregates) -> UsageAggregates:
+        """``found`` with the busiest ``max_tag_values`` values per tag, the rest folded."""
+        cap = self.max_tag_values
+        if cap is None or not found.by_tag:
+            return found
+        by_name: dict[str, list[tuple[str, UsageSummary]]] = {}
+        for (name, value), summary in found.by_tag.items():
+            by_name.setdefault(name, []).append((value, summary))
+        by_tag: dict[tuple[str, str], UsageSummary] = {}
+        for name, values in by_name.items():
+            values.sort(key=lambda item: (item[0] == OTHER_TAG_VALUE, -item[1].calls))
+            for value, summary in values[:cap]:
+                by_tag[(name, value)] = summary
+            for _value, summary in values[cap:]:
+                other = by_tag.get((name, OTHER_TAG_VALUE), UsageSummary())
+                by_tag[(name, OTHER_TAG_VALUE)] = add_summaries(other, summary)
+            self._tag_values[name] = {value for value, _ in values[:cap]}
+        return replace(found, by_tag=by_tag)
 
 
 _Cell = tuple[str, str, date, tuple[tuple[str, str], ...]]
