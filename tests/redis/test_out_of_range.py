@@ -82,8 +82,8 @@ def test_the_scripts_check_their_arguments_before_writing_anything(redis_url: st
     assert client.hgetall("w") == {b"spent_u": b"5", b"spent_tokens": b"7"}
     assert not client.exists("w:done")
     append = client.register_script(APPEND)
-    keys = ["batch", "days", "meta", "day"]
+    keys = ["batch", "days", "meta", "tags", "day"]
     with pytest.raises(redis.ResponseError, match="tokenbudget: out of range"):
-        append(keys=keys, args=[60, "2026-03-01", 1, 2, "a", 1, "b", str(2**64)])
+        append(keys=keys, args=[60, 0, "2026-03-01", 1, 2, "a", 1, "b", str(2**64)])
     assert client.keys("*") == [b"w"]
     client.close()

@@ -180,13 +180,20 @@ return snapshot()
 """
 )
 
-#: The usage store's batch write. KEYS: batch marker, days zset, meta hash, then
-#: one hash per day. ARGV: marker ttl s, then per day hash: day, day number,
-#: pair count, field/increment pairs. Returns 1, or 0 when the batch was
-#: written before (a retry after a lost reply).
+#: The usage store's batch write. KEYS: batch marker, days zset, meta hash, tag
+#: values hash, then one hash per day. ARGV: marker ttl s, most values per tag
+#: name (0: no limit), then per day hash: day, day number, pair count,
+#: field/increment pairs. Every increment is checked before anything is
+#: written. A tag field whose value is new once its tag name has the most
+#: values is counted under "(other)"; the tag values hash holds the values told
+#: apart ("=" name US value) and their count per name ("#" name). Returns 1, or
+#: 0 when the batch was written before (a retry after a lost reply).
 APPEND = """
-local a = 2
-for i = 4, #KEYS do
+local US = string.char(31)
+local marker, days, meta, tags = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local cap = tonumber(ARGV[2])
+local a = 3
+for i = 5, #KEYS do
   local n = tonumber(ARGV[a + 2])
   a = a + 3
   for _ = 1, n do
@@ -197,15 +204,35 @@ for i = 4, #KEYS do
     a = a + 2
   end
 end
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) == false then return 0 end
-redis.call('HSETNX', KEYS[3], 'schema', '1')
-local a = 2
-for i = 4, #KEYS do
-  redis.call('ZADD', KEYS[2], ARGV[a + 1], ARGV[a])
+if redis.call('SET', marker, '1', 'NX', 'EX', ARGV[1]) == false then return 0 end
+redis.call('HSETNX', meta, 'schema', '1')
+local known = {}
+local function fold(field)
+  if cap == 0 or string.sub(field, 1, 2) ~= 't' .. US then return field end
+  local name, value, figure = string.match(field, '^t' .. US .. '([^' .. US .. ']*)' .. US
+                                                  .. '([^' .. US .. ']*)' .. US .. '(.*)$')
+  if name == nil then return field end
+  local member = '=' .. name .. US .. value
+  local kept = known[member]
+  if kept == nil then
+    kept = redis.call('HEXISTS', tags, member) == 1
+    if not kept and tonumber(redis.call('HGET', tags, '#' .. name) or '0') < cap then
+      redis.call('HSET', tags, member, '1')
+      redis.call('HINCRBY', tags, '#' .. name, 1)
+      kept = true
+    end
+    known[member] = kept
+  end
+  if kept then return field end
+  return 't' .. US .. name .. US .. '(other)' .. US .. figure
+end
+a = 3
+for i = 5, #KEYS do
+  redis.call('ZADD', days, ARGV[a + 1], ARGV[a])
   local n = tonumber(ARGV[a + 2])
   a = a + 3
   for _ = 1, n do
-    redis.call('HINCRBY', KEYS[i], ARGV[a], ARGV[a + 1])
+    redis.call('HINCRBY', KEYS[i], fold(ARGV[a]), ARGV[a + 1])
     a = a + 2
   end
 end

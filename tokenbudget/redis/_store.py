@@ -24,7 +24,14 @@ from typing import Any
 
 from .._core import after_fork_in_child
 from .._data import CallRecord
-from ..store import Pricer, Query, RepriceResult, StoreError, UsageStore
+from ..store import (
+    DEFAULT_MAX_TAG_VALUES,
+    Pricer,
+    Query,
+    RepriceResult,
+    StoreError,
+    UsageStore,
+)
 from ._client import (
     DEFAULT_TIMEOUT,
     RedisError,
@@ -55,6 +62,9 @@ class RedisStore(CounterReads, CounterWrites, UsageStore):
         prefix: the first part of every key (``tokenbudget``).
         create: ``False`` (``tokenbudget report``) requires an existing store there.
         timeout: connect and read timeout of a client built from ``url``.
+        max_tag_values: at most this many values per tag name get counters of
+            their own, for every process writing to the store; later new values
+            count as ``"(other)"`` (``None``: no limit).
     """
 
     def __init__(
@@ -65,6 +75,7 @@ class RedisStore(CounterReads, CounterWrites, UsageStore):
         prefix: str = "tokenbudget",
         create: bool = True,
         timeout: float = DEFAULT_TIMEOUT,
+        max_tag_values: int | None = DEFAULT_MAX_TAG_VALUES,
     ) -> None:
         if (client is None) == (url is None):
             raise ValueError("give RedisStore a client or a url (one of them)")
@@ -73,6 +84,7 @@ class RedisStore(CounterReads, CounterWrites, UsageStore):
         base = safe_url(url) if url else label(self.client)
         self.url = base if prefix == "tokenbudget" else f"{base}?prefix={prefix}"
         self.prefix = prefix
+        self.max_tag_values = max_tag_values
         self._append = self.client.register_script(APPEND)
         self._lock = threading.Lock()
         self._tokens = {}

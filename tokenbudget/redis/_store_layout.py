@@ -7,9 +7,14 @@ What is kept (``<prefix>`` is ``tokenbudget``, or ``?prefix=NAME`` in the URL)::
         t<US><tag name><US><tag value><US><figure>   per tag
     <prefix>:usage:days               zset of the days used (score: day number)
     <prefix>:usage:meta               hash: schema version
+    <prefix>:usage:tags               hash: the tag values told apart ("=" name <US>
+                                      value) and how many per tag name ("#" name)
     <prefix>:usage:batch:<token>      marker of a written batch (expires after a day)
 
-``<US>`` is the ASCII unit separator (0x1f; one inside a name becomes U+FFFD).
+At most ``max_tag_values`` values per tag name are told apart, decided in
+Redis for every process alike; a later new value is counted under
+``"(other)"`` (totals stay exact). ``<US>`` is the ASCII unit separator
+(0x1f; one inside a name becomes U+FFFD).
 Figures are those of a ``UsageSummary`` (see ``_figures``); money is exact (see
 ``_money``). A day's totals are the sum of its provider/model fields.
 """

@@ -41,6 +41,8 @@ class CounterWrites:
 
     url: str
     prefix: str
+    #: Most values per tag name told apart (``None``: all); see ``_lua.APPEND``.
+    max_tag_values: int | None
     #: The ``_lua.APPEND`` script, registered with the store's client.
     _append: Script
     _lock: threading.Lock
@@ -91,8 +93,9 @@ class CounterWrites:
             usage_key(self.prefix, "batch", token),
             usage_key(self.prefix, "days"),
             usage_key(self.prefix, "meta"),
+            usage_key(self.prefix, "tags"),
         ]
-        args: list[Any] = [_MARKER_TTL]
+        args: list[Any] = [_MARKER_TTL, self.max_tag_values or 0]
         for day, counters in days.items():
             keys.append(usage_key(self.prefix, "day", day))
             args += [day, date.fromisoformat(day).toordinal(), len(counters)]
