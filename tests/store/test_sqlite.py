@@ -192,8 +192,8 @@ def test_two_processes_share_one_store(tmp_path: Path) -> None:
         )
         for name in ("a", "b")
     ]
-    for process in processes:
-        _, err = process.communicate(timeout=120)
+    errors = [_finish(process) for process in processes]  # every process waited for first
+    for process, err in zip(processes, errors, strict=True):
         assert process.returncode == 0, err
         assert "could not write" not in err
     with SQLiteStore(path, create=False) as store:
@@ -204,6 +204,19 @@ def test_two_processes_share_one_store(tmp_path: Path) -> None:
             "a": 300,
             "b": 300,
         }
+
+
+def _finish(process: subprocess.Popen[str]) -> str:
+    """Its stderr, once it has exited (killed after two minutes).
+
+    A process left running when a test fails would be collected later with a
+    ResourceWarning, which ``filterwarnings = error`` pins on an unrelated test.
+    """
+    try:
+        return process.communicate(timeout=120)[1]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.communicate()[1] + "\n(killed after 120 s)"
 
 
 def _env() -> dict[str, str]:
