@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -81,3 +82,37 @@ def test_a_store_opened_from_a_path_before_fork_keeps_every_worker_call(tmp_path
     tracker.close()
     with SQLiteStore(path, create=False) as reopened:
         assert reopened.summary().calls == WORKERS * CALLS
+
+
+def test_a_fork_waits_for_a_store_transaction_to_end(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "usage.db")
+    events: list[str] = []
+    inside, finish = threading.Event(), threading.Event()
+
+    def writing() -> None:
+        with store._db.transaction("a long write"):  # the unit under test: the lock held
+            inside.set()
+            finish.wait(30)
+            events.append("committed")
+
+    def forking() -> None:
+        child = _FORK.Process(target=os.getpid)
+        child.start()
+        events.append("forked")
+        child.join(60)
+
+    writer = threading.Thread(target=writing)
+    writer.start()
+    inside.wait(30)
+    forker = threading.Thread(target=forking)
+    forker.start()
+    # Give an unguarded fork every chance to happen first (this wait decides nothing by
+    # itself: with the guard the fork cannot happen before the commit, however long).
+    deadline = time.monotonic() + 0.5
+    while "forked" not in events and time.monotonic() < deadline:
+        time.sleep(0.01)
+    finish.set()
+    writer.join(30)
+    forker.join(60)
+    assert events == ["committed", "forked"]
+    store.close()

@@ -22,7 +22,7 @@ from ._endpoint import (
     UsageReader,
 )
 from ._exchange import SENDING, Exchange
-from ._fork import after_fork_in_child
+from ._fork import after_fork_in_child, around_fork
 from ._json import loads
 from ._log import logger, warn_once
 from ._observer import Mode
@@ -54,6 +54,7 @@ __all__ = [
     "UnsupportedEncoding",
     "UsageReader",
     "after_fork_in_child",
+    "around_fork",
     "decoder_for",
     "describe",
     "loads",

@@ -22,23 +22,52 @@ from collections.abc import Callable
 
 from ._log import logger
 
-__all__ = ["after_fork_in_child"]
+__all__ = ["after_fork_in_child", "around_fork"]
 
-_hooks: dict[int, weakref.WeakMethod[Callable[[], None]]] = {}
+_Hooks = dict[int, weakref.WeakMethod[Callable[[], None]]]
+_hooks: _Hooks = {}
+_before: _Hooks = {}
+_in_parent: _Hooks = {}
+
+
+def _add(table: _Hooks, method: Callable[[], None]) -> None:
+    def forget(ref: object) -> None:
+        table.pop(id(ref), None)
+
+    ref = weakref.WeakMethod(method, forget)
+    table[id(ref)] = ref
 
 
 def after_fork_in_child(method: Callable[[], None]) -> None:
     """Run bound ``method`` in the child after each ``fork``, while its object lives."""
+    _add(_hooks, method)
 
-    def forget(ref: object) -> None:
-        _hooks.pop(id(ref), None)
 
-    ref = weakref.WeakMethod(method, forget)
-    _hooks[id(ref)] = ref
+def around_fork(before: Callable[[], None], after_in_parent: Callable[[], None]) -> None:
+    """Run bound ``before`` just before each ``fork`` and ``after_in_parent`` after it.
+
+    For an object that must not be caught half-way by a fork (a store in the
+    middle of a transaction): ``before`` takes its lock, ``after_in_parent``
+    gives it back, and its :func:`after_fork_in_child` hook replaces it.
+    """
+    _add(_before, before)
+    _add(_in_parent, after_in_parent)
+
+
+def _run_before() -> None:
+    _run(list(_before.values())[::-1])  # the reverse order, as os.register_at_fork does
+
+
+def _run_in_parent() -> None:
+    _run(list(_in_parent.values()))
 
 
 def _run_hooks() -> None:
-    for ref in list(_hooks.values()):
+    _run(list(_hooks.values()))
+
+
+def _run(hooks: list[weakref.WeakMethod[Callable[[], None]]]) -> None:
+    for ref in hooks:
         method = ref()
         if method is None:
             continue
@@ -49,4 +78,6 @@ def _run_hooks() -> None:
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
-    os.register_at_fork(after_in_child=_run_hooks)
+    os.register_at_fork(
+        before=_run_before, after_in_parent=_run_in_parent, after_in_child=_run_hooks
+    )

@@ -13,7 +13,10 @@ One connection serves all threads of a process, behind a lock; reads page
 through results (:data:`PAGE` rows at a time) so a long export never holds it
 for long.
 
-Fork: SQLite connections must not cross ``fork``. In a forked child the store
+Fork: SQLite connections must not cross ``fork``, least of all in the middle
+of a transaction: a fork waits (up to the busy timeout plus five seconds) until
+no thread of the process is using the store, so the parent holds no SQLite
+lock at that moment. In a forked child the store
 takes a new lock and opens a new connection to the same file on first use; the
 inherited one is kept open but never used (closing it in the child could
 checkpoint or remove the parent's WAL files). An in-memory store keeps its
@@ -31,7 +34,7 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import quote
 
-from .._core import after_fork_in_child
+from .._core import after_fork_in_child, around_fork
 from ._base import StoreError
 from ._files import create_private_file
 from ._sqlite_schema import APPLICATION_ID, MIGRATIONS, SCHEMA, SCHEMA_VERSION, DecimalSum
@@ -61,12 +64,24 @@ class SQLiteConnection:
         self._lock = threading.RLock()
         self._closed = False
         self._stale = False
+        self._held_at_fork = False
         self._conn = self._connect(create, timeout)
         after_fork_in_child(self._after_fork)
+        around_fork(self._before_fork, self._after_fork_in_parent)
+
+    def _before_fork(self) -> None:
+        """Wait until no thread is using the store (no transaction open across the fork)."""
+        self._held_at_fork = self._lock.acquire(timeout=self.timeout + 5.0)
+
+    def _after_fork_in_parent(self) -> None:
+        if self._held_at_fork:
+            self._held_at_fork = False
+            self._lock.release()
 
     def _after_fork(self) -> None:
         """In a forked child: a new lock, and a new connection on first use (file stores)."""
         self._lock = threading.RLock()
+        self._held_at_fork = False
         if not self.memory and not self._closed:
             _INHERITED.append(self._conn)
             self._stale = True
