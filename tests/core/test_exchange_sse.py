@@ -65,8 +65,14 @@ def test_events_are_read_as_they_arrive_not_at_the_end() -> None:
 
     respond(exchange, 200, SSE_HEADERS, split_at(SSE_BODY, range(len(SSE_BODY))), on_chunk=count)
 
-    # The count goes up by one at the last byte of each event, and nowhere else.
-    event_ends = list(itertools.accumulate(len(event) for event in SSE_EVENTS))
+    # The count goes up by one where each event's blank line ends (at the "\r" of a
+    # "\r\n": a client may stop there), and nowhere else.
+    event_ends = [
+        end - event.endswith(b"\r\n")
+        for end, event in zip(
+            itertools.accumulate(len(e) for e in SSE_EVENTS), SSE_EVENTS, strict=True
+        )
+    ]
     counts = [0, *seen_after_byte]
     steps = [fed for fed in range(1, len(counts)) if counts[fed] != counts[fed - 1]]
     assert steps == event_ends
