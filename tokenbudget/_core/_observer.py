@@ -8,9 +8,19 @@ decoded event by event and each event handed to the provider's reader. The
 caller gets the provider's bytes, except where the provider's event filter
 hides what tokenbudget's own request change produced.
 
-A failure here (a decoder, a reader, a filter) stops the reading, never the
-response: from that point the caller's bytes pass on untouched and the call is
-recorded as estimated.
+A failure here (a decoder, a reader, a filter, an event over the size bound)
+stops the reading, never the response: from that point the caller's bytes pass
+on untouched and the call is recorded as estimated. Nothing already decoded is
+held back or dropped. When a filter had the caller get decoded bytes (its
+encoding header removed) and the content decoding itself breaks, the caller
+gets what was decoded and then :class:`~._decoders.BodyDecodingError`, which the
+adapter turns into the error the caller's own client raises for a broken body.
+
+An event filter runs only where what it hides is provably the filter's own:
+on an answer read as the caller's SDK reads it. A stream request that asked for
+usage is read as an event stream whatever its content-type says (the SDK
+parses it so), and an encoding tokenbudget cannot decode is skipped exactly as
+httpx skips it (the SDK then gets those bytes as they are).
 """
 
 from __future__ import annotations
@@ -18,12 +28,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import Enum
 
-from ._decoders import IDENTITY, ContentDecoder, decoder_for
+from ._decoders import IDENTITY, BodyDecodingError, ContentDecoder, UnsupportedEncoding, decoder_for
 from ._endpoint import Endpoint, EventFilter, Observation, UsageReader
 from ._headers import header_items, wanted_headers
 from ._log import warn_once
 from ._ports import CallGuard, StoredResponse
-from ._sse import ServerSentEvent, SSEDecoder
+from ._sse import ServerSentEvent, SSEDecoder, SSEError
 
 __all__ = ["MAX_CACHED_BODY", "MAX_JSON_BODY", "Mode", "ResponseObserver"]
 
@@ -42,11 +52,9 @@ class Mode(Enum):
     """A whole JSON body, kept as it passes and read when it ends."""
     SSE = "sse"
     """An event stream, decoded and read event by event."""
-    DECODED = "decoded"
-    """The event filter failed after rewriting: the caller gets decoded bytes, unread."""
 
 
-_SKIP, _JSON, _SSE, _DECODED = Mode.SKIP, Mode.JSON, Mode.SSE, Mode.DECODED
+_SKIP, _JSON, _SSE = Mode.SKIP, Mode.JSON, Mode.SSE
 
 
 class ResponseObserver:
@@ -63,6 +71,7 @@ class ResponseObserver:
         "_body_size",
         "_broken",
         "_decoder",
+        "_drop_lf",
         "_ended",
         "_filter",
         "_json_chunks",
@@ -90,6 +99,8 @@ class ResponseObserver:
         self._decoder: ContentDecoder | None = None
         self._sse: SSEDecoder | None = None
         self._filter: EventFilter | None = None
+        # A hidden event ended in "\r": a "\n" right after it is its other half.
+        self._drop_lf = False
         self._reader: UsageReader | None = None
         self._json_chunks: list[bytes] | None = None
         self._json_size = 0
@@ -126,16 +137,27 @@ class ResponseObserver:
                 return []
             content_type = head.get("content-type", "").lower()
             self._reader = endpoint.handler.reader(endpoint)
-            self._decoder = decoder_for(head.get("content-encoding"))
+            event_filter = endpoint.handler.event_filter(endpoint) if endpoint.stream else None
+            encoding = head.get("content-encoding")
+            try:
+                self._decoder = decoder_for(encoding)
+            except UnsupportedEncoding:
+                if event_filter is None:
+                    raise
+                self._decoder = decoder_for(encoding, skip_unsupported=True)
             if self.cache_key is not None and 200 <= status < 300:
                 # The cache keeps only the headers it deems safe (ResponseCache.store).
                 self._body_copy = []
                 self._stored_headers = tuple(header_items(headers))
-            if "text/event-stream" in content_type:
+            if (
+                "text/event-stream" in content_type
+                or event_filter is not None
+                or (endpoint.stream and not content_type)
+            ):
                 self._mode = _SSE
-                self._filter = endpoint.handler.event_filter(endpoint)
-                self._sse = SSEDecoder(keep_raw=self._filter is not None)
-                if self._filter is not None:
+                self._filter = event_filter
+                self._sse = SSEDecoder(keep_raw=event_filter is not None)
+                if event_filter is not None:
                     return ["content-encoding", "content-length"]
             else:
                 self._mode = _JSON
@@ -151,13 +173,16 @@ class ResponseObserver:
             if self._broken and self._filter is None:
                 return chunk
             try:
-                assert self._decoder is not None and self._sse is not None
-                decoded = chunk if self._decoder is IDENTITY else self._decoder.decode(chunk)
-                if self._body_copy is not None:
-                    self._copy(decoded)
-                out = self._on_events(self._sse.feed(decoded))
-            except Exception:
-                return self._stop_filtering(chunk)
+                decoded = chunk if self._decoder is IDENTITY else self._decoder.decode(chunk)  # type: ignore[union-attr]
+            except Exception as error:
+                return self._undecodable(chunk, error)
+            if self._body_copy is not None:
+                self._copy(decoded)
+            try:
+                events = self._sse.feed(decoded)  # type: ignore[union-attr]
+            except Exception as error:
+                return self._unreadable(chunk, error)
+            out = self._on_events(events)
             if self._watchers:
                 self._check_progress()
             return out if self._filter is not None else chunk
@@ -166,8 +191,6 @@ class ResponseObserver:
                 self._json_chunks.append(chunk)  # type: ignore[union-attr]
                 self._json_size += len(chunk)
             return chunk
-        if mode is _DECODED:
-            return self._passthrough_decoded(chunk)
         return chunk  # not read
 
     def end_of_body(self) -> bytes:
@@ -175,17 +198,27 @@ class ResponseObserver:
         self._ended = True
         if self._mode is not _SSE or (self._broken and self._filter is None):
             return b""
+        assert self._decoder is not None and self._sse is not None
         try:
-            assert self._decoder is not None and self._sse is not None
             tail = self._decoder.flush()
-            if self._body_copy is not None and tail:
-                self._copy(tail)
-            events = self._sse.feed(tail)
+        except Exception as error:
+            return self._undecodable(b"", error)
+        if self._body_copy is not None and tail:
+            self._copy(tail)
+        out = b""
+        try:
+            events = self._sse.feed(tail) if tail else []
             events.extend(self._sse.flush())
-            out = self._on_events(events)
-            return out + self._sse.take_tail() if self._filter is not None else b""
-        except Exception:
-            return self._stop_filtering(b"")
+        except Exception as error:
+            out = self._unreadable(b"", error)
+            if self._filter is None:
+                return b""
+            try:  # the fresh decoder of a filter that goes on
+                events = self._sse.flush()
+            except SSEError as again:
+                return out + self._on_events(again.events) + self._after_hidden(again.rest)
+        out += self._on_events(events)
+        return out + self._after_hidden(self._sse.take_tail()) if self._filter is not None else b""
 
     def _on_events(self, events: list[ServerSentEvent]) -> bytes:
         reader = self._reader
@@ -200,11 +233,24 @@ class ResponseObserver:
                     self._fail("stream event")
             if event_filter is not None:
                 try:
-                    out += event_filter(event)
+                    piece = event_filter(event)
                 except Exception:
                     self._fail("event filter")
-                    out += event.raw
+                    piece = event.raw
+                if self._drop_lf:
+                    piece = self._after_hidden(piece)
+                if not piece and event.raw[-1:] == b"\r":
+                    self._drop_lf = True
+                out += piece
         return out
+
+    def _after_hidden(self, piece: bytes) -> bytes:
+        """``piece`` without the "\\n" that ended a hidden event (split after its "\\r")."""
+        if self._drop_lf:
+            self._drop_lf = False
+            if piece[:1] == b"\n":
+                return piece[1:]
+        return piece
 
     def _check_progress(self) -> None:
         """Run after each batch of events while guards watch the stream (the exchange's)."""
@@ -219,25 +265,49 @@ class ResponseObserver:
         else:
             self._body_copy.append(decoded)
 
-    def _stop_filtering(self, chunk: bytes) -> bytes:
-        """The SSE or content decoder failed: stop reading, keep the caller's bytes whole."""
-        self._fail("stream")
+    def _undecodable(self, chunk: bytes, error: Exception) -> bytes:
+        """The content decoder failed: stop reading; the caller's bytes stay as they were.
+
+        Without a filter the caller decodes the original bytes itself (and meets
+        the damage the same way). With one, its encoding header is gone: it gets
+        every decoded byte still held back, then the decoding error.
+        """
+        self._fail("content decoding")
         if self._filter is None:
             return chunk
-        # The caller is getting decoded bytes with the encoding headers removed:
-        # hand over what the SSE decoder held back, then decode whatever follows.
         assert self._sse is not None
+        owed = self._after_hidden(self._sse.take_pending())
         self._filter = None
-        self._mode = _DECODED
-        return self._sse.take_tail()
+        self._mode = _SKIP
+        raise BodyDecodingError(str(error), owed) from error
 
-    def _passthrough_decoded(self, chunk: bytes) -> bytes:
-        """Decoded bytes for a caller whose content-encoding header was removed."""
-        try:
-            assert self._decoder is not None
-            return self._decoder.decode(chunk)
-        except Exception:
-            return b""
+    def _unreadable(self, chunk: bytes, error: Exception) -> bytes:
+        """The SSE decoder gave up (an event over its bound): stop reading, drop nothing.
+
+        The events completed before the failure are still read and, with a
+        filter, passed on, followed by the oversized event's bytes as they are.
+        Reading stops; a filter goes on over the rest with a fresh decoder, so a
+        usage chunk that tokenbudget asked for still never reaches the caller.
+        """
+        if not isinstance(error, SSEError):  # not a limit: a bug of ours
+            self._fail("stream")
+            if self._filter is None:
+                return chunk
+            pending = self._sse.take_pending()  # type: ignore[union-attr]
+            self._sse = SSEDecoder(keep_raw=True)
+            return self._after_hidden(pending)
+        out = self._on_events(error.events) if error.events else b""
+        self._fail("oversized event")
+        if self._filter is None:
+            return chunk
+        while True:
+            out += self._after_hidden(error.rest)
+            self._sse = SSEDecoder(keep_raw=True)
+            try:
+                return out + self._on_events(self._sse.feed(error.unread))
+            except SSEError as again:  # the rest holds another oversized event
+                out += self._on_events(again.events)
+                error = again
 
     # -- at the end ----------------------------------------------------------------
 
