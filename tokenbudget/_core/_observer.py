@@ -137,7 +137,8 @@ class ResponseObserver:
                 return []
             content_type = head.get("content-type", "").lower()
             self._reader = endpoint.handler.reader(endpoint)
-            event_filter = endpoint.handler.event_filter(endpoint) if endpoint.stream else None
+            rewrite = endpoint.stream and 200 <= status < 300
+            event_filter = endpoint.handler.event_filter(endpoint) if rewrite else None
             encoding = head.get("content-encoding")
             try:
                 self._decoder = decoder_for(encoding)

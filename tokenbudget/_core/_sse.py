@@ -153,7 +153,7 @@ class SSEDecoder:
             error.rest = bytes(self._raw)
             error.unread = b"".join(remaining) + (b"" if last == b"\r" else bytes(buffer))
             raise
-        if self._size + len(buffer) > self._max_event_bytes:
+        if last != b"\r" and self._size + len(buffer) > self._max_event_bytes:
             try:
                 self._too_large(self._size + len(buffer))
             except SSEError as error:
