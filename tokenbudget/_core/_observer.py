@@ -67,13 +67,15 @@ class ResponseObserver:
     # Slots, every one set in __init__: attribute reads are then the interpreter's
     # fastest kind (a read falling back to a class-level default is its slowest).
     __slots__ = (
+        "_after_cr",
         "_body_copy",
         "_body_size",
         "_broken",
+        "_cr_hidden",
         "_decoder",
-        "_drop_lf",
         "_ended",
         "_filter",
+        "_gave_up",
         "_json_chunks",
         "_json_size",
         "_mode",
@@ -99,8 +101,11 @@ class ResponseObserver:
         self._decoder: ContentDecoder | None = None
         self._sse: SSEDecoder | None = None
         self._filter: EventFilter | None = None
-        # A hidden event ended in "\r": a "\n" right after it is its other half.
-        self._drop_lf = False
+        # The last filtered event ended in "\r" (a "\n" right after it is its other
+        # half), and whether it was hidden.
+        self._after_cr = False
+        self._cr_hidden = False
+        self._gave_up = False  # the SSE decoder met an event over its bound
         self._reader: UsageReader | None = None
         self._json_chunks: list[bytes] | None = None
         self._json_size = 0
@@ -238,20 +243,26 @@ class ResponseObserver:
                 except Exception:
                     self._fail("event filter")
                     piece = event.raw
-                if self._drop_lf:
-                    piece = self._after_hidden(piece)
-                if not piece and event.raw[-1:] == b"\r":
-                    self._drop_lf = True
+                raw = event.raw
+                hidden = not piece
+                if self._after_cr and raw[:1] == b"\n":
+                    # This "\n" ends the previous event: it goes where that event went.
+                    if self._cr_hidden:
+                        piece = piece[1:] if piece[:1] == b"\n" else piece
+                    elif hidden:
+                        piece = b"\n"
+                self._after_cr = raw[-1:] == b"\r"
+                self._cr_hidden = hidden
                 out += piece
         return out
 
-    def _after_hidden(self, piece: bytes) -> bytes:
-        """``piece`` without the "\\n" that ended a hidden event (split after its "\\r")."""
-        if self._drop_lf:
-            self._drop_lf = False
-            if piece[:1] == b"\n":
-                return piece[1:]
-        return piece
+    def _after_hidden(self, rest: bytes) -> bytes:
+        """``rest`` (bytes after the last event) without the "\\n" of a hidden event's "\\r"."""
+        if self._after_cr:
+            self._after_cr = False
+            if self._cr_hidden and rest[:1] == b"\n":
+                return rest[1:]
+        return rest
 
     def _check_progress(self) -> None:
         """Run after each batch of events while guards watch the stream (the exchange's)."""
@@ -299,6 +310,7 @@ class ResponseObserver:
             return self._after_hidden(pending)
         out = self._on_events(error.events) if error.events else b""
         self._fail("oversized event")
+        self._gave_up = True
         if self._filter is None:
             return chunk
         while True:
@@ -348,8 +360,10 @@ class ResponseObserver:
 
         SDKs stop reading at the end marker (OpenAI's ``[DONE]``) and close the
         response without draining it: that is a complete call, not an abandoned one.
+        After an event too large to read, the end marker may have passed unseen:
+        such a call is not said to be abandoned, only its usage estimated.
         """
-        return not (self._ended or observation.complete or self._mode is _SKIP)
+        return not (self._ended or observation.complete or self._mode is _SKIP or self._gave_up)
 
     def complete_answer(self) -> StoredResponse | None:
         """The decoded answer as the cache keeps it, if it was read whole and unbroken."""
