@@ -244,17 +244,26 @@ class ResponseObserver:
                     self._fail("event filter")
                     piece = event.raw
                 raw = event.raw
-                hidden = not piece
-                if self._after_cr and raw[:1] == b"\n":
-                    # This "\n" ends the previous event: it goes where that event went.
-                    if self._cr_hidden:
-                        piece = piece[1:] if piece[:1] == b"\n" else piece
-                    elif hidden:
-                        piece = b"\n"
-                self._after_cr = raw[-1:] == b"\r"
-                self._cr_hidden = hidden
+                if self._after_cr or (raw and raw[-1] == 13):  # rare: "\r" at an event's edge
+                    piece = self._at_cr(raw, piece)
                 out += piece
         return out
+
+    def _at_cr(self, raw: bytes, piece: bytes) -> bytes:
+        """``piece`` (the filter's output for ``raw``) with a "\\n" split from its "\\r".
+
+        An event dispatched at the "\\r" of a "\\r\\n" leaves the "\\n" to the next
+        event's raw bytes: it must go where the event it ends went (shown or hidden).
+        """
+        hidden = not piece
+        if self._after_cr and raw[:1] == b"\n":
+            if self._cr_hidden:
+                piece = piece[1:] if piece[:1] == b"\n" else piece
+            elif hidden:
+                piece = b"\n"
+        self._after_cr = raw[-1:] == b"\r"
+        self._cr_hidden = hidden
+        return piece
 
     def _after_hidden(self, rest: bytes) -> bytes:
         """``rest`` (bytes after the last event) without the "\\n" of a hidden event's "\\r"."""
