@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import zlib
+
+import pytest
+
+from tokenbudget._core import BodyDecodingError
 
 from .fakes import (
     BILLED_MODEL,
@@ -141,3 +146,27 @@ def test_a_gzip_stream_without_a_filter_reaches_the_caller_encoded() -> None:
 
     assert out == encoded
     assert record.usage == REPORTED and not record.estimated
+
+
+def test_a_decoded_body_that_breaks_owes_the_caller_every_decoded_byte() -> None:
+    """With a filter the caller gets decoded bytes; when gzip breaks, nothing decoded is lost."""
+    packed = bytearray(gzip.compress(SSE_BODY, mtime=0))
+    packed[60:64] = b"\xff\xff\xff\xff"
+    chunks = split_at(bytes(packed), range(7, len(packed), 7))
+    handler = FakeHandler(event_filter=lambda event: event.raw)
+    exchange = make_exchange(handler=handler, stream=True)
+    assert exchange.start_response(200, {**SSE_HEADERS, "content-encoding": "gzip"})
+
+    given = b""
+    with pytest.raises(BodyDecodingError) as caught:
+        for chunk in chunks:
+            given += exchange.feed(chunk)
+    given += caught.value.decoded
+
+    decoded, inflate = b"", zlib.decompressobj(zlib.MAX_WBITS | 16)
+    with pytest.raises(zlib.error):
+        for chunk in chunks:
+            decoded += inflate.decompress(chunk)
+    assert given == decoded and given, "what zlib decoded before the damage, in full"
+    record = exchange.finish(caught.value)
+    assert record is not None and record.usage.estimated and record.error
