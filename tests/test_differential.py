@@ -14,7 +14,7 @@ import gzip
 import json
 import socket
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -173,27 +173,34 @@ def create(client: Any, answer: Answer) -> Callable[[], Any]:
     return lambda: client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, **options)
 
 
+@pytest.fixture(scope="module")
+def server() -> Iterator[LoopbackServer]:
+    """One server for the module: each test sets its answer (a shutdown costs half a second)."""
+    loopback = LoopbackServer()
+    with loopback.running():
+        yield loopback
+
+
 @pytest.mark.parametrize("answer", ANSWERS, ids=[answer.name for answer in ANSWERS])
 def test_a_hostile_answer_reads_the_same_with_and_without_tokenbudget(
-    answer: Answer, family: str
+    server: LoopbackServer, answer: Answer, family: str
 ) -> None:
-    server = LoopbackServer()
     serve(server, answer)
+    server.requests.clear()
     tracker = TokenTracker(prices=StubBook(), hosts={server.host: "openai"})
-    with server.running():
-        plain_http = module(family).Client()
+    with module(family).Client() as plain_http:
         plain = openai.OpenAI(
             api_key="sk-test", base_url=server.base_url, http_client=plain_http, max_retries=0
         )
         expected = outcome_of(create(plain, answer), answer.stream)
-        tracked = openai.OpenAI(
-            api_key="sk-test",
-            base_url=server.base_url,
-            http_client=tracker.httpx_client(family),
-            max_retries=0,
-        )
-        seen = outcome_of(create(tracked, answer), answer.stream)
-        plain_http.close()
+    tracked = openai.OpenAI(
+        api_key="sk-test",
+        base_url=server.base_url,
+        http_client=tracker.httpx_client(family),
+        max_retries=0,
+    )
+    seen = outcome_of(create(tracked, answer), answer.stream)
+    tracked.close()
 
     assert seen == expected
     (record,) = tracker.records
@@ -219,17 +226,18 @@ ASYNC_ANSWERS = [
 
 
 @pytest.mark.parametrize("answer", ASYNC_ANSWERS, ids=[answer.name for answer in ASYNC_ANSWERS])
-def test_a_hostile_answer_reads_the_same_through_async_clients(answer: Answer) -> None:
-    server = LoopbackServer()
+def test_a_hostile_answer_reads_the_same_through_async_clients(
+    server: LoopbackServer, answer: Answer
+) -> None:
     serve(server, answer)
     tracker = TokenTracker(prices=StubBook(), hosts={server.host: "openai"})
 
     async def both() -> tuple[Outcome, Outcome]:
-        plain_http = module("httpx2").AsyncClient()
-        plain = openai.AsyncOpenAI(
-            api_key="sk-test", base_url=server.base_url, http_client=plain_http, max_retries=0
-        )
-        expected = await async_outcome_of(create(plain, answer), answer.stream)
+        async with module("httpx2").AsyncClient() as plain_http:
+            plain = openai.AsyncOpenAI(
+                api_key="sk-test", base_url=server.base_url, http_client=plain_http, max_retries=0
+            )
+            expected = await async_outcome_of(create(plain, answer), answer.stream)
         tracked = openai.AsyncOpenAI(
             api_key="sk-test",
             base_url=server.base_url,
@@ -237,11 +245,10 @@ def test_a_hostile_answer_reads_the_same_through_async_clients(answer: Answer) -
             max_retries=0,
         )
         seen = await async_outcome_of(create(tracked, answer), answer.stream)
-        await plain_http.aclose()
+        await tracked.close()
         return expected, seen
 
-    with server.running():
-        expected, seen = asyncio.run(both())
+    expected, seen = asyncio.run(both())
 
     assert seen == expected
     assert len(tracker.records) == 1
