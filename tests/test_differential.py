@@ -14,6 +14,7 @@ import gzip
 import json
 import socket
 import struct
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -96,12 +97,24 @@ ANSWERS = [
         lambda asked: gzip.compress(chat_stream(asked)),
         (*SSE, ("content-encoding", "gzip")),
     ),
+    Answer("gzip-label-on-plain-body", chat_stream, (*SSE, ("content-encoding", "gzip"))),
+    Answer(
+        "deflate-stream",
+        lambda asked: zlib.compress(chat_stream(asked)),
+        (*SSE, ("content-encoding", "deflate")),
+    ),
     Answer("br-label-without-brotli", chat_stream, (*SSE, ("content-encoding", "br"))),
     Answer("unknown-encoding", chat_stream, (*SSE, ("content-encoding", "x-custom"))),
     Answer("oversized-event", lambda asked: oversized(chat_stream(asked))),
     Answer("missing-content-type", chat_stream, ()),
     Answer("json-content-type-on-stream", chat_stream, (("content-type", "application/json"),)),
     Answer("bare-cr", lambda asked: chat_stream(asked).replace(b"\n", b"\r")),
+    Answer(
+        "bom-comments-and-pings",
+        lambda asked: (
+            b"\xef\xbb\xbf: hi\n\n" + chat_stream(asked).replace(b"\n\n", b"\n\n: ping\n\n")
+        ),
+    ),
     Answer("crlf", lambda asked: chat_stream(asked).replace(b"\n", b"\r\n")),
     Answer("no-done-marker", lambda asked: chat_stream(asked).replace(b"data: [DONE]\n\n", b"")),
     Answer("cut-mid-event", lambda asked: chat_stream(asked)[:1000]),
