@@ -64,6 +64,18 @@ def test_an_unknown_encoding_is_unsupported(encoding: str) -> None:
         decoder_for(encoding)
 
 
+@pytest.mark.parametrize("encoding", ["snappy", "x-custom, identity", "compress"])
+def test_an_unknown_encoding_can_be_skipped_as_httpx_skips_it(encoding: str) -> None:
+    """What the caller's client cannot decode either, it hands over as it came."""
+    assert decoder_for(encoding, skip_unsupported=True) is IDENTITY
+
+
+def test_skipping_keeps_the_encodings_that_can_be_decoded() -> None:
+    encoded = gzip.compress(DATA)
+    decoder = decoder_for("snappy, gzip", skip_unsupported=True)
+    assert decoder.decode(encoded[:100]) + decoder.decode(encoded[100:]) + decoder.flush() == DATA
+
+
 def test_corrupt_gzip_raises_for_the_caller_to_handle() -> None:
     with pytest.raises(zlib.error):
         decoder_for("gzip").decode(b"this is not gzip at all")
@@ -73,7 +85,11 @@ def test_corrupt_gzip_raises_for_the_caller_to_handle() -> None:
     ("encoding", "modules", "hint"),
     [
         ("br", ["brotli", "brotlicffi"], "install brotli"),
-        ("zstd", ["compression", "compression.zstd", "zstandard"], "install zstandard"),
+        (
+            "zstd",
+            ["compression", "compression.zstd", "backports", "backports.zstd", "zstandard"],
+            "install zstandard",
+        ),
     ],
 )
 def test_a_missing_optional_decoder_says_what_to_install(
@@ -136,5 +152,18 @@ def test_zstd_is_decoded_through_zstandard_before_python_3_14(
     monkeypatch.setitem(
         sys.modules, "zstandard", _fake_module("zstandard", ZstdDecompressor=Decompressor)
     )
+
+    assert decode_in_pieces("zstd", zlib.compress(DATA), 5) == DATA
+
+
+def test_zstd_is_decoded_through_the_backport_httpx2_also_uses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whatever encoding the caller's httpx2 can decode, tokenbudget can too."""
+    monkeypatch.setitem(sys.modules, "compression", None)
+    backport = _fake_module("backports.zstd", ZstdDecompressor=lambda: _ZlibStandIn("decompress"))
+    monkeypatch.setitem(sys.modules, "backports", _fake_module("backports", zstd=backport))
+    monkeypatch.setitem(sys.modules, "backports.zstd", backport)
+    monkeypatch.setitem(sys.modules, "zstandard", None)
 
     assert decode_in_pieces("zstd", zlib.compress(DATA), 5) == DATA

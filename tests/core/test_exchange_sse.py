@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import zlib
+
+import pytest
+
+from tokenbudget._core import BodyDecodingError
 
 from .fakes import (
     BILLED_MODEL,
@@ -65,8 +70,14 @@ def test_events_are_read_as_they_arrive_not_at_the_end() -> None:
 
     respond(exchange, 200, SSE_HEADERS, split_at(SSE_BODY, range(len(SSE_BODY))), on_chunk=count)
 
-    # The count goes up by one at the last byte of each event, and nowhere else.
-    event_ends = list(itertools.accumulate(len(event) for event in SSE_EVENTS))
+    # The count goes up by one where each event's blank line ends (at the "\r" of a
+    # "\r\n": a client may stop there), and nowhere else.
+    event_ends = [
+        end - event.endswith(b"\r\n")
+        for end, event in zip(
+            itertools.accumulate(len(e) for e in SSE_EVENTS), SSE_EVENTS, strict=True
+        )
+    ]
     counts = [0, *seen_after_byte]
     steps = [fed for fed in range(1, len(counts)) if counts[fed] != counts[fed - 1]]
     assert steps == event_ends
@@ -135,3 +146,27 @@ def test_a_gzip_stream_without_a_filter_reaches_the_caller_encoded() -> None:
 
     assert out == encoded
     assert record.usage == REPORTED and not record.estimated
+
+
+def test_a_decoded_body_that_breaks_owes_the_caller_every_decoded_byte() -> None:
+    """With a filter the caller gets decoded bytes; when gzip breaks, nothing decoded is lost."""
+    packed = bytearray(gzip.compress(SSE_BODY, mtime=0))
+    packed[60:64] = b"\xff\xff\xff\xff"
+    chunks = split_at(bytes(packed), range(7, len(packed), 7))
+    handler = FakeHandler(event_filter=lambda event: event.raw)
+    exchange = make_exchange(handler=handler, stream=True)
+    assert exchange.start_response(200, {**SSE_HEADERS, "content-encoding": "gzip"})
+
+    given = b""
+    with pytest.raises(BodyDecodingError) as caught:
+        for chunk in chunks:
+            given += exchange.feed(chunk)
+    given += caught.value.decoded
+
+    decoded, inflate = b"", zlib.decompressobj(zlib.MAX_WBITS | 16)
+    with pytest.raises(zlib.error):
+        for chunk in chunks:
+            decoded += inflate.decompress(chunk)
+    assert given == decoded and given, "what zlib decoded before the damage, in full"
+    record = exchange.finish(caught.value)
+    assert record is not None and record.usage.estimated and record.error

@@ -126,19 +126,30 @@ def test_mixed_line_endings() -> None:
 def test_crlf_split_across_chunks_is_one_line_end() -> None:
     decoder = SSEDecoder()
     assert decoder.feed(b"data: a\r") == []
-    assert decoder.feed(b"\n\r") == []
-    # Had the "\r" been taken as a line end, the "\n" would be a second blank line;
-    # the event must come out exactly once, here.
-    assert decoder.feed(b"\ndata: b\r") == [event("a")]
-    assert decoder.feed(b"\n\r\n") == [event("b")]
+    # The blank line ends at its "\r": the event comes out at once...
+    assert decoder.feed(b"\n\r") == [event("a")]
+    # ...and the "\n" after it is the rest of that "\r\n", not a second blank line.
+    assert decoder.feed(b"\ndata: b\r") == []
+    assert decoder.feed(b"\n") == []
+    assert decoder.feed(b"data: c\r") == []
+    assert decoder.feed(b"\n\r\n") == [event("b\nc")]
     assert decoder.flush() == []
 
 
-def test_trailing_cr_is_held_until_the_next_byte() -> None:
+def test_a_trailing_cr_ends_its_line_at_once() -> None:
+    """A bare-CR stream's events come out in the feed that completes them."""
     decoder = SSEDecoder()
-    assert decoder.feed(b"data: a\r\r") == []
-    assert decoder.feed(b"data: b\r\r") == [event("a")]
-    assert decoder.flush() == [event("b")]
+    assert decoder.feed(b"data: a\r\r") == [event("a")]
+    assert decoder.feed(b"data: [DONE]\r\r") == [event("[DONE]")]
+    assert decoder.flush() == []
+
+
+def test_the_lf_after_a_trailing_cr_stays_in_the_raw_bytes() -> None:
+    decoder = SSEDecoder(keep_raw=True)
+    first = decoder.feed(b"data: a\r\n\r")
+    assert [e.raw for e in first] == [b"data: a\r\n\r"]
+    second = decoder.feed(b"\ndata: b\r\n\r\n")
+    assert [e.raw for e in second] == [b"\ndata: b\r\n\r\n"]
 
 
 # --- fields -----------------------------------------------------------------
@@ -314,12 +325,22 @@ def test_anthropic_stream_events() -> None:
     ids=["openai", "anthropic", "messy"],
 )
 def test_chunking_does_not_change_events(stream: bytes, ending: bytes, keep_raw: bool) -> None:
+    """The same events, whatever the split; only the "\\n" of a "\\r\\n" split after its
+    "\\r" may move from the end of one event's raw bytes to the start of the next."""
     stream = with_line_ending(stream, ending)
-    expected = decode([stream], keep_raw=keep_raw)
+    expected = fields(decode([stream], keep_raw=keep_raw))
     assert expected
-    for chunks in split_two(stream):
-        assert decode(chunks, keep_raw=keep_raw) == expected
-    assert decode(one_byte_at_a_time(stream), keep_raw=keep_raw) == expected
+    for chunks in [*split_two(stream), one_byte_at_a_time(stream)]:
+        decoder = SSEDecoder(keep_raw=keep_raw)
+        events = [event for chunk in chunks for event in decoder.feed(chunk)]
+        events += decoder.flush()
+        assert fields(events) == expected
+        if keep_raw:
+            assert b"".join(e.raw for e in events) + decoder.take_tail() == stream
+
+
+def fields(events: list[ServerSentEvent]) -> list[tuple[str, str, str | None, int | None]]:
+    return [(e.event, e.data, e.id, e.retry) for e in events]
 
 
 # --- keep_raw ---------------------------------------------------------------
@@ -451,8 +472,10 @@ def test_feed_empty_chunk() -> None:
     assert decoder.feed(b"") == []
     assert decoder.feed(b"data: 1\r") == []
     assert decoder.feed(b"") == []
-    assert decoder.feed(b"\r") == []
-    assert decoder.flush() == [event("1")]
+    assert decoder.feed(b"\r") == [event("1")]
+    assert decoder.feed(b"") == []
+    assert decoder.feed(b"\n") == []
+    assert decoder.flush() == []
 
 
 # --- many chunks (speed is measured in benchmarks/, not here) ---------------

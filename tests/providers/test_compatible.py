@@ -171,7 +171,7 @@ HOSTS = [
             reported_cost_usd=Decimal("0.00085375"),
         ),
         Decimal("0.00085375"),
-        injects=True,
+        injects=False,
     ),
     Host(
         "local",

@@ -53,8 +53,9 @@ def build_family(name: str, module: Any) -> Family:
         return cls
 
     replay = subclass(ReplayStreamLogic, module.SyncByteStream, module.AsyncByteStream)
-    tracked = subclass(TrackedStreamLogic, module.SyncByteStream)
-    tracked_async = subclass(AsyncTrackedStreamLogic, module.AsyncByteStream)
+    broken = {"_decoding_error": module.DecodingError}
+    tracked = subclass(TrackedStreamLogic, module.SyncByteStream, **broken)
+    tracked_async = subclass(AsyncTrackedStreamLogic, module.AsyncByteStream, **broken)
     transport = subclass(
         TrackingTransportLogic,
         module.BaseTransport,

@@ -13,9 +13,9 @@ its family's (httpx or httpx2) byte-stream classes.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
-from .._core import Exchange
+from .._core import BodyDecodingError, Exchange
 from .._data import TokenBudgetError
 
 __all__ = ["AsyncTrackedStreamLogic", "ReplayStreamLogic", "TrackedStreamLogic"]
@@ -38,6 +38,9 @@ class ReplayStreamLogic:
 class TrackedStreamLogic:
     """Passes each chunk on as it arrives and records the call when closed."""
 
+    #: The family's ``DecodingError``, set by ``build_family``.
+    _decoding_error: ClassVar[type[Exception]]
+
     def __init__(self, inner: Any, exchange: Exchange) -> None:
         self._inner = inner
         self._exchange = exchange
@@ -52,6 +55,13 @@ class TrackedStreamLogic:
             tail = exchange.end_of_body()
             if tail:
                 yield tail
+        except BodyDecodingError as broken:
+            # A body handed over decoded broke: what was decoded, then the family's error.
+            if broken.decoded:
+                yield broken.decoded
+            error = self._decoding_error(str(broken))
+            exchange.finish(error)
+            raise error from broken
         except BaseException as exc:
             exchange.finish(exc)
             if isinstance(exc, TokenBudgetError):
@@ -69,6 +79,8 @@ class TrackedStreamLogic:
 class AsyncTrackedStreamLogic:
     """Async twin of :class:`TrackedStreamLogic`: same exchange calls, ``async for`` loop."""
 
+    _decoding_error: ClassVar[type[Exception]]
+
     def __init__(self, inner: Any, exchange: Exchange) -> None:
         self._inner = inner
         self._exchange = exchange
@@ -83,6 +95,12 @@ class AsyncTrackedStreamLogic:
             tail = exchange.end_of_body()
             if tail:
                 yield tail
+        except BodyDecodingError as broken:
+            if broken.decoded:
+                yield broken.decoded
+            error = self._decoding_error(str(broken))
+            exchange.finish(error)
+            raise error from broken
         except BaseException as exc:
             exchange.finish(exc)
             if isinstance(exc, TokenBudgetError):

@@ -12,7 +12,13 @@ both with fakes.
 
 from __future__ import annotations
 
-from ._decoders import IDENTITY, ContentDecoder, UnsupportedEncoding, decoder_for
+from ._decoders import (
+    IDENTITY,
+    BodyDecodingError,
+    ContentDecoder,
+    UnsupportedEncoding,
+    decoder_for,
+)
 from ._endpoint import (
     Endpoint,
     EndpointHandler,
@@ -34,6 +40,7 @@ from ._sse import ServerSentEvent, SSEDecoder, SSEError, split_events
 __all__ = [
     "IDENTITY",
     "SENDING",
+    "BodyDecodingError",
     "CallGuard",
     "ContentDecoder",
     "Endpoint",

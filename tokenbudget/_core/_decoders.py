@@ -13,11 +13,25 @@ from __future__ import annotations
 import zlib
 from typing import Any, Protocol
 
-__all__ = ["IDENTITY", "ContentDecoder", "UnsupportedEncoding", "decoder_for"]
+__all__ = ["IDENTITY", "BodyDecodingError", "ContentDecoder", "UnsupportedEncoding", "decoder_for"]
 
 
 class UnsupportedEncoding(Exception):
     """A content-encoding we cannot decode in this environment."""
+
+
+class BodyDecodingError(Exception):
+    """A body tokenbudget hands over decoded (its encoding header removed) stopped decoding.
+
+    The caller cannot be given the original bytes any more, so it must get the
+    error its own client would have raised: the adapter hands over
+    :attr:`decoded`, the bytes decoded before the failure and still owed to the
+    caller, then raises its httpx family's ``DecodingError`` from this one.
+    """
+
+    def __init__(self, message: str, decoded: bytes = b"") -> None:
+        super().__init__(message)
+        self.decoded = decoded
 
 
 class ContentDecoder(Protocol):
@@ -105,16 +119,27 @@ class ZstdDecoder:
     """zstd, through ``compression.zstd`` (3.14+) or ``zstandard``."""
 
     def __init__(self) -> None:
+        # Every module httpx or httpx2 decodes zstd with: whatever the caller's client
+        # can decode, tokenbudget can (the event filter relies on it).
         try:
             from compression import zstd  # type: ignore[import-not-found]
 
             self._obj: Any = zstd.ZstdDecompressor()
+            return
         except ImportError:
-            try:
-                import zstandard
-            except ImportError:
-                raise UnsupportedEncoding("zstd (install zstandard to parse it)") from None
-            self._obj = zstandard.ZstdDecompressor().decompressobj()
+            pass
+        try:
+            from backports import zstd as backport  # type: ignore[import-not-found]
+
+            self._obj = backport.ZstdDecompressor()
+            return
+        except ImportError:
+            pass
+        try:
+            import zstandard
+        except ImportError:
+            raise UnsupportedEncoding("zstd (install zstandard to parse it)") from None
+        self._obj = zstandard.ZstdDecompressor().decompressobj()
 
     def decode(self, data: bytes) -> bytes:
         return bytes(self._obj.decompress(data))
@@ -153,17 +178,30 @@ def _single(name: str) -> ContentDecoder:
     raise UnsupportedEncoding(name)
 
 
-def decoder_for(content_encoding: str | None) -> ContentDecoder:
-    """A decoder for a ``Content-Encoding`` header value (``None``: identity)."""
+def decoder_for(content_encoding: str | None, *, skip_unsupported: bool = False) -> ContentDecoder:
+    """A decoder for a ``Content-Encoding`` header value (``None``: identity).
+
+    An encoding that cannot be decoded here raises :class:`UnsupportedEncoding`,
+    unless ``skip_unsupported``: then it is left out, as httpx and httpx2 leave
+    out the encodings they do not support, so that the result decodes exactly
+    what the caller's client will hand the SDK.
+    """
     if not content_encoding:
         return IDENTITY  # stateless, so one serves every response
     names = [part.strip().lower() for part in content_encoding.split(",")]
     names = [name for name in names if name not in ("", "identity")]
-    if not names:
+    decoders: list[ContentDecoder] = []
+    for name in names:
+        try:
+            decoders.append(_single(name))
+        except UnsupportedEncoding:
+            if not skip_unsupported:
+                raise
+    if not decoders:
         return IDENTITY
-    if len(names) == 1:
-        return _single(names[0])
-    return MultiDecoder([_single(name) for name in names])
+    if len(decoders) == 1:
+        return decoders[0]
+    return MultiDecoder(decoders)
 
 
 #: The identity decoder: stateless, shared by every unencoded response.

@@ -8,9 +8,19 @@ decoded event by event and each event handed to the provider's reader. The
 caller gets the provider's bytes, except where the provider's event filter
 hides what tokenbudget's own request change produced.
 
-A failure here (a decoder, a reader, a filter) stops the reading, never the
-response: from that point the caller's bytes pass on untouched and the call is
-recorded as estimated.
+A failure here (a decoder, a reader, a filter, an event over the size bound)
+stops the reading, never the response: from that point the caller's bytes pass
+on untouched and the call is recorded as estimated. Nothing already decoded is
+held back or dropped. When a filter had the caller get decoded bytes (its
+encoding header removed) and the content decoding itself breaks, the caller
+gets what was decoded and then :class:`~._decoders.BodyDecodingError`, which the
+adapter turns into the error the caller's own client raises for a broken body.
+
+An event filter runs only where what it hides is provably the filter's own:
+on an answer read as the caller's SDK reads it. A stream request that asked for
+usage is read as an event stream whatever its content-type says (the SDK
+parses it so), and an encoding tokenbudget cannot decode is skipped exactly as
+httpx skips it (the SDK then gets those bytes as they are).
 """
 
 from __future__ import annotations
@@ -18,12 +28,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import Enum
 
-from ._decoders import IDENTITY, ContentDecoder, decoder_for
+from ._decoders import IDENTITY, BodyDecodingError, ContentDecoder, UnsupportedEncoding, decoder_for
 from ._endpoint import Endpoint, EventFilter, Observation, UsageReader
 from ._headers import header_items, wanted_headers
 from ._log import warn_once
 from ._ports import CallGuard, StoredResponse
-from ._sse import ServerSentEvent, SSEDecoder
+from ._sse import ServerSentEvent, SSEDecoder, SSEError
 
 __all__ = ["MAX_CACHED_BODY", "MAX_JSON_BODY", "Mode", "ResponseObserver"]
 
@@ -42,11 +52,9 @@ class Mode(Enum):
     """A whole JSON body, kept as it passes and read when it ends."""
     SSE = "sse"
     """An event stream, decoded and read event by event."""
-    DECODED = "decoded"
-    """The event filter failed after rewriting: the caller gets decoded bytes, unread."""
 
 
-_SKIP, _JSON, _SSE, _DECODED = Mode.SKIP, Mode.JSON, Mode.SSE, Mode.DECODED
+_SKIP, _JSON, _SSE = Mode.SKIP, Mode.JSON, Mode.SSE
 
 
 class ResponseObserver:
@@ -59,12 +67,15 @@ class ResponseObserver:
     # Slots, every one set in __init__: attribute reads are then the interpreter's
     # fastest kind (a read falling back to a class-level default is its slowest).
     __slots__ = (
+        "_after_cr",
         "_body_copy",
         "_body_size",
         "_broken",
+        "_cr_hidden",
         "_decoder",
         "_ended",
         "_filter",
+        "_gave_up",
         "_json_chunks",
         "_json_size",
         "_mode",
@@ -90,6 +101,11 @@ class ResponseObserver:
         self._decoder: ContentDecoder | None = None
         self._sse: SSEDecoder | None = None
         self._filter: EventFilter | None = None
+        # The last filtered event ended in "\r" (a "\n" right after it is its other
+        # half), and whether it was hidden.
+        self._after_cr = False
+        self._cr_hidden = False
+        self._gave_up = False  # the SSE decoder met an event over its bound
         self._reader: UsageReader | None = None
         self._json_chunks: list[bytes] | None = None
         self._json_size = 0
@@ -126,16 +142,28 @@ class ResponseObserver:
                 return []
             content_type = head.get("content-type", "").lower()
             self._reader = endpoint.handler.reader(endpoint)
-            self._decoder = decoder_for(head.get("content-encoding"))
+            rewrite = endpoint.stream and 200 <= status < 300
+            event_filter = endpoint.handler.event_filter(endpoint) if rewrite else None
+            encoding = head.get("content-encoding")
+            try:
+                self._decoder = decoder_for(encoding)
+            except UnsupportedEncoding:
+                if event_filter is None:
+                    raise
+                self._decoder = decoder_for(encoding, skip_unsupported=True)
             if self.cache_key is not None and 200 <= status < 300:
                 # The cache keeps only the headers it deems safe (ResponseCache.store).
                 self._body_copy = []
                 self._stored_headers = tuple(header_items(headers))
-            if "text/event-stream" in content_type:
+            if (
+                "text/event-stream" in content_type
+                or event_filter is not None
+                or (endpoint.stream and not content_type)
+            ):
                 self._mode = _SSE
-                self._filter = endpoint.handler.event_filter(endpoint)
-                self._sse = SSEDecoder(keep_raw=self._filter is not None)
-                if self._filter is not None:
+                self._filter = event_filter
+                self._sse = SSEDecoder(keep_raw=event_filter is not None)
+                if event_filter is not None:
                     return ["content-encoding", "content-length"]
             else:
                 self._mode = _JSON
@@ -151,13 +179,16 @@ class ResponseObserver:
             if self._broken and self._filter is None:
                 return chunk
             try:
-                assert self._decoder is not None and self._sse is not None
-                decoded = chunk if self._decoder is IDENTITY else self._decoder.decode(chunk)
-                if self._body_copy is not None:
-                    self._copy(decoded)
-                out = self._on_events(self._sse.feed(decoded))
-            except Exception:
-                return self._stop_filtering(chunk)
+                decoded = chunk if self._decoder is IDENTITY else self._decoder.decode(chunk)  # type: ignore[union-attr]
+            except Exception as error:
+                return self._undecodable(chunk, error)
+            if self._body_copy is not None:
+                self._copy(decoded)
+            try:
+                events = self._sse.feed(decoded)  # type: ignore[union-attr]
+            except Exception as error:
+                return self._unreadable(chunk, error)
+            out = self._on_events(events)
             if self._watchers:
                 self._check_progress()
             return out if self._filter is not None else chunk
@@ -166,8 +197,6 @@ class ResponseObserver:
                 self._json_chunks.append(chunk)  # type: ignore[union-attr]
                 self._json_size += len(chunk)
             return chunk
-        if mode is _DECODED:
-            return self._passthrough_decoded(chunk)
         return chunk  # not read
 
     def end_of_body(self) -> bytes:
@@ -175,17 +204,27 @@ class ResponseObserver:
         self._ended = True
         if self._mode is not _SSE or (self._broken and self._filter is None):
             return b""
+        assert self._decoder is not None and self._sse is not None
         try:
-            assert self._decoder is not None and self._sse is not None
             tail = self._decoder.flush()
-            if self._body_copy is not None and tail:
-                self._copy(tail)
-            events = self._sse.feed(tail)
+        except Exception as error:
+            return self._undecodable(b"", error)
+        if self._body_copy is not None and tail:
+            self._copy(tail)
+        out = b""
+        try:
+            events = self._sse.feed(tail) if tail else []
             events.extend(self._sse.flush())
-            out = self._on_events(events)
-            return out + self._sse.take_tail() if self._filter is not None else b""
-        except Exception:
-            return self._stop_filtering(b"")
+        except Exception as error:
+            out = self._unreadable(b"", error)
+            if self._filter is None:
+                return b""
+            try:  # the fresh decoder of a filter that goes on
+                events = self._sse.flush()
+            except SSEError as again:
+                return out + self._on_events(again.events) + self._after_hidden(again.rest)
+        out += self._on_events(events)
+        return out + self._after_hidden(self._sse.take_tail()) if self._filter is not None else b""
 
     def _on_events(self, events: list[ServerSentEvent]) -> bytes:
         reader = self._reader
@@ -200,11 +239,39 @@ class ResponseObserver:
                     self._fail("stream event")
             if event_filter is not None:
                 try:
-                    out += event_filter(event)
+                    piece = event_filter(event)
                 except Exception:
                     self._fail("event filter")
-                    out += event.raw
+                    piece = event.raw
+                raw = event.raw
+                if self._after_cr or (raw and raw[-1] == 13):  # rare: "\r" at an event's edge
+                    piece = self._at_cr(raw, piece)
+                out += piece
         return out
+
+    def _at_cr(self, raw: bytes, piece: bytes) -> bytes:
+        """``piece`` (the filter's output for ``raw``) with a "\\n" split from its "\\r".
+
+        An event dispatched at the "\\r" of a "\\r\\n" leaves the "\\n" to the next
+        event's raw bytes: it must go where the event it ends went (shown or hidden).
+        """
+        hidden = not piece
+        if self._after_cr and raw[:1] == b"\n":
+            if self._cr_hidden:
+                piece = piece[1:] if piece[:1] == b"\n" else piece
+            elif hidden:
+                piece = b"\n"
+        self._after_cr = raw[-1:] == b"\r"
+        self._cr_hidden = hidden
+        return piece
+
+    def _after_hidden(self, rest: bytes) -> bytes:
+        """``rest`` (bytes after the last event) without the "\\n" of a hidden event's "\\r"."""
+        if self._after_cr:
+            self._after_cr = False
+            if self._cr_hidden and rest[:1] == b"\n":
+                return rest[1:]
+        return rest
 
     def _check_progress(self) -> None:
         """Run after each batch of events while guards watch the stream (the exchange's)."""
@@ -219,25 +286,50 @@ class ResponseObserver:
         else:
             self._body_copy.append(decoded)
 
-    def _stop_filtering(self, chunk: bytes) -> bytes:
-        """The SSE or content decoder failed: stop reading, keep the caller's bytes whole."""
-        self._fail("stream")
+    def _undecodable(self, chunk: bytes, error: Exception) -> bytes:
+        """The content decoder failed: stop reading; the caller's bytes stay as they were.
+
+        Without a filter the caller decodes the original bytes itself (and meets
+        the damage the same way). With one, its encoding header is gone: it gets
+        every decoded byte still held back, then the decoding error.
+        """
+        self._fail("content decoding")
         if self._filter is None:
             return chunk
-        # The caller is getting decoded bytes with the encoding headers removed:
-        # hand over what the SSE decoder held back, then decode whatever follows.
         assert self._sse is not None
+        owed = self._after_hidden(self._sse.take_pending())
         self._filter = None
-        self._mode = _DECODED
-        return self._sse.take_tail()
+        self._mode = _SKIP
+        raise BodyDecodingError(str(error), owed) from error
 
-    def _passthrough_decoded(self, chunk: bytes) -> bytes:
-        """Decoded bytes for a caller whose content-encoding header was removed."""
-        try:
-            assert self._decoder is not None
-            return self._decoder.decode(chunk)
-        except Exception:
-            return b""
+    def _unreadable(self, chunk: bytes, error: Exception) -> bytes:
+        """The SSE decoder gave up (an event over its bound): stop reading, drop nothing.
+
+        The events completed before the failure are still read and, with a
+        filter, passed on, followed by the oversized event's bytes as they are.
+        Reading stops; a filter goes on over the rest with a fresh decoder, so a
+        usage chunk that tokenbudget asked for still never reaches the caller.
+        """
+        if not isinstance(error, SSEError):  # not a limit: a bug of ours
+            self._fail("stream")
+            if self._filter is None:
+                return chunk
+            pending = self._sse.take_pending()  # type: ignore[union-attr]
+            self._sse = SSEDecoder(keep_raw=True)
+            return self._after_hidden(pending)
+        out = self._on_events(error.events) if error.events else b""
+        self._fail("oversized event")
+        self._gave_up = True
+        if self._filter is None:
+            return chunk
+        while True:
+            out += self._after_hidden(error.rest)
+            self._sse = SSEDecoder(keep_raw=True)
+            try:
+                return out + self._on_events(self._sse.feed(error.unread))
+            except SSEError as again:  # the rest holds another oversized event
+                out += self._on_events(again.events)
+                error = again
 
     # -- at the end ----------------------------------------------------------------
 
@@ -277,8 +369,10 @@ class ResponseObserver:
 
         SDKs stop reading at the end marker (OpenAI's ``[DONE]``) and close the
         response without draining it: that is a complete call, not an abandoned one.
+        After an event too large to read, the end marker may have passed unseen:
+        such a call is not said to be abandoned, only its usage estimated.
         """
-        return not (self._ended or observation.complete or self._mode is _SKIP)
+        return not (self._ended or observation.complete or self._mode is _SKIP or self._gave_up)
 
     def complete_answer(self) -> StoredResponse | None:
         """The decoded answer as the cache keeps it, if it was read whole and unbroken."""

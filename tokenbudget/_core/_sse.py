@@ -26,7 +26,22 @@ class ServerSentEvent:
 
 
 class SSEError(ValueError):
-    """The event stream exceeded the decoder's limits."""
+    """The event stream exceeded the decoder's limits.
+
+    Raised by :meth:`SSEDecoder.feed` and :meth:`SSEDecoder.flush`, it carries
+    what that call had decoded before the limit, so that nothing is lost:
+    :attr:`events`, the events it completed; :attr:`rest`, the bytes retained
+    for the event that grew too large, up to and including its line that broke
+    the bound (with ``keep_raw``); :attr:`unread`, the rest of the chunk, not
+    decoded yet. ``events``' raw bytes, ``rest`` and ``unread`` make up every byte
+    fed and not returned before.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.events: list[ServerSentEvent] = []
+        self.rest = b""
+        self.unread = b""
 
 
 class SSEDecoder:
@@ -43,9 +58,10 @@ class SSEDecoder:
     seen so far in the stream (``None`` if there was none), and its ``retry`` is
     the value of a valid ``retry`` field inside that event, if any.
 
-    A ``\\r`` that ends the bytes fed so far is held back until the next byte
-    (or :meth:`flush`) shows whether it is half of a ``\\r\\n``, so a stream
-    that uses bare ``\\r`` line endings gets its events one :meth:`feed` late.
+    A line ending in ``\\r`` is complete at once, whether or not a ``\\n``
+    follows: its event is dispatched without waiting for the next bytes (a
+    client may stop reading at the end marker), and a ``\\n`` that comes next
+    is taken as the other half of that ``\\r\\n``.
 
     ``max_event_bytes`` bounds memory on a hostile stream: :class:`SSEError` is
     raised when the bytes of the event being accumulated (its lines, including
@@ -76,7 +92,10 @@ class SSEDecoder:
         self._retry: int | None = None
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
-        """Push the next bytes of the stream and return the events they complete."""
+        """Push the next bytes of the stream and return the events they complete.
+
+        Raises :class:`SSEError` (carrying what this call decoded) past the size bound.
+        """
         if (
             chunk[-2:] == b"\n\n"
             and chunk[:5] == b"data:"
@@ -101,30 +120,46 @@ class SSEDecoder:
         events: list[ServerSentEvent] = []
         buffer = self._buffer
         if buffer and buffer[-1] == _CR and chunk:
-            if chunk[0] == _LF:
-                buffer.append(_LF)
-                chunk = chunk[1:]
-            line = bytes(buffer)
+            # The last line ended in "\r" and was processed: a "\n" now is its other half.
             buffer.clear()
-            self._process_line(line, events)
+            if chunk[0] == _LF:
+                chunk = chunk[1:]
+                if self._keep_raw:
+                    self._raw.append(_LF)
+                    self._size += 1
 
         # bytes.splitlines() splits on exactly "\r\n", "\n" and "\r", like the spec.
         lines = chunk.splitlines(keepends=True)
-        if lines:
-            last = lines[-1]
-            if last[-1] == _LF:
-                last = b""
-            else:
-                lines.pop()
-            if buffer and lines:
-                buffer += lines[0]
-                lines[0] = bytes(buffer)
-                buffer.clear()
-            for line in lines:
+        if not lines:
+            return events
+        last = lines[-1]
+        if last[-1] == _LF:
+            last = b""
+        elif last[-1] == _CR:
+            last = b"\r"  # the line is complete; this marker waits for a possible "\n"
+        else:
+            lines.pop()  # an unterminated line: kept until its end comes
+        if buffer and lines:
+            buffer += lines[0]
+            lines[0] = bytes(buffer)
+            buffer.clear()
+        buffer += last
+        remaining = iter(lines)
+        try:
+            for line in remaining:
                 self._process_line(line, events)
-            buffer += last
-            if self._size + len(buffer) > self._max_event_bytes:
+        except SSEError as error:
+            error.events = events
+            error.rest = bytes(self._raw)
+            error.unread = b"".join(remaining) + (b"" if last == b"\r" else bytes(buffer))
+            raise
+        if last != b"\r" and self._size + len(buffer) > self._max_event_bytes:
+            try:
                 self._too_large(self._size + len(buffer))
+            except SSEError as error:
+                error.events = events
+                error.rest = bytes(self._raw) + bytes(buffer)  # the line too long is its own
+                raise
         return events
 
     def flush(self) -> list[ServerSentEvent]:
@@ -137,10 +172,16 @@ class SSEDecoder:
         counts when the stream ends without the final blank line.
         """
         events: list[ServerSentEvent] = []
-        if self._buffer:
-            line = bytes(self._buffer)
-            self._buffer.clear()
-            self._process_line(line, events)
+        try:
+            if self._buffer:
+                line = bytes(self._buffer)
+                self._buffer.clear()
+                if line != b"\r":  # not the marker of a line processed already
+                    self._process_line(line, events)
+        except SSEError as error:
+            error.events = events
+            error.rest = bytes(self._raw)
+            raise
         if self._data:
             self._dispatch(events)
         return events
@@ -156,6 +197,13 @@ class SSEDecoder:
         tail = bytes(self._raw)
         self._raw.clear()
         return tail
+
+    def take_pending(self) -> bytes:
+        """Return every byte fed but in no returned event's ``raw``: the tail and an
+        unterminated line. For a stream abandoned half-way; the decoder is not used again."""
+        pending = b"" if self._buffer[-1:] == b"\r" else bytes(self._buffer)
+        self._buffer.clear()
+        return self.take_tail() + pending
 
     def _process_line(self, line: bytes, events: list[ServerSentEvent]) -> None:
         if self._keep_raw:

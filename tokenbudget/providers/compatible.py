@@ -28,7 +28,10 @@ is not "identical". Per host (each from its own API reference):
   ``prompt_tokens_details.cache_write_tokens`` (part of ``prompt_tokens``) and
   ``usage.cost``, the credits (dollars) charged, which is the reported cost;
   with ``is_byok`` the upstream provider's ``cost_details.upstream_inference_cost``
-  is added. Accepts ``stream_options``.
+  is added. Streams always end with a ``choices: []`` usage chunk (its API
+  reference: ``stream_options.include_usage`` "has no effect. Full usage details
+  are always included"), so nothing is added and nothing hidden: that chunk is
+  the provider's own.
 - **local** (``localhost``/loopback; Ollama ``:11434``, vLLM ``:8000``, LM Studio
   ``:1234``, and any other loopback port with an OpenAI-style path): tokens are
   recorded; the price book prices ``local`` models at zero unless a price is
@@ -299,7 +302,7 @@ def register_compatible_hosts(registry: ProviderRegistry) -> None:
         (_compatible("together", False, plain), ["api.together.xyz", "api.together.ai"], []),
         (_compatible("fireworks", False, plain), ["api.fireworks.ai"], []),
         (_compatible("perplexity", False, normalise_perplexity_usage), ["api.perplexity.ai"], []),
-        (_compatible("openrouter", True, normalise_openrouter_usage), ["openrouter.ai"], []),
+        (_compatible("openrouter", False, normalise_openrouter_usage), ["openrouter.ai"], []),
     ]
     for provider, hosts, suffixes in table:
         registry.register(provider, hosts=hosts, host_suffixes=suffixes)
