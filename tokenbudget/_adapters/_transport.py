@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Protocol
 
-from .._core import SENDING, Exchange, RequestView, StoredResponse, split_events
+from .._core import SENDING, Exchange, RequestView, StoredResponse, header_bytes, split_events
 
 __all__ = ["AsyncTrackingTransportLogic", "CallSource", "TrackingTransportLogic"]
 
@@ -118,7 +118,7 @@ class _Adapter:
         inner = self._replay_stream(split_events(answer.body) if answer.stream else [answer.body])
         return self._module.Response(
             answer.status_code,
-            headers=headers,
+            headers=header_bytes(headers),  # the bytes received, not text httpx would re-encode
             stream=self._tracked_stream(inner, exchange),
             extensions={"tokenbudget.exchange": exchange},
             request=request,

@@ -22,6 +22,7 @@ from ._endpoint import (
     UsageReader,
 )
 from ._exchange import SENDING, Exchange
+from ._headers import header_bytes
 from ._json import loads
 from ._log import logger, warn_once
 from ._observer import Mode
@@ -54,6 +55,7 @@ __all__ = [
     "UsageReader",
     "decoder_for",
     "describe",
+    "header_bytes",
     "loads",
     "logger",
     "split_events",

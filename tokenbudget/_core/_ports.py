@@ -59,6 +59,8 @@ class StoredResponse:
 
     status_code: int
     headers: tuple[tuple[str, str], ...]
+    """(name, value) pairs, each the Latin-1 text of the bytes received, so a replay
+    sends those exact bytes (``header_bytes``)."""
     body: bytes
     stream: bool = False
     """True for an SSE body, replayed to the caller event by event."""
