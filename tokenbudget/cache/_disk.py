@@ -5,6 +5,8 @@ Layout of the cache directory::
     <directory>/credential.key   32 random bytes: the secret credentials are hashed with
     <directory>/responses/       the diskcache store (SQLite index, large bodies as files)
 
+Folders the backend creates are 0700 and its files 0600 (``_private``).
+
 Entries are stored as bytes in tokenbudget's own format (:meth:`CacheEntry.to_bytes`),
 never as pickles, and a value that diskcache would unpickle is refused: the
 directory is data, not code. Entries expire by diskcache's ``expire=`` (wall
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ._entry import CacheEntry
+from ._private import FILE_MODE, FOLDER_MODE, make_private, private_file, private_folder
 
 __all__ = ["DEFAULT_SIZE_LIMIT", "DiskBackend", "default_cache_dir"]
 
@@ -54,13 +57,23 @@ def _import_diskcache() -> Any:
 @lru_cache(maxsize=1)
 def _bytes_only_disk() -> type[Any]:
     """A diskcache ``Disk`` that refuses to unpickle what it reads."""
-    from diskcache.core import MODE_PICKLE, Disk  # type: ignore[import-untyped]
+    from diskcache.core import MODE_PICKLE, UNKNOWN, Disk  # type: ignore[import-untyped]
 
     class BytesOnlyDisk(Disk):  # type: ignore[misc]
         def fetch(self, mode: int, filename: str | None, value: Any, read: bool) -> Any:
             if mode == MODE_PICKLE:
                 raise ValueError("tokenbudget cache: refusing to unpickle a stored value")
             return super().fetch(mode, filename, value, read)
+
+        def store(self, value: Any, read: bool, key: Any = UNKNOWN) -> Any:
+            stored = super().store(value, read, key)
+            filename = stored[2]
+            if filename:  # a large value in its own file, under two levels of folders
+                path = Path(self._directory, filename)
+                make_private(path, FILE_MODE)
+                make_private(path.parent, FOLDER_MODE)
+                make_private(path.parent.parent, FOLDER_MODE)
+            return stored
 
     return BytesOnlyDisk
 
@@ -97,6 +110,21 @@ def _read_secret(path: Path) -> bytes:
     return data
 
 
+def open_private_cache(diskcache: Any, folder: Path, size_limit: int) -> Any:
+    """A diskcache ``Cache`` in ``folder`` whose folders and files are private (0700 / 0600)."""
+    private_folder(folder, ours=True)
+    database = folder / "cache.db"
+    private_file(database)  # before SQLite creates it: its -wal and -shm copy its mode
+    for journal in ("cache.db-wal", "cache.db-shm"):  # left by an older release
+        make_private(folder / journal, FILE_MODE)
+    return diskcache.Cache(
+        str(folder),
+        size_limit=size_limit,
+        eviction_policy="least-recently-stored",
+        disk=_bytes_only_disk(),
+    )
+
+
 class DiskBackend:
     """Keeps entries in ``directory`` with diskcache: process-safe, survives restarts.
 
@@ -114,14 +142,9 @@ class DiskBackend:
     ) -> None:
         diskcache = _import_diskcache()
         self.directory = Path(directory).expanduser() if directory else default_cache_dir()
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_folder(self.directory)
         self.secret = load_secret(self.directory)
-        self._store = diskcache.Cache(
-            str(self.directory / "responses"),
-            size_limit=size_limit,
-            eviction_policy="least-recently-stored",
-            disk=_bytes_only_disk(),
-        )
+        self._store = open_private_cache(diskcache, self.directory / "responses", size_limit)
 
     def __repr__(self) -> str:
         return f"<DiskBackend {str(self.directory)!r}>"
