@@ -117,8 +117,10 @@ class CallCache:
         ttl: seconds (or a ``timedelta``) an answer is served for; ``None``: forever.
         ignore_fields: JSON body fields that do not change the answer
             (``"user"``, ``"metadata"``, ``"metadata.user_id"``).
-        vary_headers: request headers that change the answer, besides the
-            built-in ones (``anthropic-version``, ``anthropic-beta``, ``openai-beta``...).
+        vary_headers: more request headers that part answers (a tenant id, a
+            gateway route), besides the built-in ones (``anthropic-version``...) and
+            every credential-bearing header (always part of the key); their values
+            are hashed with the backend's secret, never stored.
         clock: seconds since the epoch; tests inject one to expire entries.
         per_account: ``False`` shares answers between accounts: keys leave out the
             credential and the account headers (for recordings replayed with
