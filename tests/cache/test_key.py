@@ -8,7 +8,7 @@ import pickle
 from typing import Any
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tokenbudget.cache import CacheKeyer
@@ -191,6 +191,7 @@ def test_the_credential_memo_is_never_shown() -> None:
     assert not any("sk-in-clear" in text for text in shown)
 
 
+@settings(deadline=None)  # no timing: a loaded machine must not fail it
 @given(
     name=st.sampled_from(["key", "token", "auth", "secret", "signature", "cookie", "session"]),
     before=st.text(alphabet="abcxyz-_", max_size=6),
