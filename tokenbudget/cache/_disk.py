@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .._core import logger, warn_once
 from ._entry import CacheEntry
 from ._private import FILE_MODE, FOLDER_MODE, make_private, private_file, private_folder
 
@@ -153,19 +154,34 @@ class DiskBackend:
         return len(self._store)
 
     def get(self, key: str) -> CacheEntry | None:
-        """The entry under ``key``, or ``None``; a damaged one is deleted."""
+        """The entry under ``key``, or ``None``.
+
+        An entry that is damaged, rewritten or sealed by another cache folder is
+        a miss: logged once and deleted, so the next answer replaces it.
+        """
         try:
             data = self._store.get(key, default=None, retry=True)
             if data is None:
                 return None
-            return CacheEntry.from_bytes(data)
-        except (ValueError, TypeError):
+            if not isinstance(data, bytes):
+                raise TypeError(f"a stored {type(data).__name__}, not bytes")
+            return CacheEntry.from_bytes(data, self.secret)
+        except (ValueError, TypeError) as exc:
+            warn_once(
+                f"cache-damaged:{self.directory}",
+                "tokenbudget: a damaged entry in the disk cache %s was dropped (%s); "
+                "the call goes to the provider",
+                self.directory,
+                type(exc).__name__,
+            )
+            logger.debug("damaged cache entry: %s", exc)
             self.delete(key)
             return None
 
     def set(self, key: str, entry: CacheEntry, ttl: float | None = None) -> None:
-        """Keep ``entry`` under ``key``; diskcache drops it ``ttl`` seconds from now."""
-        self._store.set(key, entry.to_bytes(), expire=ttl, retry=True)
+        """Keep ``entry`` under ``key``, sealed with the folder's secret; diskcache
+        drops it ``ttl`` seconds from now."""
+        self._store.set(key, entry.to_bytes(self.secret), expire=ttl, retry=True)
 
     def delete(self, key: str) -> None:
         """Forget the entry under ``key``, if any."""
