@@ -172,7 +172,7 @@ class AsyncTrackingTransportLogic(_Adapter):
         exchange = self.tracker.begin(_request_view(request, lambda: _content(request)))
         if exchange is None:
             return await self.inner.handle_async_request(request)
-        answer = exchange.lookup_cache()
+        answer = await exchange.lookup_cache_async()
         if answer is not None:
             return self._replay(answer, request, exchange)
         sent = self._prepared(request, exchange)

@@ -4,6 +4,7 @@ Layout of the cache directory::
 
     <directory>/credential.key   32 random bytes: the secret credentials are hashed with
     <directory>/responses/       the diskcache store (SQLite index, large bodies as files)
+    <directory>/flights/         short locks: which process is calling for which key
 
 Folders the backend creates are 0700 and its files 0600 (``_private``).
 
@@ -146,6 +147,8 @@ class DiskBackend:
         private_folder(self.directory)
         self.secret = load_secret(self.directory)
         self._store = open_private_cache(diskcache, self.directory / "responses", size_limit)
+        self._locks: Any = None  # opened on the first claim
+        self._nonce = secrets.token_hex(8)
 
     def __repr__(self) -> str:
         return f"<DiskBackend {str(self.directory)!r}>"
@@ -191,6 +194,35 @@ class DiskBackend:
         """Forget every entry (the credential secret stays)."""
         self._store.clear(retry=True)
 
+    def claim(self, key: str, seconds: float) -> bool:
+        """Take the lock on ``key`` for ``seconds`` unless another holder has it.
+
+        Processes sharing the folder call the provider for one key at a time;
+        a lock whose holder died expires by itself.
+        """
+        locks = self._locks
+        if locks is None:
+            locks = self._locks = open_private_cache(
+                _import_diskcache(), self.directory / "flights", DEFAULT_SIZE_LIMIT
+            )
+        added: bool = locks.add(key, self._holder(), expire=seconds, retry=True)
+        return added
+
+    def unclaim(self, key: str) -> None:
+        """Give back the lock on ``key`` if this process still holds it."""
+        locks = self._locks
+        if locks is None:
+            return
+        with locks.transact(retry=True):
+            if locks.get(key, retry=True) == self._holder():
+                locks.delete(key, retry=True)
+
     def close(self) -> None:
         """Close the SQLite connections of this process."""
         self._store.close()
+        if self._locks is not None:
+            self._locks.close()
+
+    def _holder(self) -> str:
+        # Per process: a forked child never gives back its parent's lock.
+        return f"{os.getpid()}:{self._nonce}"
