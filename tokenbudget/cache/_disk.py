@@ -9,8 +9,9 @@ Layout of the cache directory::
 Folders the backend creates are 0700 and its files 0600 (``_private``).
 
 Entries are stored as bytes in tokenbudget's own format (:meth:`CacheEntry.to_bytes`),
-never as pickles, and a value that diskcache would unpickle is refused: the
-directory is data, not code. Entries expire by diskcache's ``expire=`` (wall
+sealed with the folder's secret, never as pickles; a value that diskcache would
+unpickle, or whose seal or fields do not check out, is a miss: the directory is
+data, not code, and not trusted. Entries expire by diskcache's ``expire=`` (wall
 clock) and by the expiry stamp inside each entry (the cache's own clock).
 """
 
