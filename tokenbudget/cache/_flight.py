@@ -9,6 +9,8 @@ caller holds open without reading, costs at most that delay.
 
 A caller never waits for a flight led from its own thread (or, in asyncio,
 its own task): the leader there could only end after the caller returns.
+Locks are re-entrant: a flight may end from a garbage collector's finalizer
+(a dropped stream is recorded then) while this thread is inside one.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class Flight:
         self.task = _current_task()
         #: True when the leader also holds the backend's lock across processes.
         self.claimed = False
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._done = threading.Event()
         self._futures: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
 
@@ -100,7 +102,7 @@ class Flights:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._flights: dict[str, Flight] = {}
         self._keys: dict[int, str] = {}  # id(leader) -> key, for the flights in progress
         #: How many lookups are waiting for a flight right now.
@@ -152,7 +154,7 @@ class Flights:
 
     def after_fork(self) -> None:
         """In a forked child: no call of the parent is in flight here."""
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._flights = {}
         self._keys = {}
         self.waiting = 0
