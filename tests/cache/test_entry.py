@@ -102,6 +102,58 @@ def test_expiry_and_size() -> None:
 def test_a_head_json_loads_accepts_is_read_as_before() -> None:
     """Heads ``to_bytes`` never writes (whitespace, UTF-16) still parse as ``json.loads`` did."""
     data = entry().to_bytes()
-    head = data[8 : 8 + int.from_bytes(data[4:8], "big")]
+    head = data[40 : 40 + int.from_bytes(data[36:40], "big")]  # after the magic and the seal
     for variant in (b" " + head + b"\n", head.decode().encode("utf-16"), b"\xef\xbb\xbf" + head):
         assert CacheEntry.from_bytes(framed(variant)) == entry()
+
+
+def test_an_entry_is_sealed_with_its_stores_secret() -> None:
+    data = entry().to_bytes(b"store-secret")
+    assert CacheEntry.from_bytes(data, b"store-secret") == entry()
+    with pytest.raises(ValueError, match="seal"):
+        CacheEntry.from_bytes(data, b"another-secret")
+    with pytest.raises(ValueError, match="seal"):
+        CacheEntry.from_bytes(data)
+
+
+def test_a_store_with_a_secret_never_reads_the_unsealed_format() -> None:
+    head = b'{"status":200,"headers":[],"stream":true,"created":1}'
+    assert CacheEntry.from_bytes(framed(head)).response.body == SSE
+    with pytest.raises(ValueError):
+        CacheEntry.from_bytes(framed(head), b"store-secret")
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b'{"status":999,"headers":[],"stream":false,"created":1}',
+        b'{"status":-1,"headers":[],"stream":false,"created":1}',
+        b'{"status":true,"headers":[],"stream":false,"created":1}',
+        rb'{"status":200,"headers":[["x","a\r\nb"]],"stream":false,"created":1}',
+        b'{"status":200,"headers":[["x y","a"]],"stream":false,"created":1}',
+        rb'{"status":200,"headers":[["x","\u2603"]],"stream":false,"created":1}',
+        b'{"status":200,"headers":[],"stream":1,"created":1}',
+        b'{"status":200,"headers":[],"stream":false,"created":NaN}',
+        b'{"status":200,"headers":[],"stream":false,"created":1,"in":-5}',
+        b'{"status":200,"headers":[],"stream":false,"created":1,"size":3}',
+        b'{"status":200,"headers":[],"stream":false,"created":1,"model":7}',
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+    ids=[
+        "status-999",
+        "status-negative",
+        "status-bool",
+        "header-crlf",
+        "header-name",
+        "header-not-latin-1",
+        "stream-int",
+        "created-nan",
+        "tokens-negative",
+        "size-differs",
+        "model-int",
+        "deep-json",
+    ],
+)
+def test_a_head_that_cannot_describe_a_stored_answer_is_damaged(head: bytes) -> None:
+    with pytest.raises(ValueError):
+        CacheEntry.from_bytes(framed(head))

@@ -8,6 +8,8 @@ import pickle
 from typing import Any
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from tokenbudget.cache import CacheKeyer
 from tokenbudget.providers import RequestView
@@ -187,3 +189,52 @@ def test_the_credential_memo_is_never_shown() -> None:
     keyer.key(view(headers={"authorization": "Bearer sk-in-clear"}))
     shown = [repr(keyer), repr(keyer._digests), str(keyer._digests), f"{keyer._digests}"]
     assert not any("sk-in-clear" in text for text in shown)
+
+
+@settings(deadline=None)  # no timing: a loaded machine must not fail it
+@given(
+    name=st.sampled_from(["key", "token", "auth", "secret", "signature", "cookie", "session"]),
+    before=st.text(alphabet="abcxyz-_", max_size=6),
+    after=st.text(alphabet="abcxyz-_", max_size=6),
+    upper=st.booleans(),
+)
+def test_any_header_naming_a_credential_parts_the_key(
+    name: str, before: str, after: str, upper: bool
+) -> None:
+    header = f"x-{before}{name}{after}"
+    header = header.upper() if upper else header
+    assume(header.lower() not in {"x-idempotency-key"})
+    one = view(headers={header: "tenant-1"})
+    two = view(headers={header: "tenant-2"})
+    assert key(one) != key(two)
+    assert key(one) == key(view(headers={header: "tenant-1"}))
+    shared = CacheKeyer(b"s", per_account=False)
+    assert key(one, shared) == key(two, shared), "recordings leave every credential out"
+
+
+def test_chosen_vary_headers_are_kept_without_accounts_and_hashed_with_the_secret() -> None:
+    one = view(headers={"x-tenant": "acme"})
+    two = view(headers={"x-tenant": "globex"})
+    shared = CacheKeyer(b"s", vary_headers=["X-Tenant"], per_account=False)
+    assert key(one, shared) != key(two, shared)
+    other_secret = CacheKeyer(b"t", vary_headers=["X-Tenant"], per_account=False)
+    assert key(one, shared) != key(one, other_secret), "the value is hashed with the secret"
+
+
+@pytest.mark.parametrize("param", ["key", "api_key", "access_token", "sig", "subscription-key"])
+def test_query_credentials_are_hashed_not_kept(param: str) -> None:
+    one = view(query=f"alt=sse&{param}=ONE")
+    two = view(query=f"alt=sse&{param}=TWO")
+    assert key(one) != key(two)
+    shared = CacheKeyer(b"s", per_account=False)
+    assert key(one, shared) == key(two, shared)
+
+
+def test_a_cdn_cookie_names_no_caller() -> None:
+    """OpenAI's answers set Cloudflare's ``__cf_bm``; httpx sends it back on the next call."""
+    bare = view()
+    with_cdn = view(headers={"cookie": "__cf_bm=abc; _cfuvid=xyz"})
+    assert key(bare) == key(with_cdn)
+    assert key(view(headers={"cookie": "__cf_bm=abc; session=1"})) != key(
+        view(headers={"cookie": "__cf_bm=abc; session=2"})
+    )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Protocol
 
-from .._core import SENDING, Exchange, RequestView, StoredResponse, split_events
+from .._core import SENDING, Exchange, RequestView, StoredResponse, header_bytes, split_events
 
 __all__ = ["AsyncTrackingTransportLogic", "CallSource", "TrackingTransportLogic"]
 
@@ -118,7 +118,7 @@ class _Adapter:
         inner = self._replay_stream(split_events(answer.body) if answer.stream else [answer.body])
         return self._module.Response(
             answer.status_code,
-            headers=headers,
+            headers=header_bytes(headers),  # the bytes received, not text httpx would re-encode
             stream=self._tracked_stream(inner, exchange),
             extensions={"tokenbudget.exchange": exchange},
             request=request,
@@ -172,7 +172,7 @@ class AsyncTrackingTransportLogic(_Adapter):
         exchange = self.tracker.begin(_request_view(request, lambda: _content(request)))
         if exchange is None:
             return await self.inner.handle_async_request(request)
-        answer = exchange.lookup_cache()
+        answer = await exchange.lookup_cache_async()
         if answer is not None:
             return self._replay(answer, request, exchange)
         sent = self._prepared(request, exchange)

@@ -29,6 +29,7 @@ from ._endpoint import (
 )
 from ._exchange import SENDING, Exchange
 from ._fork import after_fork_in_child, around_fork
+from ._headers import header_bytes
 from ._json import loads
 from ._log import logger, warn_once
 from ._observer import Mode
@@ -64,6 +65,7 @@ __all__ = [
     "around_fork",
     "decoder_for",
     "describe",
+    "header_bytes",
     "loads",
     "logger",
     "split_events",

@@ -119,20 +119,50 @@ class Exchange(ResponseObserver):
         try:
             answer = cache.lookup(self)
         except Exception:
-            self.cache_key = None
-            warn_once("cache-lookup", "tokenbudget: cache lookup failed; calling the provider")
-            logger.debug("cache lookup failure", exc_info=True)
+            self._lookup_failed()
             return None
+        return self._looked_up(answer)
+
+    async def lookup_cache_async(self) -> StoredResponse | None:
+        """:meth:`lookup_cache` for async transports: a cache with ``alookup`` waits
+        for an identical call in flight without blocking the event loop."""
+        alookup = getattr(self.ports.cache, "alookup", None)
+        if alookup is None:
+            return self.lookup_cache()
+        try:
+            answer = await alookup(self)
+        except Exception:
+            self._lookup_failed()
+            return None
+        return self._looked_up(answer)
+
+    def _looked_up(self, answer: StoredResponse | None) -> StoredResponse | None:
         if answer is not None:
             self.cached = True
             self.cache_key = None
         return answer
+
+    def _lookup_failed(self) -> None:
+        self.cache_key = None
+        warn_once("cache-lookup", "tokenbudget: cache lookup failed; calling the provider")
+        logger.debug("cache lookup failure", exc_info=True)
+
+    def _release_cache(self) -> None:
+        """Tell a cache with ``release`` that this call is over: identical calls
+        waiting for its answer go on (read it, or go out themselves)."""
+        release = getattr(self.ports.cache, "release", None)
+        if release is not None:
+            try:
+                release(self)
+            except Exception:
+                self._report("cache release")
 
     def admit(self) -> None:
         """Ask every budget covering this call to let it through; may raise a budget error."""
         try:
             guards = self.ports.admit(self)
         except TokenBudgetError:
+            self._release_cache()  # refused: never sent, never recorded
             raise
         except Exception:
             self._report("admit")
@@ -211,6 +241,8 @@ class Exchange(ResponseObserver):
                 self._report("budget settle")
         if self.cache_key is not None and record.succeeded:
             self._store()
+        if self.ports.cache is not None:
+            self._release_cache()
         return record
 
     def _store(self) -> None:

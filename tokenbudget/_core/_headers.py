@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-__all__ = ["header_items", "wanted_headers"]
+__all__ = ["header_bytes", "header_items", "wanted_headers"]
 
 _WANTED = frozenset(("content-type", "content-encoding", "x-request-id", "request-id"))
 _WANTED_RAW = frozenset(name.encode() for name in _WANTED)
@@ -26,6 +26,28 @@ def wanted_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 def header_items(headers: Mapping[str, str]) -> Iterable[tuple[str, str]]:
-    """Every (name, value) pair, repeated names included, of an httpx or plain mapping."""
-    multi_items = getattr(headers, "multi_items", None)
-    return multi_items() if multi_items is not None else headers.items()
+    """Every (name, value) pair, repeated names included, of an httpx or plain mapping.
+
+    From httpx headers, each pair is the Latin-1 text of the bytes received, so
+    :func:`header_bytes` gives those exact bytes back (httpx's own text guesses
+    UTF-8, which does not round-trip every byte).
+    """
+    raw = getattr(headers, "raw", None)
+    if raw is not None:
+        return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
+    return headers.items()
+
+
+def header_bytes(pairs: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """The pairs of :func:`header_items` as the bytes they were, for a replayed response.
+
+    Text outside Latin-1 (a value some other code decoded as UTF-8) is sent as UTF-8.
+    """
+    return [(_as_bytes(name), _as_bytes(value)) for name, value in pairs]
+
+
+def _as_bytes(text: str) -> bytes:
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape")

@@ -18,7 +18,8 @@ points of a call's life:
 5. ``guard.settle(record)`` right after (errors and refusals mid-way settle at
    their recorded cost, releasing what was reserved).
 6. ``cache.store(exchange, response)`` after a complete 2xx response to a
-   request the cache gave a key to.
+   request the cache gave a key to, then ``cache.release(exchange)`` (when the
+   cache has it) however the call ended, or when a budget refused it.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ class StoredResponse:
 
     status_code: int
     headers: tuple[tuple[str, str], ...]
+    """(name, value) pairs, each the Latin-1 text of the bytes received, so a replay
+    sends those exact bytes (``header_bytes``)."""
     body: bytes
     stream: bool = False
     """True for an SSE body, replayed to the caller event by event."""
@@ -80,6 +83,12 @@ class ResponseCache(Protocol):
 
     def store(self, exchange: Exchange, response: StoredResponse) -> None:
         """Keep a complete answer under ``exchange.cache_key``."""
+
+    # Optional (looked up with getattr; ``CallCache`` has both), for single flight:
+    # ``async alookup(exchange)``: ``lookup`` for async transports, which may wait for
+    # an identical call in flight without blocking the event loop;
+    # ``release(exchange)``: the call is over (recorded after any ``store``, or refused
+    # by a budget before sending); calls waiting for it go on.
 
 
 def _no_version() -> str | None:

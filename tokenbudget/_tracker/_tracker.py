@@ -66,6 +66,11 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
         cache_max_entries: at most this many answers in the memory cache.
         cache_ignore_fields: request body fields that do not change the answer
             (``"user"``, ``"metadata.user_id"``).
+        cache_vary_headers: request headers that part cached answers besides the
+            credentials, e.g. ``["X-Tenant"]``. Every credential-bearing header
+            (``Authorization``, ``Cookie``, any name with ``key``, ``token``,
+            ``auth``, ``secret``, ``session``...) always does; values are only
+            hashed with the cache's secret, never stored.
         store: keep every call in a usage store that outlives the process:
             ``"usage.db"`` (a SQLite file), ``"sqlite:///path"``,
             ``"redis://host:6379/0"`` (counters shared by many machines), or a
@@ -96,6 +101,7 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
         cache_ttl: float | timedelta | None = None,
         cache_max_entries: int | None = None,
         cache_ignore_fields: Iterable[str] = (),
+        cache_vary_headers: Iterable[str] = (),
         store: StoreSpec | None = None,
         max_cost_usd: Decimal | float | str | None = None,
         max_tokens: int | None = None,
@@ -112,6 +118,7 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
             ttl=cache_ttl,
             max_entries=cache_max_entries,
             ignore_fields=cache_ignore_fields,
+            vary_headers=cache_vary_headers,
         )
         self._ports = Ports(
             price=self._prices.cost,

@@ -13,10 +13,16 @@ response bytes (a whole SSE stream for streamed calls) and replays them
 through the real SDK, so a hit gets the same response object as the call that
 filled it. Pieces, from the bottom:
 
-- :class:`CacheKeyer` (``_key``): which requests share an answer; sans-IO.
-- :class:`CacheEntry` (``_entry``): what is stored; safe headers only.
-- :class:`MemoryBackend`, :class:`DiskBackend`: where entries live.
-- :class:`CallCache`: the policy the tracker consults (what is cached, TTL, counts).
+- :class:`CacheKeyer` (``_key``): which requests share an answer; sans-IO. Every
+  credential-bearing header (``_credentials``) and the caller's ``vary_headers``
+  part the key, hashed with the store's secret, never stored.
+- :class:`CacheEntry` (``_entry``): what is stored; safe headers only, as the bytes
+  received. Outside memory an entry is sealed with the store's secret and
+  validated on read (``_validate``): a damaged one is a miss.
+- :class:`MemoryBackend`, :class:`DiskBackend`: where entries live (the disk's
+  folders 0700, files 0600: ``_private``); both survive ``fork`` (``_fork``).
+- :class:`CallCache`: the policy the tracker consults (what is cached, TTL, counts),
+  with single flight (``_flight``): identical misses at once make one call.
 - :func:`no_cache`, :func:`refresh_cache`: per-call controls (context managers).
 - :class:`ResponseCache`: the interface a tracker's cache has (``lookup``/``store``),
   and :class:`StoredResponse`, the answer it keeps: ``TokenTracker(cache=...)``

@@ -10,9 +10,10 @@ counts what happened. Storage is a :class:`CacheBackend` (memory or disk).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -21,12 +22,23 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from .._core import StoredResponse
 from ._control import cache_mode
 from ._entry import CacheEntry, safe_headers
+from ._flight import Flight, Flights
+from ._fork import reinit_after_fork
 from ._key import CacheKeyer
 
 if TYPE_CHECKING:
     from .._core import Exchange
 
-__all__ = ["CacheBackend", "CacheStats", "CallCache"]
+__all__ = ["DEFAULT_FLIGHT_TIMEOUT", "CacheBackend", "CacheStats", "CallCache"]
+
+#: Seconds a call waits at most for an identical one in flight before going out itself.
+DEFAULT_FLIGHT_TIMEOUT = 30.0
+_FIRST_PAUSE = 0.005  # polling another process's flight: first pause, doubled up to the last
+_LAST_PAUSE = 0.1
+
+# What the lookup logic asks its driver to do: wait for a flight (at most so long),
+# or pause (another process leads). Written once, driven by ``lookup`` and ``alookup``.
+_Wait = tuple[Flight, float] | float
 
 
 @runtime_checkable
@@ -53,6 +65,10 @@ class CacheBackend(Protocol):
     def __len__(self) -> int:
         """How many entries are kept."""
 
+    # Optional, for backends shared by processes (the disk backend has them):
+    # ``claim(key, seconds) -> bool`` takes a lock on ``key`` that expires by itself,
+    # ``unclaim(key)`` gives it back. Identical misses in other processes then wait.
+
 
 @dataclass(frozen=True, slots=True)
 class CacheStats:
@@ -73,6 +89,10 @@ class CacheStats:
     entries: int = 0
     saved_tokens: int = 0
     saved_cost_usd: Decimal = Decimal(0)
+    coalesced: int = 0
+    """Hits that waited for an identical call in flight (part of ``hits``)."""
+    waiting: int = 0
+    """Lookups waiting for an identical call in flight right now."""
 
     @property
     def hit_rate(self) -> float:
@@ -117,12 +137,19 @@ class CallCache:
         ttl: seconds (or a ``timedelta``) an answer is served for; ``None``: forever.
         ignore_fields: JSON body fields that do not change the answer
             (``"user"``, ``"metadata"``, ``"metadata.user_id"``).
-        vary_headers: request headers that change the answer, besides the
-            built-in ones (``anthropic-version``, ``anthropic-beta``, ``openai-beta``...).
+        vary_headers: more request headers that part answers (a tenant id, a
+            gateway route), besides the built-in ones (``anthropic-version``...) and
+            every credential-bearing header (always part of the key); their values
+            are hashed with the backend's secret, never stored.
         clock: seconds since the epoch; tests inject one to expire entries.
         per_account: ``False`` shares answers between accounts: keys leave out the
             credential and the account headers (for recordings replayed with
             another API key; see :class:`CacheKeyer`).
+        single_flight: identical calls missing at once make one provider call:
+            the others (threads, asyncio tasks, and with a disk backend other
+            processes) wait for its answer. ``False``: each goes out.
+        flight_timeout: seconds a call waits at most for an identical one in
+            flight (a leader that hangs or a stream held unread), then goes out.
     """
 
     def __init__(
@@ -134,6 +161,8 @@ class CallCache:
         vary_headers: Iterable[str] = (),
         clock: Callable[[], float] = time.time,
         per_account: bool = True,
+        single_flight: bool = True,
+        flight_timeout: float = DEFAULT_FLIGHT_TIMEOUT,
     ) -> None:
         self.backend = backend
         self.ttl = _seconds(ttl)
@@ -145,9 +174,22 @@ class CallCache:
             per_account=per_account,
         )
         self._clock = clock
+        if flight_timeout <= 0:
+            raise ValueError(f"flight_timeout must be positive, not {flight_timeout!r}")
+        self.single_flight = single_flight
+        self.flight_timeout = float(flight_timeout)
+        self._flights = Flights()
         self._lock = threading.Lock()
-        self._counts = {"hits": 0, "misses": 0, "bypassed": 0, "refreshed": 0, "stores": 0}
+        self._counts = {
+            "hits": 0,
+            "misses": 0,
+            "bypassed": 0,
+            "refreshed": 0,
+            "stores": 0,
+            "coalesced": 0,
+        }
         self._saved_tokens = 0
+        reinit_after_fork(self)
 
     def __repr__(self) -> str:
         return f"<CallCache {self.backend!r} ttl={self.ttl}>"
@@ -155,7 +197,65 @@ class CallCache:
     # -- the exchange's hooks ------------------------------------------------------
 
     def lookup(self, exchange: Exchange) -> StoredResponse | None:
-        """The stored answer to ``exchange``'s request; on a miss, the key to store under."""
+        """The stored answer to ``exchange``'s request; on a miss, the key to store under.
+
+        With single flight, a miss while an identical call is in flight blocks
+        this thread until that call ends (at most ``flight_timeout`` seconds).
+        """
+        steps = self._lookup(exchange, asynchronous=False)
+        try:
+            wait = next(steps)
+            while True:
+                if isinstance(wait, tuple):
+                    self._flights.count_waiting(1)
+                    try:
+                        wait[0].wait(wait[1])
+                    finally:
+                        self._flights.count_waiting(-1)
+                else:
+                    time.sleep(wait)
+                wait = next(steps)
+        except StopIteration as done:
+            answer: StoredResponse | None = done.value
+            return answer
+        except BaseException:  # interrupted or cancelled: lead nothing any more
+            self.release(exchange)
+            raise
+
+    async def alookup(self, exchange: Exchange) -> StoredResponse | None:
+        """:meth:`lookup` for asyncio: waits for a call in flight without blocking the loop."""
+        steps = self._lookup(exchange, asynchronous=True)
+        try:
+            wait = next(steps)
+            while True:
+                if isinstance(wait, tuple):
+                    self._flights.count_waiting(1)
+                    try:
+                        await wait[0].wait_async(wait[1])
+                    finally:
+                        self._flights.count_waiting(-1)
+                else:
+                    await asyncio.sleep(wait)
+                wait = next(steps)
+        except StopIteration as done:
+            answer: StoredResponse | None = done.value
+            return answer
+        except BaseException:  # interrupted or cancelled: lead nothing any more
+            self.release(exchange)
+            raise
+
+    def release(self, exchange: Exchange) -> None:
+        """``exchange`` is over (recorded, stored or refused): calls waiting for it look again."""
+        ended = self._flights.end(exchange)
+        if ended is not None and ended[1].claimed:
+            unclaim = getattr(self.backend, "unclaim", None)
+            if unclaim is not None:
+                unclaim(ended[0])
+
+    def _lookup(
+        self, exchange: Exchange, asynchronous: bool
+    ) -> Generator[_Wait, None, StoredResponse | None]:
+        """The lookup, written once: yields what to wait for, returns the answer or ``None``."""
         if not self.accepts(exchange):
             return None
         mode = cache_mode(exchange.owner)
@@ -167,18 +267,68 @@ class CallCache:
             self._count("refreshed")
             exchange.cache_key = key
             return None
+        entry = self._entry(key)
+        if entry is not None:
+            return self._hit(entry)
+        if not self.single_flight:
+            self._miss(exchange, key)
+            return None
+        deadline = time.monotonic() + self.flight_timeout
+        waited = False
+        while True:
+            flight = self._flights.join(key, exchange, self.flight_timeout)
+            if flight is None:
+                break  # this call leads
+            left = min(deadline - time.monotonic(), self._flights.remaining(flight))
+            if left <= 0 or not flight.may_wait(asynchronous):
+                self._miss(exchange, key)
+                return None
+            yield flight, left
+            waited = True
+            entry = self._entry(key)
+            if entry is not None:
+                return self._hit(entry, coalesced=True)
+        yield from self._claim(key, exchange, deadline)
+        entry = self._entry(key)  # stored by a call that ended just before this one led
+        if entry is not None:
+            self.release(exchange)
+            return self._hit(entry, coalesced=waited)
+        self._miss(exchange, key)
+        return None
+
+    def _claim(self, key: str, exchange: Exchange, deadline: float) -> Generator[_Wait, None, None]:
+        """Lead across processes too, when the backend is shared: wait while another does."""
+        claim = getattr(self.backend, "claim", None)
+        if claim is None:
+            return
+        pause = _FIRST_PAUSE
+        while not claim(key, self.flight_timeout):
+            if time.monotonic() >= deadline or self._entry(key) is not None:
+                return
+            yield pause
+            pause = min(pause * 2, _LAST_PAUSE)
+        found = self._flights.led_by(exchange)
+        if found is not None:
+            found[1].claimed = True
+
+    def _entry(self, key: str) -> CacheEntry | None:
         entry = self.backend.get(key)
         if entry is not None and entry.expired(self._clock()):
             self.backend.delete(key)
-            entry = None
-        if entry is None:
-            self._count("misses")
-            exchange.cache_key = key
             return None
+        return entry
+
+    def _hit(self, entry: CacheEntry, coalesced: bool = False) -> StoredResponse:
         with self._lock:
             self._counts["hits"] += 1
+            if coalesced:
+                self._counts["coalesced"] += 1
             self._saved_tokens += entry.tokens
         return entry.response
+
+    def _miss(self, exchange: Exchange, key: str) -> None:
+        self._count("misses")
+        exchange.cache_key = key
 
     def store(self, exchange: Exchange, response: StoredResponse) -> None:
         """Keep a complete 2xx answer under ``exchange.cache_key``, safe headers only."""
@@ -243,6 +393,7 @@ class CallCache:
                 entries=entries,
                 saved_tokens=self._saved_tokens,
                 saved_cost_usd=saved_cost_usd,
+                waiting=self._flights.waiting,
             )
 
     def clear(self) -> None:
@@ -258,3 +409,8 @@ class CallCache:
     def _count(self, name: str) -> None:
         with self._lock:
             self._counts[name] += 1
+
+    def _after_fork(self) -> None:
+        """In a forked child: fresh locks, and none of the parent's calls in flight."""
+        self._lock = threading.Lock()
+        self._flights.after_fork()

@@ -15,12 +15,14 @@ decoded body stored.
 
 from __future__ import annotations
 
+import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from .._core import StoredResponse, loads
+from ._validate import checked_head
 
 __all__ = ["SAFE_HEADERS", "CacheEntry", "safe_headers"]
 
@@ -35,7 +37,12 @@ SAFE_HEADERS = frozenset(
     )
 )
 
-_MAGIC = b"TBC1"
+_MAGIC = b"TBC2"
+_LEGACY_MAGIC = b"TBC1"  # unsealed: read from recordings only, never from a disk cache
+_SEAL_TAG = b"tokenbudget-entry-v2"
+_SEAL_SIZE = 32
+# Anything that can go wrong reading a damaged head; all become ValueError.
+_DAMAGE = (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError)
 _OVERHEAD = 256  # rough size of an entry besides its body and headers, for memory bounds
 
 
@@ -73,8 +80,14 @@ class CacheEntry:
         """True once ``now`` has reached the expiry time."""
         return self.expires_at is not None and now >= self.expires_at
 
-    def to_bytes(self) -> bytes:
-        """The entry as bytes: a magic tag, a JSON head with its length, the body."""
+    def to_bytes(self, secret: bytes = b"") -> bytes:
+        """The entry as bytes, sealed with ``secret``.
+
+        Layout: a magic tag, ``HMAC-SHA256(secret, ...)`` of everything after it,
+        the length of a JSON head, the head, the body. A store keeps its own
+        secret, so an entry rewritten by anyone without it is detected
+        (:meth:`from_bytes`); without a secret the seal is a checksum.
+        """
         response = self.response
         head = {
             "status": response.status_code,
@@ -86,36 +99,58 @@ class CacheEntry:
             "model": self.model,
             "in": self.input_tokens,
             "out": self.output_tokens,
+            "size": len(response.body),
         }
         encoded = json.dumps(head, separators=(",", ":")).encode()
-        return _MAGIC + len(encoded).to_bytes(4, "big") + encoded + response.body
+        sealed = len(encoded).to_bytes(4, "big") + encoded + response.body
+        return _MAGIC + _seal(secret, sealed) + sealed
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> CacheEntry:
-        """The entry :meth:`to_bytes` wrote; ``ValueError`` for anything else."""
-        if data[:4] != _MAGIC or len(data) < 8:
+    def from_bytes(cls, data: bytes, secret: bytes | None = None) -> CacheEntry:
+        """The entry :meth:`to_bytes` wrote; ``ValueError`` for anything else.
+
+        ``secret``: the store's; the seal must match it. ``None`` (recordings)
+        checks the seal against no secret and also reads the unsealed format of
+        earlier releases. Every field is validated (``_validate``) either way.
+        """
+        magic = data[:4]
+        if magic == _MAGIC and len(data) >= 4 + _SEAL_SIZE + 4:
+            framed = bytes(data[4 + _SEAL_SIZE :])
+            if not hmac.compare_digest(data[4 : 4 + _SEAL_SIZE], _seal(secret or b"", framed)):
+                raise ValueError("a tokenbudget cache entry whose seal does not match")
+        elif magic == _LEGACY_MAGIC and secret is None and len(data) >= 8:
+            framed = bytes(data[4:])
+        else:
             raise ValueError("not a tokenbudget cache entry")
-        size = int.from_bytes(data[4:8], "big")
+        size = int.from_bytes(framed[:4], "big")
+        if size > len(framed) - 4:
+            raise ValueError("a tokenbudget cache entry cut short")
+        body = framed[4 + size :]
         try:
-            return cls._from_head(loads(data[8 : 8 + size]), bytes(data[8 + size :]))
-        except (KeyError, TypeError, AttributeError, OverflowError) as exc:
+            head = checked_head(loads(framed[4 : 4 + size]), body, trusted_body=bool(secret))
+            return cls._from_head(head, body)
+        except _DAMAGE as exc:
             raise ValueError(f"damaged tokenbudget cache entry: {exc!r}") from exc
 
     @classmethod
     def _from_head(cls, head: dict[str, Any], body: bytes) -> CacheEntry:
         response = StoredResponse(
-            status_code=int(head["status"]),
-            headers=tuple([(str(name), str(value)) for name, value in head["headers"]]),
+            status_code=head["status"],
+            headers=tuple([(name, value) for name, value in head["headers"]]),
             body=body,
-            stream=bool(head["stream"]),
+            stream=head["stream"],
         )
         expires = head.get("expires")
         return cls(
             response=response,
             created_at=float(head["created"]),
             expires_at=None if expires is None else float(expires),
-            provider=str(head.get("provider") or ""),
+            provider=head.get("provider") or "",
             model=head.get("model"),
-            input_tokens=int(head.get("in") or 0),
-            output_tokens=int(head.get("out") or 0),
+            input_tokens=head.get("in") or 0,
+            output_tokens=head.get("out") or 0,
         )
+
+
+def _seal(secret: bytes, framed: bytes) -> bytes:
+    return hmac.digest(secret, _SEAL_TAG + framed, "sha256")

@@ -6,21 +6,24 @@ different requests can spell the same byte string):
 1. a format tag (``tokenbudget-cache-key-v1``) and a *variant* given by the
    caller (what the tracker does to the request, e.g. injecting stream usage);
 2. the method, ``host[:port]`` and path;
-3. the query string, parsed, without the ``key`` credential, sorted;
-4. the headers that change the answer (:data:`VARY_HEADERS`, plus any asked for);
+3. the query string, parsed, without its credentials, sorted;
+4. the built-in headers that change the answer (:data:`VARY_HEADERS`);
 5. the body: canonical JSON (sorted keys, no insignificant whitespace, fields
    in ``ignore_fields`` removed), or the raw bytes when it is not JSON;
-6. a keyed hash of the credential (:data:`CREDENTIAL_HEADERS` and the ``key``
-   query parameter): ``HMAC-SHA256(secret, credential)``, where ``secret`` is
-   per cache (random per memory cache; a file in a disk cache's directory).
+6. a keyed hash of who is asking: every credential-bearing header (the
+   well-known :data:`CREDENTIAL_HEADERS` and any name containing ``key``,
+   ``token``, ``auth``, ``secret``, ``signature``, ``cookie``, ``session``...: see
+   ``_credentials``), the query's credentials (``?key=``, ``?sig=``...) and the
+   caller's own ``vary_headers``: ``HMAC-SHA256(secret, ...)``, where ``secret``
+   is per cache (random per memory cache; a 0600 file in a disk cache's directory).
 
 Two API keys therefore never share an answer, and the credential itself is
 never stored: the key is a one-way hash of a keyed hash. (A keyer remembers the
 last few digests in memory, to skip the HMAC per call; that memo is never
 pickled, copied or shown.)
 
-``per_account=False`` leaves out who is asking: part 6 and the account headers
-(:data:`ACCOUNT_HEADERS`), so that answers recorded with one API key are found
+``per_account=False`` leaves out who is asking: the credentials in part 6 and
+the account headers (:data:`ACCOUNT_HEADERS`), so that answers recorded with one API key are found
 with another (the pytest plugin's ``--tokenbudget-record`` / ``--tokenbudget-replay``).
 """
 
@@ -29,11 +32,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
 from .._core import RequestView
+from ._credentials import (
+    CREDENTIAL_HEADERS,
+    CREDENTIAL_QUERY,
+    is_credential_name,
+    without_cdn_cookies,
+)
 
 __all__ = [
     "ACCOUNT_HEADERS",
@@ -43,10 +52,6 @@ __all__ = [
     "CacheKeyer",
 ]
 
-#: Request headers carrying a credential: hashed into the key, never stored.
-CREDENTIAL_HEADERS = ("authorization", "api-key", "x-api-key", "x-goog-api-key")
-#: Query parameters carrying a credential (Gemini's ``?key=``).
-CREDENTIAL_QUERY = frozenset(("key",))
 #: Request headers that change the answer (API version, beta features, account).
 VARY_HEADERS = (
     "anthropic-version",
@@ -61,8 +66,13 @@ ACCOUNT_HEADERS = frozenset(("openai-organization", "openai-project", "x-goog-us
 
 _KEY_TAG = b"tokenbudget-cache-key-v1"
 _CREDENTIAL_TAG = b"tokenbudget-credential-v1"
-_CREDENTIAL_NAMES = tuple(name.encode() for name in CREDENTIAL_HEADERS)
+# Hashed first, in this order, so that keys made before other names counted stay the same.
+_FIRST_CREDENTIALS = tuple(name.encode() for name in CREDENTIAL_HEADERS[:4])
+_KNOWN_CREDENTIALS = frozenset(CREDENTIAL_HEADERS)
 _MEMO_SIZE = 64
+_NAMES_MEMO_SIZE = 512
+# What a request header is to the key (see ``CacheKeyer._kind``).
+_VARY, _CREDENTIAL, _CHOSEN = 1, 2, 3
 # What json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False) builds per call.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -80,14 +90,6 @@ def canonical_json(document: Any) -> bytes:
 def _latin1_lower(name: bytes) -> bytes:
     """``name`` lower-cased as Latin-1 text (``bytes.lower`` folds ASCII only)."""
     return name.decode("latin-1").lower().encode("latin-1")
-
-
-def _header_key(name: str) -> bytes | None:
-    """How a wanted header name is looked up; ``None``: no raw header can match it."""
-    try:
-        return name.encode("latin-1")
-    except UnicodeEncodeError:  # raw names fold to Latin-1 text: this one never matches
-        return None
 
 
 class _DigestMemo(dict[tuple[bytes, ...], bytes]):
@@ -129,16 +131,17 @@ class CacheKeyer:
     """Computes the cache key of a request; see the module docstring for what goes in.
 
     Args:
-        secret: the per-cache secret the credential is hashed with.
+        secret: the per-cache secret credentials are hashed with.
         ignore_fields: JSON body fields that do not change the answer, as top-level
             names (``"user"``) or dotted paths into objects (``"metadata.user_id"``).
-        vary_headers: request headers that change the answer, added to
-            :data:`VARY_HEADERS`.
-        per_account: ``False`` keys requests without their credential and
+        vary_headers: more request headers that part answers (a tenant id, a
+            gateway route): hashed with ``secret`` like the credentials, and kept
+            with ``per_account=False`` too.
+        per_account: ``False`` keys requests without their credentials and
             account headers: every account shares answers (recordings).
     """
 
-    __slots__ = ("_digests", "_fold", "_ignore", "_per_account", "_secret", "_vary", "_wanted")
+    __slots__ = ("_chosen", "_digests", "_ignore", "_kinds", "_per_account", "_secret", "_vary")
 
     def __init__(
         self,
@@ -151,25 +154,21 @@ class CacheKeyer:
         self._secret = secret
         self._per_account = per_account
         self._ignore = tuple(tuple(field.split(".")) for field in ignore_fields)
-        extra = tuple(name.lower() for name in vary_headers)
-        vary = set(VARY_HEADERS + extra)
-        names = sorted(vary if per_account else vary - ACCOUNT_HEADERS)
-        keys = map(_header_key, [*names, *CREDENTIAL_HEADERS])
-        wanted = [key for key in keys if key is not None]
-        self._wanted = frozenset(wanted)
-        # (lookup name, "name:") per vary header a raw header can match, in key order.
-        self._vary = tuple(
-            (key, name.encode() + b":") for name in names if (key := _header_key(name)) is not None
-        )
-        ascii_only = all(name.isascii() for name in wanted)
-        self._fold: Callable[[bytes], bytes] = bytes.lower if ascii_only else _latin1_lower
+        builtin = sorted(VARY_HEADERS if per_account else set(VARY_HEADERS) - ACCOUNT_HEADERS)
+        # (lookup name, "name:") per built-in vary header, in key order.
+        self._vary = tuple((name.encode(), name.encode() + b":") for name in builtin)
+        self._chosen = frozenset(name.lower() for name in vary_headers) - set(VARY_HEADERS)
+        # What each raw header name seen so far is to the key: (kind or 0, folded name).
+        self._kinds: dict[bytes, tuple[int, bytes]] = {}
         self._digests = _DigestMemo()
 
     def key(self, request: RequestView, variant: str = "") -> str:
         """The hex SHA-256 key of ``request`` (``variant``: how the tracker alters it)."""
         query, query_credentials = self._split_query(request.query)
-        headers = self._wanted_headers(request.headers)
-        vary = b"\n".join([label + headers[key] for key, label in self._vary if key in headers])
+        vary_found, private = self._sorted_headers(request.headers)
+        vary = b"\n".join(
+            [label + vary_found[key] for key, label in self._vary if key in vary_found]
+        )
         parts = (
             _KEY_TAG,
             variant.encode(),
@@ -179,7 +178,7 @@ class CacheKeyer:
             query,
             vary,
             self._body_part(request),
-            self._credential_digest(headers, query_credentials) if self._per_account else b"",
+            self._private_part(private, query_credentials),
         )
         return hashlib.sha256(_frame(parts)).hexdigest()
 
@@ -187,16 +186,26 @@ class CacheKeyer:
         self, headers: Mapping[str, str], query_credentials: Iterable[tuple[str, str]] = ()
     ) -> bytes:
         """``HMAC-SHA256(secret, credentials)``: equal for equal credentials, one-way."""
-        return self._credential_digest(self._wanted_headers(headers), query_credentials)
+        return self._credential_digest(self._sorted_headers(headers)[1], query_credentials)
+
+    def _private_part(
+        self, private: dict[bytes, bytes], query_credentials: list[tuple[str, str]]
+    ) -> bytes:
+        if self._per_account or private:
+            return self._credential_digest(private, query_credentials)
+        return b""
 
     def _credential_digest(
-        self, headers: Mapping[bytes, bytes], query_credentials: Iterable[tuple[str, str]]
+        self, headers: dict[bytes, bytes], query_credentials: Iterable[tuple[str, str]]
     ) -> bytes:
         found: list[bytes] = []
-        for name in _CREDENTIAL_NAMES:
+        for name in _FIRST_CREDENTIALS:
             value = headers.get(name)
             if value is not None:
                 found += (name, value)
+        for name in sorted(headers):
+            if name not in _FIRST_CREDENTIALS:
+                found += (name, headers[name])
         for param, text in sorted(query_credentials):
             found += (b"?" + param.encode(), text.encode("utf-8", "surrogateescape"))
         # Names and values alternate, so the tuple is as unambiguous as the framed message.
@@ -211,25 +220,55 @@ class CacheKeyer:
             memo[credentials] = digest
         return digest
 
-    def _wanted_headers(self, headers: Mapping[str, str]) -> dict[bytes, bytes]:
-        """The credential and vary headers by lower-case name, in one pass over the raw headers.
+    def _sorted_headers(
+        self, headers: Mapping[str, str]
+    ) -> tuple[dict[bytes, bytes], dict[bytes, bytes]]:
+        """The built-in vary headers, and the private ones (credentials and chosen
+        headers), by lower-case name, in one pass over the raw headers.
 
         httpx's ``get`` decodes every header per call; its ``raw`` list is read
-        once here, and names are lower-cased as bytes. A repeated header's values
-        are joined with ``", "`` as httpx does.
+        once here, and each raw name is classified once per keyer. A repeated
+        header's values are joined with ``", "`` as httpx does.
         """
-        wanted = self._wanted
-        fold = self._fold
         raw = getattr(headers, "raw", None)
         items: Iterable[tuple[bytes, bytes]] = (
             raw if raw is not None else [(k.encode(), v.encode()) for k, v in headers.items()]
         )
-        found: dict[bytes, bytes] = {}
+        kinds = self._kinds
+        vary: dict[bytes, bytes] = {}
+        private: dict[bytes, bytes] = {}
         for raw_name, value in items:
-            name = fold(raw_name)
-            if name in wanted:
+            known = kinds.get(raw_name)
+            kind, name = known if known is not None else self._kind(raw_name)
+            if kind:
+                found = vary if kind == _VARY else private
                 found[name] = found[name] + b", " + value if name in found else value
-        return found
+        cookie = private.get(b"cookie")
+        if cookie is not None:
+            cookie = without_cdn_cookies(cookie)
+            if cookie:
+                private[b"cookie"] = cookie
+            else:
+                del private[b"cookie"]
+        return vary, private
+
+    def _kind(self, raw_name: bytes) -> tuple[int, bytes]:
+        """What header ``raw_name`` is to the key, and its folded name (memoized)."""
+        name = _latin1_lower(raw_name)
+        text = name.decode("latin-1")
+        kind = 0
+        if text in VARY_HEADERS:
+            if self._per_account or text not in ACCOUNT_HEADERS:
+                kind = _VARY
+        elif text in self._chosen:
+            kind = _CHOSEN
+        elif self._per_account and is_credential_name(text, _KNOWN_CREDENTIALS):
+            kind = _CREDENTIAL
+        kinds = self._kinds
+        if len(kinds) >= _NAMES_MEMO_SIZE:
+            kinds.clear()
+        kinds[raw_name] = (kind, name)
+        return kind, name
 
     @staticmethod
     def _split_query(query: str) -> tuple[bytes, list[tuple[str, str]]]:
@@ -237,9 +276,12 @@ class CacheKeyer:
         if not query:
             return b"", []
         pairs = parse_qsl(query, keep_blank_values=True)
-        kept = sorted(pair for pair in pairs if pair[0] not in CREDENTIAL_QUERY)
-        credentials = [pair for pair in pairs if pair[0] in CREDENTIAL_QUERY]
-        return canonical_json(kept), credentials
+        kept: list[tuple[str, str]] = []
+        credentials: list[tuple[str, str]] = []
+        for pair in pairs:
+            is_credential = is_credential_name(pair[0], CREDENTIAL_QUERY)
+            (credentials if is_credential else kept).append(pair)
+        return canonical_json(sorted(kept)), credentials
 
     def _body_part(self, request: RequestView) -> bytes:
         document = request.json

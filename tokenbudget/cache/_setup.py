@@ -25,20 +25,24 @@ def build_cache(
     ttl: float | timedelta | None = None,
     max_entries: int | None = None,
     ignore_fields: Iterable[str] = (),
+    vary_headers: Iterable[str] = (),
 ) -> ResponseCache | None:
     """The cache a tracker uses, from its constructor arguments.
 
     ``cache`` is ``"memory"``, ``"disk"``, ``None`` (no cache), a storage
     backend (``get``/``set``/``delete``/``clear``: wrapped in a :class:`CallCache`
     with ``ttl`` and ``ignore_fields``), or a ready :class:`CallCache` (or any
-    object with ``lookup``/``store``), used as it is.
+    object with ``lookup``/``store``), used as it is. ``vary_headers``: request
+    headers that part answers besides the credentials (see :class:`CacheKeyer`).
     """
     ignore = tuple(ignore_fields)
+    vary = tuple(vary_headers)
     given = {
         "cache_dir": directory is not None,
         "cache_ttl": ttl is not None,
         "cache_max_entries": max_entries is not None,
         "cache_ignore_fields": bool(ignore),
+        "cache_vary_headers": bool(vary),
     }
     if cache is None:
         _refuse(given, "they need cache='memory' or cache='disk'")
@@ -69,7 +73,7 @@ def build_cache(
             f"cache must be 'memory', 'disk', None, a CallCache or a backend with "
             f"get/set/delete/clear, not {type(cache).__name__}"
         )
-    return CallCache(backend, ttl=ttl, ignore_fields=ignore)
+    return CallCache(backend, ttl=ttl, ignore_fields=ignore, vary_headers=vary)
 
 
 def _refuse(given: dict[str, bool], reason: str) -> None:
