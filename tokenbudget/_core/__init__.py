@@ -26,12 +26,15 @@ from ._json import loads
 from ._log import logger, warn_once
 from ._observer import Mode
 from ._ports import CallGuard, Ports, Pricer, ResponseCache, StoredResponse
-from ._record import describe
+from ._record import INVALID_USAGE, describe
 from ._request import RequestView
+from ._scrub import REDACTED, scrub_secrets
 from ._sse import ServerSentEvent, SSEDecoder, SSEError, split_events
 
 __all__ = [
     "IDENTITY",
+    "INVALID_USAGE",
+    "REDACTED",
     "SENDING",
     "CallGuard",
     "ContentDecoder",
@@ -56,6 +59,7 @@ __all__ = [
     "describe",
     "loads",
     "logger",
+    "scrub_secrets",
     "split_events",
     "warn_once",
 ]

@@ -52,6 +52,7 @@ from typing import Any, Protocol
 from .._core import Endpoint, RequestView, ServerSentEvent, UsageReader
 from .._data import CallRecord, Usage
 from ._base import Provider
+from ._figures import UsageFigures
 from ._registry import default_registry
 from ._tokens import count_text_tokens
 
@@ -251,11 +252,14 @@ class CustomReader(UsageReader):
         if figures.get("model") is not None:
             obs.model = str(figures["model"])
         if "prompt" in figures or "completion" in figures:
-            obs.usage = Usage(
-                input_tokens=int(figures.get("prompt", 0)),
-                output_tokens=int(figures.get("completion", 0)),
-                cached_input_tokens=int(figures.get("cached", 0)),
-                reasoning_tokens=int(figures.get("reasoning", 0)),
+            checked = UsageFigures()  # the providers' validation boundary
+            obs.usage = checked.usage(
+                Usage(
+                    input_tokens=checked.count(figures.get("prompt"), "prompt_tokens"),
+                    output_tokens=checked.count(figures.get("completion"), "completion_tokens"),
+                    cached_input_tokens=checked.count(figures.get("cached"), "cached_input_tokens"),
+                    reasoning_tokens=checked.count(figures.get("reasoning"), "reasoning_tokens"),
+                )
             )
             obs.raw_usage = {k: v for k, v in figures.items() if k != "model"}
             if "prompt" in figures and "completion" in figures:
