@@ -24,13 +24,15 @@ __all__ = ["REDACTED", "scrub_secrets"]
 REDACTED = "[redacted]"
 
 # A URL's query string and fragment (up to whitespace or a closing quote/bracket).
-_QUERY = re.compile(r"""(?i)(\b[a-z][a-z0-9+.-]*://[^\s'"<>?#]*)[?#][^\s'"<>)\]}]*""")
+_QUERY = re.compile(
+    r"""(?i)(\b[a-z][a-z0-9+.-]*://[^\s'"<>?#]*)[?#](?!\[redacted\])[^\s'"<>)\]}]*"""
+)
 # user:password@ in a URL's authority.
 _USERINFO = re.compile(r"""(?i)(\b[a-z][a-z0-9+.-]*://[^\s/'"<>:@]*):[^\s/'"<>@]*@""")
 # Authorization-style headers and schemes: the whole credential after them.
 _AUTH_HEADER = re.compile(
     r"""(?i)\b((?:proxy-)?authorization|cookie|set-cookie|x-api-key|api-key|x-goog-api-key)"""
-    r"""(["']?\s*[:=]\s*["']?)[^\r\n'"]+"""
+    r"""(["']?\s*[:=]\s*["']?)[^\r\n'")]+"""
 )
 _SCHEME = re.compile(
     r"""(?i)\b(bearer|basic|token|digest)(\s+)(?!\[redacted\])[A-Za-z0-9._~+/=:-]+"""
@@ -62,7 +64,10 @@ _SHAPED = re.compile(
 
 
 def scrub_secrets(text: str) -> str:
-    """``text`` with URLs' query strings and credential-looking values replaced."""
+    """``text`` with URLs' query strings and credential-looking values replaced.
+
+    Scrubbing a scrubbed text changes nothing.
+    """
     text = _QUERY.sub(rf"\1?{REDACTED}", text)
     text = _USERINFO.sub(rf"\1:{REDACTED}@", text)
     text = _AUTH_HEADER.sub(rf"\1\2{REDACTED}", text)
