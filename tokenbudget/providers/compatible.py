@@ -219,6 +219,8 @@ class CompatibleReader(OpenAIReader):
     def _on_chunk(self, chunk: Mapping[str, Any]) -> None:
         super()._on_chunk(chunk)
         choices = chunk.get("choices")
+        if not isinstance(choices, list):
+            choices = []
         if isinstance(chunk.get("usage"), Mapping) and (
             not choices or any(isinstance(c, Mapping) and c.get("finish_reason") for c in choices)
         ):

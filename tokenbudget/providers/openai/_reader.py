@@ -134,7 +134,9 @@ class OpenAIReader(UsageReader):
             self.observation.output_text.extend(_chunk_texts(chunk.get("choices")))
 
     def _on_responses_event(self, event: Mapping[str, Any]) -> None:
-        kind = event.get("type", "")
+        kind = event.get("type")
+        if not isinstance(kind, str):
+            return
         response = event.get("response")
         if isinstance(response, Mapping):
             self._take_head(response)
@@ -142,8 +144,9 @@ class OpenAIReader(UsageReader):
                 self._take_usage(response.get("usage"))
                 self.observation.complete = True
                 if kind == "response.failed":
-                    error = response.get("error") or {}
-                    self.observation.error = str(error.get("message") or "response.failed")
+                    error = response.get("error")
+                    message = error.get("message") if isinstance(error, Mapping) else None
+                    self.observation.error = str(message or "response.failed")
         elif kind.endswith(".delta") and isinstance(event.get("delta"), str):
             usage = self.observation.usage
             if usage is None or usage.estimated:
@@ -167,7 +170,8 @@ def _chunk_texts(choices: Any) -> Iterable[str]:
         for key in ("content", "refusal", "reasoning_content"):
             if isinstance(delta.get(key), str):
                 yield delta[key]
-        for call in delta.get("tool_calls") or ():
+        calls = delta.get("tool_calls")
+        for call in calls if isinstance(calls, list) else ():
             function = call.get("function") if isinstance(call, Mapping) else None
             if isinstance(function, Mapping) and isinstance(function.get("arguments"), str):
                 yield function["arguments"]
