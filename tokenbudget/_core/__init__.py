@@ -26,7 +26,7 @@ from ._json import loads
 from ._log import logger, warn_once
 from ._observer import Mode
 from ._ports import CallGuard, Ports, Pricer, ResponseCache, StoredResponse
-from ._record import INVALID_USAGE, describe
+from ._record import INVALID_USAGE, REASONING_NOT_REPORTED, describe
 from ._request import RequestView
 from ._scrub import REDACTED, scrub_secrets
 from ._sse import ServerSentEvent, SSEDecoder, SSEError, split_events
@@ -34,6 +34,7 @@ from ._sse import ServerSentEvent, SSEDecoder, SSEError, split_events
 __all__ = [
     "IDENTITY",
     "INVALID_USAGE",
+    "REASONING_NOT_REPORTED",
     "REDACTED",
     "SENDING",
     "CallGuard",

@@ -34,6 +34,7 @@ __all__ = [
     "NOT_BUILT",
     "NOT_READ",
     "NOT_REPORTED",
+    "REASONING_NOT_REPORTED",
     "build_record",
     "describe",
     "fallback_record",
@@ -92,6 +93,9 @@ NOT_READ = "tokenbudget could not read the answer (the log says why)"
 CUT_SHORT = "the stream ended before the provider's end marker"
 NOT_REPORTED = "the answer reported no usage"
 NOT_BUILT = "tokenbudget could not build the record (the log says why)"
+#: A reasoning model's answer reported no usage: the output counted from its visible
+#: text misses every reasoning token, so the recorded cost is too low.
+REASONING_NOT_REPORTED = "reasoning tokens not reported: the output counts the visible text only"
 #: The start of the reason of usage with figures out of range or of the wrong type,
 #: followed by ``": "`` and each dropped ``field=value``, ``"; "`` apart.
 INVALID_USAGE = "invalid usage"
