@@ -11,7 +11,10 @@ One :class:`CustomProvider` serves two ways of tracking:
   functions then receive the decoded JSON body (a dict), or, for a stream, each
   SSE event's JSON data in turn (the last value found wins, so cumulative usage
   works; chunks where a function raises ``LookupError``/``TypeError``/
-  ``AttributeError`` are skipped).
+  ``AttributeError`` are skipped). The figures your functions return pass the
+  providers' validation boundary (:class:`~tokenbudget.providers.UsageFigures`):
+  one that is not an int from 0 to 1,000,000,000 is dropped, counted locally
+  and the call recorded as estimated, with the reason.
 
 Example: an in-house gateway at ``llm.acme.internal`` answering
 ``{"model": ..., "usage": {"in": 12, "out": 30}}``::
