@@ -22,7 +22,7 @@ import openai
 import pytest
 from google import genai
 
-from tokenbudget import TokenTracker
+from tokenbudget import TokenTracker, Usage
 from tokenbudget.providers import AnthropicProvider, GoogleProvider, OpenAIProvider
 from tokenbudget.providers.compatible import CompatibleProvider, normalise_openrouter_usage
 
@@ -372,3 +372,40 @@ def test_an_invalid_reported_cost_is_ignored(family: str, cost: Any) -> None:
     assert record.usage.estimate_reason is not None
     assert record.usage.estimate_reason.startswith("invalid usage: cost=")
     assert record.cost_usd is not None and record.cost_usd > Decimal(0)  # priced from the book
+
+
+# -- sums and other normalisers -----------------------------------------------------------------
+
+
+async def test_a_sum_of_valid_figures_past_the_ceiling_is_dropped(family: str, mode: str) -> None:
+    tracker = _anthropic_tracker()
+    body = fixture_json("anthropic/messages.json")
+    body["usage"].update(input_tokens=900_000_000, cache_read_input_tokens=900_000_000)
+    client = _anthropic(tracker, family, mode, _answer(family, json.dumps(body).encode(), "json"))
+
+    await resolve(
+        client.messages.create(model="claude-sonnet-4-6", max_tokens=100, messages=MESSAGES)
+    )
+
+    usage = tracker.records[-1].usage
+    assert 0 < usage.input_tokens < 100  # counted from the request instead
+    assert usage.estimate_reason == (
+        "invalid usage: input_tokens=1800001800 (a sum over the ceiling)"
+    )
+
+
+def test_a_normaliser_given_by_the_user_is_checked_too(family: str) -> None:
+    def careless(usage: Any) -> Usage:  # a host's own normaliser, trusting the host
+        return Usage(input_tokens=usage["prompt_tokens"], output_tokens=-7)
+
+    provider = OpenAIProvider(_unique("own"), normalise=careless)
+    tracker = TokenTracker(prices=StubBook(), hosts={"hostile.test": provider})
+    body = fixture_json("openai/chat.json")
+    client = _openai(tracker, family, "sync", _answer(family, json.dumps(body).encode(), "json"))
+
+    client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+
+    record = tracker.records[-1]
+    assert record.input_tokens == 19
+    assert record.output_tokens == tokens(CONTENT, "gpt-4o-2024-08-06")
+    assert record.usage.estimate_reason == "invalid usage: output_tokens=-7"

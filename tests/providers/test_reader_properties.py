@@ -168,7 +168,7 @@ def _assert_in_range(usage: Usage | None) -> None:
         return
     for name in COUNTS:
         value = getattr(usage, name)
-        assert type(value) is int and 0 <= value <= 2 * MAX_TOKENS, (name, value)
+        assert type(value) is int and 0 <= value <= MAX_TOKENS, (name, value)
     for key, value in usage.extra.items():
         assert isinstance(key, str) and type(value) is int and 0 <= value <= MAX_TOKENS
     cost = usage.reported_cost_usd

@@ -116,10 +116,22 @@ class UsageFigures:
         return MappingProxyType(found) if found else _EMPTY
 
     def usage(self, usage: Usage) -> Usage:
-        """``usage`` as built from these figures: marked estimated if any was dropped."""
+        """``usage`` as built from these figures: marked estimated if any was dropped.
+
+        A sum of valid figures past the ceiling (input plus cache reads plus
+        writes...) is dropped too: every count a record holds is in range.
+        """
+        if usage.input_tokens > MAX_TOKENS or usage.output_tokens > MAX_TOKENS:
+            usage = self._cap(usage)
         if self.problems is None:
             return usage
         return replace(usage, estimated=True, estimate_reason=invalid_reason(self.problems))
+
+    def _cap(self, usage: Usage) -> Usage:
+        over: dict[str, Any] = {n: 0 for n in COUNT_FIELDS if getattr(usage, n) > MAX_TOKENS}
+        for name in over:
+            self._drop(name, f"{getattr(usage, name)} (a sum over the ceiling)")
+        return replace(usage, **over)
 
     def _drop(self, name: str, shown: str) -> int:
         if self.problems is None:

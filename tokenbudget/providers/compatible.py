@@ -113,11 +113,10 @@ def _split_figures(usage: Mapping[str, Any]) -> tuple[int, int, int]:
 
 def _with_figures(normalised: Usage, figures: UsageFigures, **changes: Any) -> Usage:
     """``normalised`` with ``changes``, marked estimated if ``figures`` dropped any."""
-    if figures.problems is None:
-        return replace(normalised, **changes)
-    if normalised.estimate_reason is not None:  # the OpenAI part dropped some too
+    if normalised.estimate_reason is not None and figures.problems is not None:
+        # the OpenAI part dropped some too: one reason names them all
         figures.problems[:0] = [normalised.estimate_reason[len(INVALID_USAGE) + 2 :]]
-    return figures.usage(replace(normalised, **changes))
+    return figures.usage(replace(normalised, **changes) if changes else normalised)
 
 
 @validating
@@ -133,7 +132,7 @@ def normalise_openai_compatible_usage(usage: Mapping[str, Any]) -> Usage:
     reasoning = normalised.reasoning_tokens
     prompt, completion, total = _split_figures(usage)
     if reasoning and total == prompt + completion + reasoning:
-        normalised = replace(normalised, output_tokens=completion + reasoning)
+        return _with_figures(normalised, UsageFigures(), output_tokens=completion + reasoning)
     return normalised
 
 
@@ -160,9 +159,9 @@ def normalise_xai_usage(usage: Mapping[str, Any]) -> Usage:
     normalised = normalise_openai_usage(usage)
     reasoning = normalised.reasoning_tokens
     prompt, completion, total = _split_figures(usage)
+    figures = UsageFigures()
     if reasoning and (total == 0 or total == prompt + completion + reasoning):
         normalised = replace(normalised, output_tokens=completion + reasoning)
-    figures = UsageFigures()
     sources = figures.count(usage.get("num_sources_used"), "num_sources_used")
     if sources:
         extra = MappingProxyType({**normalised.extra, "search_sources": sources})

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..._core import Endpoint, Observation, ServerSentEvent, UsageReader
-from ..._data import MAX_TOKENS, Usage
+from ..._data import Usage
 from .._base import DEFER_LIMIT
 from .._figures import UsageFigures
 from ._content import candidate_texts
@@ -115,7 +115,7 @@ class GeminiReader(UsageReader):
                 found = True
                 total += _token_count(stats["token_count"], figures)
         if found:
-            self.observation.usage = figures.usage(Usage(input_tokens=min(total, MAX_TOKENS)))
+            self.observation.usage = figures.usage(Usage(input_tokens=total))
             self.observation.raw_usage = {"token_count": total}
 
 
