@@ -130,11 +130,22 @@ def test_the_code_under_test_behaves_as_without_the_plugin(pytester: pytest.Pyte
             tokenbudget.assert_calls(1)
             assert app.usage.calls == 1
 
-        def test_a_plain_run_changes_no_request_even_without_an_app_tracker(tokenbudget):
+        def test_a_plain_run_asks_for_stream_usage_and_hides_it(tokenbudget):
+            fake = FakeLLM()
+            client = openai.OpenAI(api_key="k", http_client=httpx2.Client(transport=fake))
+            chunks = list(client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}], stream=True
+            ))
+            assert fake.last_request.body["stream_options"] == {"include_usage": True}
+            assert all(chunk.choices and chunk.usage is None for chunk in chunks)
+            tokenbudget.assert_calls(1)
+            assert not tokenbudget.records[-1].estimated  # the provider's own figures
+
+        def test_a_suite_may_turn_the_injection_off(tokenbudget):
+            tokenbudget.inject_stream_usage = False
             fake = FakeLLM()
             llm.stream(openai.OpenAI(api_key="k", http_client=httpx2.Client(transport=fake)))
             assert "stream_options" not in fake.last_request.body
-            tokenbudget.assert_calls(1)
             assert tokenbudget.records[-1].estimated  # counted with tiktoken instead
 
         def test_one_call_through_two_app_trackers_is_charged_once(tokenbudget):
@@ -167,7 +178,7 @@ def test_the_code_under_test_behaves_as_without_the_plugin(pytester: pytest.Pyte
             assert reply.status_code == 200
         """,
     )
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=5)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=6)
 
 
 def test_calls_in_fixtures_count_for_the_test_that_ran_them(pytester: pytest.Pytester) -> None:

@@ -34,12 +34,16 @@ from ._json import loads
 from ._log import logger, warn_once
 from ._observer import Mode
 from ._ports import CallGuard, Ports, Pricer, ResponseCache, StoredResponse
-from ._record import describe
+from ._record import INVALID_USAGE, REASONING_NOT_REPORTED, describe
 from ._request import RequestView
+from ._scrub import REDACTED, scrub_secrets
 from ._sse import ServerSentEvent, SSEDecoder, SSEError, split_events
 
 __all__ = [
     "IDENTITY",
+    "INVALID_USAGE",
+    "REASONING_NOT_REPORTED",
+    "REDACTED",
     "SENDING",
     "BodyDecodingError",
     "CallGuard",
@@ -68,6 +72,7 @@ __all__ = [
     "header_bytes",
     "loads",
     "logger",
+    "scrub_secrets",
     "split_events",
     "warn_once",
 ]

@@ -5,25 +5,36 @@ that never got an answer costs nothing; usage the provider did not report, or
 reported for a stream cut short, is counted locally and marked estimated; the
 billed model is the response's, else the request's; a cache hit costs nothing
 and records what it saved. An estimated usage says why (``estimate_reason``).
+
+Usage a provider reported with figures its validation boundary dropped
+(``tokenbudget.providers.UsageFigures``) arrives estimated, with the reason
+:data:`INVALID_USAGE`: the dropped figures are counted locally, as for a call
+that reported none, and a warning is logged once per provider and field.
+Every error text is scrubbed of secrets before it is kept (``_scrub``).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .._data import CallRecord, Usage, make_record, make_usage
 from ._endpoint import Observation
+from ._log import warn_once
+from ._scrub import scrub_secrets
 
 if TYPE_CHECKING:
     from ._exchange import Exchange
 
 __all__ = [
     "CUT_SHORT",
+    "INVALID_USAGE",
     "NOT_BUILT",
     "NOT_READ",
     "NOT_REPORTED",
+    "REASONING_NOT_REPORTED",
     "build_record",
     "describe",
     "fallback_record",
@@ -53,6 +64,9 @@ def build_record(exchange: Exchange, error: BaseException | None) -> CallRecord:
 
     usage = observation.usage
     reason = _why_estimated(exchange, observation)
+    if usage is not None and usage.estimated:  # figures dropped at the provider's boundary
+        _warn_invalid(endpoint.provider, usage.estimate_reason)
+        reason = reason or usage.estimate_reason
     if usage is None or reason is not None:
         usage = endpoint.handler.estimate_usage(endpoint, exchange.request, observation)
         if usage.estimate_reason is None:
@@ -79,6 +93,30 @@ NOT_READ = "tokenbudget could not read the answer (the log says why)"
 CUT_SHORT = "the stream ended before the provider's end marker"
 NOT_REPORTED = "the answer reported no usage"
 NOT_BUILT = "tokenbudget could not build the record (the log says why)"
+#: A reasoning model's answer reported no usage: the output counted from its visible
+#: text misses every reasoning token, so the recorded cost is too low.
+REASONING_NOT_REPORTED = "reasoning tokens not reported: the output counts the visible text only"
+#: The start of the reason of usage with figures out of range or of the wrong type,
+#: followed by ``": "`` and each dropped ``field=value``, ``"; "`` apart.
+INVALID_USAGE = "invalid usage"
+
+_FIELD = re.compile(r"(?:^|; )([\w.\[\]'-]+)=")
+
+
+def _warn_invalid(provider: str, reason: str | None) -> None:
+    """Log once per provider and field that a provider sent a figure that was dropped."""
+    if not reason or not reason.startswith(INVALID_USAGE):
+        return
+    details = reason[len(INVALID_USAGE) + 2 :]
+    for field in _FIELD.findall(details):
+        warn_once(
+            f"invalid-usage:{provider}:{field}",
+            "tokenbudget: %s reported an invalid %s (%s); the figure is counted locally "
+            "and the call recorded as estimated",
+            provider,
+            field,
+            details,
+        )
 
 
 def _why_estimated(exchange: Exchange, observation: Observation) -> str | None:
@@ -93,12 +131,12 @@ def _why_estimated(exchange: Exchange, observation: Observation) -> str | None:
 
 
 def describe(error: BaseException) -> str:
-    """How a failed call's error is recorded: its type and message."""
+    """How a failed call's error is recorded: its type and message, scrubbed of secrets."""
     name = type(error).__name__
     if name == "CancelledError":
         return "cancelled"
     text = str(error)
-    return f"{name}: {text}" if text else name
+    return f"{name}: {scrub_secrets(text)}" if text else name
 
 
 def _make(
@@ -126,7 +164,7 @@ def _make(
         cached=exchange.cached,
         saved_cost_usd=saved,
         service_tier=observation.service_tier or endpoint.service_tier,
-        error=error,
+        error=scrub_secrets(error) if error else error,
         tags=exchange.tags,
         raw_usage=observation.raw_usage,
         price_version=exchange.ports.price_version(),

@@ -6,6 +6,16 @@ values the other packages pass to each other (see the README's "How it works").
 
 from __future__ import annotations
 
+from ._counts import (
+    COUNT_FIELDS,
+    MAX_COST_USD,
+    MAX_TOKENS,
+    check_count,
+    check_usage,
+    is_cost,
+    is_count,
+    short_repr,
+)
 from ._errors import BudgetExceeded, BudgetWarning, TokenBudgetError, TokenLimitReached
 from ._frozen import SharedDefault, frozen_builder, reduce_frozen
 from ._records import CallRecord, make_record
@@ -13,6 +23,9 @@ from ._summary import RunningTotals, UsageSummary
 from ._usage import Usage, make_usage
 
 __all__ = [
+    "COUNT_FIELDS",
+    "MAX_COST_USD",
+    "MAX_TOKENS",
     "BudgetExceeded",
     "BudgetWarning",
     "CallRecord",
@@ -22,8 +35,13 @@ __all__ = [
     "TokenLimitReached",
     "Usage",
     "UsageSummary",
+    "check_count",
+    "check_usage",
     "frozen_builder",
+    "is_cost",
+    "is_count",
     "make_record",
     "make_usage",
     "reduce_frozen",
+    "short_repr",
 ]

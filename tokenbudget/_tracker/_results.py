@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from decimal import Decimal
 
 from .._core import ResponseCache
-from .._data import CallRecord, UsageSummary
+from .._data import CallRecord, UsageSummary, check_usage
 from ..budgets import Budget
 from ..cache import CacheStats, cache_stats, no_cache, refresh_cache
 from ..store import Ledger, RecordCallback
@@ -74,7 +74,12 @@ class TrackerResults:
         return records[-1] if records else None
 
     def add_record(self, record: CallRecord) -> None:
-        """Record a call built elsewhere (another process's, an imported history) as it is."""
+        """Record a call built elsewhere (another process's, an imported history) as it is.
+
+        Raises ``TypeError`` or ``ValueError`` when its usage holds a figure that is
+        not a token count (an int from 0 to 1,000,000,000): nothing is recorded.
+        """
+        check_usage(record.usage)
         self._ledger.record(record)
 
     def reset(self) -> None:

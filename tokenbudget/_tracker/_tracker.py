@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from .._core import CallGuard, Exchange, Ports, RequestView, logger, warn_once
-from .._data import CallRecord, Usage
+from .._data import CallRecord, Usage, check_usage
 from ..budgets import Budget, active_budgets, covering, hold, tracker_budgets
 from ..cache import CacheOption, build_cache
 from ..pricing import PriceBook
@@ -170,7 +170,11 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
         endpoint: str = "manual",
         tags: Mapping[str, str] | None = None,
     ) -> CallRecord:
-        """Record a call made without a tracked client; returns its record."""
+        """Record a call made without a tracked client; returns its record.
+
+        Token counts must be ints from 0 to 1,000,000,000: anything else raises
+        ``TypeError`` or ``ValueError`` and nothing is recorded.
+        """
         usage = Usage(
             input_tokens=prompt_tokens,
             output_tokens=completion_tokens,
@@ -179,6 +183,7 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
             cache_write_1h_tokens=cache_write_1h_tokens,
             reasoning_tokens=reasoning_tokens,
         )
+        check_usage(usage)
         now = datetime.now(timezone.utc)
         record = CallRecord(
             timestamp=now,

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from .._data import Usage
+from .._data import Usage, check_usage
 from ._book import PriceBook
 from ._errors import UnknownModelError, UnpricedModelError
 from ._model import ModelPrice
@@ -68,9 +68,10 @@ def calculate_cost(
 
     ``input_tokens`` includes cache reads and writes; ``output_tokens`` includes
     reasoning, so ``reasoning_tokens`` is informational and never added again.
-    Raises :class:`UnknownModelError` for a model without a price.
+    Raises :class:`UnknownModelError` for a model without a price, and
+    ``TypeError`` / ``ValueError`` for a count that is not an int from 0 to
+    1,000,000,000.
     """
-    price = _require(PriceBook.default(), model, provider)
     usage = Usage(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
@@ -80,6 +81,8 @@ def calculate_cost(
         reasoning_tokens=reasoning_tokens,
         extra=extra or {},
     )
+    check_usage(usage)
+    price = _require(PriceBook.default(), model, provider)
     cost = price.cost(usage, service_tier=service_tier, batch=batch, at=at)
     assert cost is not None  # _require rejected unpriced models
     return cost

@@ -9,6 +9,11 @@ packages use only the names it exports.
 To track a host tokenbudget does not know, register a :class:`Provider` for it
 (a :class:`~.custom.CustomProvider` needs only a few functions), or map the
 host to a built-in provider with ``TokenTracker(hosts=...)``.
+
+Every number a provider reports passes one validation boundary,
+:class:`UsageFigures`: a token count is an int from 0 to :data:`MAX_TOKENS`; any
+other value is dropped, counted locally, and the call recorded as estimated
+with the reason (``invalid usage: completion_tokens='12'``).
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .._core import Endpoint, EventFilter, Observation, OutputText, RequestView, UsageReader
+from .._data import MAX_TOKENS
 from ._base import OUTPUT_LIMIT_KEYS, Provider
+from ._figures import UsageFigures
 from ._registry import ProviderRegistry, default_registry
 from ._tokens import count_output_tokens, count_text_tokens, encoding_name_for_model
 from .anthropic import AnthropicProvider, normalise_anthropic_usage
@@ -26,6 +33,7 @@ from .google import GoogleProvider, normalise_gemini_usage
 from .openai import OpenAIProvider, normalise_openai_usage
 
 __all__ = [
+    "MAX_TOKENS",
     "OUTPUT_LIMIT_KEYS",
     "AnthropicProvider",
     "CustomProvider",
@@ -39,6 +47,7 @@ __all__ = [
     "Provider",
     "ProviderRegistry",
     "RequestView",
+    "UsageFigures",
     "UsageReader",
     "count_output_tokens",
     "count_text_tokens",

@@ -15,8 +15,17 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from .._core import Endpoint, EventFilter, Observation, RequestView, UsageReader
+from .._core import (
+    REASONING_NOT_REPORTED,
+    Endpoint,
+    EventFilter,
+    Observation,
+    RequestView,
+    UsageReader,
+    warn_once,
+)
 from .._data import Usage
+from ._reasoning import reasons
 from ._tokens import count_output_tokens
 
 __all__ = ["DEFER_LIMIT", "OUTPUT_LIMIT_KEYS", "Provider"]
@@ -28,6 +37,9 @@ OUTPUT_LIMIT_KEYS = ("max_completion_tokens", "max_output_tokens", "max_tokens")
 #: parsing chunks whose text matters only if the stream's usage never arrives; past
 #: this much they parse instead of holding more, so memory stays bounded.
 DEFER_LIMIT = 1 << 20
+
+# Endpoint kinds whose answers hold no generated text (no reasoning to miss).
+_NOT_GENERATING = frozenset(("embeddings", "count_tokens"))
 
 
 class Provider(ABC):
@@ -102,7 +114,9 @@ class Provider(ABC):
 
         Keeps whatever the provider did report (a partial report from a stream
         that ended early) and counts the rest: input from the request, output
-        from the text seen. The result is marked estimated.
+        from the text seen. The result is marked estimated. A reasoning model's
+        hidden tokens cannot be counted: without a report its estimate says so
+        (``REASONING_NOT_REPORTED``) and a warning is logged once per model.
         """
         model = observation.model or endpoint.request_model
         counted_output = count_output_tokens(observation.output_text, model)
@@ -112,6 +126,7 @@ class Provider(ABC):
                 input_tokens=self.estimate_input_tokens(endpoint, request),
                 output_tokens=counted_output,
                 estimated=True,
+                estimate_reason=self._unreported_reasoning(endpoint, request, model),
             )
         return replace(
             reported,
@@ -119,3 +134,19 @@ class Provider(ABC):
             output_tokens=max(reported.output_tokens, counted_output),
             estimated=True,
         )
+
+    def _unreported_reasoning(
+        self, endpoint: Endpoint, request: RequestView, model: str | None
+    ) -> str | None:
+        """The reason of an estimate that misses reasoning tokens (warned once per model)."""
+        if endpoint.kind in _NOT_GENERATING or not reasons(model, request.json):
+            return None
+        warn_once(
+            f"reasoning-not-reported:{endpoint.provider}:{model}",
+            "tokenbudget: %s %s reported no usage; its reasoning tokens cannot be counted, so "
+            "the recorded output (from the visible text) is too low. Let the host report usage "
+            "(OpenAI: stream_options.include_usage)",
+            endpoint.provider,
+            model,
+        )
+        return REASONING_NOT_REPORTED

@@ -53,13 +53,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import replace
-from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from .._core import Endpoint, Observation, RequestView, UsageReader
-from .._data import Usage
+from .._core import INVALID_USAGE, Endpoint, Observation, RequestView, UsageReader
+from .._data import Usage, is_count
 from ._base import Provider
+from ._figures import UsageFigures, validating
 from .openai import OpenAIProvider, OpenAIReader, UsageNormaliser, normalise_openai_usage
 
 if TYPE_CHECKING:
@@ -85,17 +85,13 @@ _OPENAI_PATH = re.compile(
 )
 
 
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+def _figure(value: Any) -> int:
+    """A figure used only to check the host's arithmetic: a valid count, else 0.
 
-
-def _decimal(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
+    The figures that are recorded go through :class:`UsageFigures`, which notes
+    invalid ones; ``total_tokens`` is never recorded, only compared.
+    """
+    return value if is_count(value) else 0
 
 
 def _details(usage: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -107,17 +103,26 @@ def _split_figures(usage: Mapping[str, Any]) -> tuple[int, int, int]:
     """``(input, output, total)`` as reported, in either the chat or the Responses shape."""
     if "input_tokens" in usage or "output_tokens" in usage:
         return (
-            _int(usage.get("input_tokens")),
-            _int(usage.get("output_tokens")),
-            _int(usage.get("total_tokens")),
+            _figure(usage.get("input_tokens")),
+            _figure(usage.get("output_tokens")),
+            _figure(usage.get("total_tokens")),
         )
     return (
-        _int(usage.get("prompt_tokens")),
-        _int(usage.get("completion_tokens")),
-        _int(usage.get("total_tokens")),
+        _figure(usage.get("prompt_tokens")),
+        _figure(usage.get("completion_tokens")),
+        _figure(usage.get("total_tokens")),
     )
 
 
+def _with_figures(normalised: Usage, figures: UsageFigures, **changes: Any) -> Usage:
+    """``normalised`` with ``changes``, marked estimated if ``figures`` dropped any."""
+    if normalised.estimate_reason is not None and figures.problems is not None:
+        # the OpenAI part dropped some too: one reason names them all
+        figures.problems[:0] = [normalised.estimate_reason[len(INVALID_USAGE) + 2 :]]
+    return figures.usage(replace(normalised, **changes) if changes else normalised)
+
+
+@validating
 def normalise_openai_compatible_usage(usage: Mapping[str, Any]) -> Usage:
     """OpenAI's conventions, but reasoning is added to output when the total shows it left out.
 
@@ -130,60 +135,80 @@ def normalise_openai_compatible_usage(usage: Mapping[str, Any]) -> Usage:
     reasoning = normalised.reasoning_tokens
     prompt, completion, total = _split_figures(usage)
     if reasoning and total == prompt + completion + reasoning:
-        normalised = replace(normalised, output_tokens=completion + reasoning)
+        return _with_figures(normalised, UsageFigures(), output_tokens=completion + reasoning)
     return normalised
 
 
+@validating
 def normalise_deepseek_usage(usage: Mapping[str, Any]) -> Usage:
     """DeepSeek: ``prompt_cache_hit_tokens`` are the cached part of ``prompt_tokens``."""
-    normalised = normalise_openai_compatible_usage(usage)
-    hits, misses = usage.get("prompt_cache_hit_tokens"), usage.get("prompt_cache_miss_tokens")
-    if isinstance(hits, int):
-        prompt = normalised.input_tokens or hits + _int(misses)
-        normalised = replace(normalised, input_tokens=prompt, cached_input_tokens=hits)
-    return normalised
+    figures = UsageFigures()
+    hits_value = usage.get("prompt_cache_hit_tokens")
+    hits = figures.count(hits_value, "prompt_cache_hit_tokens")
+    misses = figures.count(usage.get("prompt_cache_miss_tokens"), "prompt_cache_miss_tokens")
+    if "prompt_tokens" not in usage and is_count(hits_value):
+        # The hits and misses are the prompt: the missing total is no fault.
+        normalised = normalise_openai_compatible_usage({**usage, "prompt_tokens": hits + misses})
+    else:
+        normalised = normalise_openai_compatible_usage(usage)
+    if is_count(hits_value):
+        return _with_figures(normalised, figures, cached_input_tokens=hits)
+    return _with_figures(normalised, figures)
 
 
+@validating
 def normalise_xai_usage(usage: Mapping[str, Any]) -> Usage:
     """xAI: reasoning tokens are billed as output but left out of ``completion_tokens``."""
     normalised = normalise_openai_usage(usage)
     reasoning = normalised.reasoning_tokens
     prompt, completion, total = _split_figures(usage)
+    figures = UsageFigures()
     if reasoning and (total == 0 or total == prompt + completion + reasoning):
         normalised = replace(normalised, output_tokens=completion + reasoning)
-    sources = _int(usage.get("num_sources_used"))
+    sources = figures.count(usage.get("num_sources_used"), "num_sources_used")
     if sources:
         extra = MappingProxyType({**normalised.extra, "search_sources": sources})
-        normalised = replace(normalised, extra=extra)
-    return normalised
+        return _with_figures(normalised, figures, extra=extra)
+    return _with_figures(normalised, figures)
 
 
+@validating
 def normalise_perplexity_usage(usage: Mapping[str, Any]) -> Usage:
     """Perplexity: citation tokens are input, reasoning tokens output, cost reported."""
     normalised = normalise_openai_usage(usage)
-    citation = _int(usage.get("citation_tokens"))
-    reasoning = _int(usage.get("reasoning_tokens"))
-    searches = _int(usage.get("num_search_queries"))
-    cost = _details(usage, "cost")
-    return replace(
+    figures = UsageFigures()
+    citation = figures.count(usage.get("citation_tokens"), "citation_tokens")
+    reasoning = figures.count(usage.get("reasoning_tokens"), "reasoning_tokens")
+    searches = figures.count(usage.get("num_search_queries"), "num_search_queries")
+    cost = figures.cost(_details(usage, "cost").get("total_cost"), "cost.total_cost")
+    return _with_figures(
         normalised,
+        figures,
         input_tokens=normalised.input_tokens + citation,
         output_tokens=normalised.output_tokens + reasoning,
         reasoning_tokens=normalised.reasoning_tokens + reasoning,
         extra=MappingProxyType({"search_queries": searches}) if searches else normalised.extra,
-        reported_cost_usd=_decimal(cost.get("total_cost")),
+        reported_cost_usd=cost,
     )
 
 
+@validating
 def normalise_openrouter_usage(usage: Mapping[str, Any]) -> Usage:
     """OpenRouter: cache writes in ``prompt_tokens_details``, the charge in ``usage.cost``."""
     normalised = normalise_openai_compatible_usage(usage)
-    writes = _int(_details(usage, "prompt_tokens_details").get("cache_write_tokens"))
-    cost = _decimal(usage.get("cost"))
+    figures = UsageFigures()
+    writes = figures.count(
+        _details(usage, "prompt_tokens_details").get("cache_write_tokens"),
+        "prompt_tokens_details.cache_write_tokens",
+    )
+    cost = figures.cost(usage.get("cost"), "cost")
     if cost is not None and usage.get("is_byok") is True:
-        upstream = _decimal(_details(usage, "cost_details").get("upstream_inference_cost"))
+        upstream = figures.cost(
+            _details(usage, "cost_details").get("upstream_inference_cost"),
+            "cost_details.upstream_inference_cost",
+        )
         cost += upstream or 0
-    return replace(normalised, cache_write_tokens=writes, reported_cost_usd=cost)
+    return _with_figures(normalised, figures, cache_write_tokens=writes, reported_cost_usd=cost)
 
 
 class CompatibleReader(OpenAIReader):
@@ -196,6 +221,8 @@ class CompatibleReader(OpenAIReader):
     def _on_chunk(self, chunk: Mapping[str, Any]) -> None:
         super()._on_chunk(chunk)
         choices = chunk.get("choices")
+        if not isinstance(choices, list):
+            choices = []
         if isinstance(chunk.get("usage"), Mapping) and (
             not choices or any(isinstance(c, Mapping) and c.get("finish_reason") for c in choices)
         ):

@@ -11,7 +11,10 @@ One :class:`CustomProvider` serves two ways of tracking:
   functions then receive the decoded JSON body (a dict), or, for a stream, each
   SSE event's JSON data in turn (the last value found wins, so cumulative usage
   works; chunks where a function raises ``LookupError``/``TypeError``/
-  ``AttributeError`` are skipped).
+  ``AttributeError`` are skipped). The figures your functions return pass the
+  providers' validation boundary (:class:`~tokenbudget.providers.UsageFigures`):
+  one that is not an int from 0 to 1,000,000,000 is dropped, counted locally
+  and the call recorded as estimated, with the reason.
 
 Example: an in-house gateway at ``llm.acme.internal`` answering
 ``{"model": ..., "usage": {"in": 12, "out": 30}}``::
@@ -52,6 +55,7 @@ from typing import Any, Protocol
 from .._core import Endpoint, RequestView, ServerSentEvent, UsageReader
 from .._data import CallRecord, Usage
 from ._base import Provider
+from ._figures import UsageFigures
 from ._registry import default_registry
 from ._tokens import count_text_tokens
 
@@ -251,11 +255,14 @@ class CustomReader(UsageReader):
         if figures.get("model") is not None:
             obs.model = str(figures["model"])
         if "prompt" in figures or "completion" in figures:
-            obs.usage = Usage(
-                input_tokens=int(figures.get("prompt", 0)),
-                output_tokens=int(figures.get("completion", 0)),
-                cached_input_tokens=int(figures.get("cached", 0)),
-                reasoning_tokens=int(figures.get("reasoning", 0)),
+            checked = UsageFigures()  # the providers' validation boundary
+            obs.usage = checked.usage(
+                Usage(
+                    input_tokens=checked.count(figures.get("prompt"), "prompt_tokens"),
+                    output_tokens=checked.count(figures.get("completion"), "completion_tokens"),
+                    cached_input_tokens=checked.count(figures.get("cached"), "cached_input_tokens"),
+                    reasoning_tokens=checked.count(figures.get("reasoning"), "reasoning_tokens"),
+                )
             )
             obs.raw_usage = {k: v for k, v in figures.items() if k != "model"}
             if "prompt" in figures and "completion" in figures:

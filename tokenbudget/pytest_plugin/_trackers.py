@@ -79,24 +79,25 @@ def _hold_budgets(tracker: TokenTracker, exchange: Exchange) -> Sequence[CallGua
 
 
 class _Watching:
-    """``inject_stream_usage`` of the plugin's trackers: only for recordings, never nested.
+    """``inject_stream_usage`` of the plugin's trackers: as a ``TokenTracker``'s, never nested.
 
-    The plugin loads in every test session where tokenbudget is installed, so in a
-    plain run it must not change a single request (users' mocks may check bodies):
-    streams without usage are then counted with tiktoken. Recording and replaying
-    ask for usage, so that recorded streams carry the provider's own figures (and
-    both modes key their answers alike).
+    Streamed OpenAI chat reports usage only when asked (``stream_options``), so the
+    plugin asks, as a ``TokenTracker`` does, and hides the extra from the code
+    under test: the app reads exactly the stream it asked for, and the test's
+    cost assertions see the provider's own figures, not a count of the visible
+    text (which misses every reasoning token: an o4-mini call cost 30 times its
+    estimate). A suite whose mocks check request bodies exactly sets
+    ``inject_stream_usage = False`` on the fixture (or on the session tracker).
+    Beneath an app's own tracker the plugin only watches: that tracker
+    decides what the request carries.
     """
 
     _inject = True
-    _run: Run
 
     @property
     def inject_stream_usage(self) -> bool:
-        """Ask for stream usage when recording or replaying, unless another tracker sends."""
-        run = getattr(self, "_run", None)
-        recording = run is not None and run.mode != "live"
-        return self._inject and recording and SENDING.get() is None
+        """Ask for stream usage, unless another tracker sends the call (it decides)."""
+        return self._inject and SENDING.get() is None
 
     @inject_stream_usage.setter
     def inject_stream_usage(self, value: bool) -> None:

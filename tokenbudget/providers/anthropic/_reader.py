@@ -44,7 +44,8 @@ class AnthropicReader(UsageReader):
         usage = document.get("usage")
         if isinstance(usage, Mapping):
             self._merge(usage)
-        else:  # kept for counting: the answer's own text
+        counted = self.observation.usage
+        if counted is None or counted.estimated:  # kept for counting: the answer's own text
             self.observation.output_text.extend(_block_texts(document.get("content")))
         self.observation.complete = True
 
@@ -72,9 +73,11 @@ class AnthropicReader(UsageReader):
         elif kind == "message_delta":
             if isinstance(document.get("usage"), Mapping):
                 self._merge(document["usage"])
-                self._final = True
-                self._deferred.clear()
-                self.observation.output_text.clear()
+                usage = self.observation.usage
+                if usage is not None and not usage.estimated:  # else the text still counts
+                    self._final = True
+                    self._deferred.clear()
+                    self.observation.output_text.clear()
         elif kind == "message_stop":
             self.observation.complete = True
         elif kind == "error":

@@ -8,37 +8,52 @@ requests (``server_tool_use``) are billed per request and go to ``Usage.extra``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any
 
 from ..._data import Usage, make_usage
+from .._figures import UsageFigures
 
 __all__ = ["normalise_anthropic_usage"]
 
 
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _details(usage: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+def _details(usage: Mapping[str, Any], key: str, figures: UsageFigures) -> Mapping[str, Any]:
     found = usage.get(key)
-    return found if isinstance(found, Mapping) else {}
+    if isinstance(found, Mapping):
+        return found
+    if found is not None:
+        figures.count(found, key)  # noted as invalid: a details object that is not one
+    return {}
 
 
 def normalise_anthropic_usage(usage: Mapping[str, Any]) -> Usage:
-    """Normalise an Anthropic ``usage`` object (a message's, or the merged stream's)."""
-    cache_read = _int(usage.get("cache_read_input_tokens"))
-    cache_write = _int(usage.get("cache_creation_input_tokens"))
-    write_1h = _int(_details(usage, "cache_creation").get("ephemeral_1h_input_tokens"))
-    thinking = _int(_details(usage, "output_tokens_details").get("thinking_tokens"))
-    tools = _details(usage, "server_tool_use")
-    requests = {key: value for key, value in tools.items() if _int(value) > 0}
-    return make_usage(
-        input_tokens=_int(usage.get("input_tokens")) + cache_read + cache_write,
-        output_tokens=_int(usage.get("output_tokens")),
-        cached_input_tokens=cache_read,
-        cache_write_tokens=cache_write,
-        cache_write_1h_tokens=min(write_1h, cache_write),
-        reasoning_tokens=thinking,
-        extra=MappingProxyType(requests),
+    """Normalise an Anthropic ``usage`` object (a message's, or the merged stream's).
+
+    Every figure goes through the providers' validation boundary
+    (:class:`~tokenbudget.providers.UsageFigures`); input and output are required.
+    """
+    figures = UsageFigures()
+    count = figures.count
+    cache_read = count(usage.get("cache_read_input_tokens"), "cache_read_input_tokens")
+    cache_write = count(usage.get("cache_creation_input_tokens"), "cache_creation_input_tokens")
+    write_1h = count(
+        _details(usage, "cache_creation", figures).get("ephemeral_1h_input_tokens"),
+        "cache_creation.ephemeral_1h_input_tokens",
+    )
+    thinking = count(
+        _details(usage, "output_tokens_details", figures).get("thinking_tokens"),
+        "output_tokens_details.thinking_tokens",
+    )
+    requests = figures.units(_details(usage, "server_tool_use", figures), "server_tool_use")
+    input_tokens = figures.required(usage.get("input_tokens"), "input_tokens")
+    output_tokens = figures.required(usage.get("output_tokens"), "output_tokens")
+    return figures.usage(
+        make_usage(
+            input_tokens=input_tokens + cache_read + cache_write,
+            output_tokens=output_tokens,
+            cached_input_tokens=cache_read,
+            cache_write_tokens=cache_write,
+            cache_write_1h_tokens=min(write_1h, cache_write),
+            reasoning_tokens=thinking,
+            extra=requests,
+        )
     )

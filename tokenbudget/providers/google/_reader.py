@@ -14,6 +14,7 @@ from typing import Any
 from ..._core import Endpoint, Observation, ServerSentEvent, UsageReader
 from ..._data import Usage
 from .._base import DEFER_LIMIT
+from .._figures import UsageFigures
 from ._content import candidate_texts
 from ._usage import normalise_gemini_usage
 
@@ -59,10 +60,13 @@ class GeminiReader(UsageReader):
         if pending and self.observation.error is None:
             last = _loads(pending[-1])
             if _is_final(last):
-                self._pending, self._pending_size = [], 0
                 self._on_chunk(last)
-                self.observation.output_text.clear()
-                return self.observation
+                usage = self.observation.usage
+                if usage is not None and not usage.estimated:
+                    self._pending, self._pending_size = [], 0
+                    self.observation.output_text.clear()
+                    return self.observation
+                self.observation.output_text.clear()  # invalid figures: count every chunk
         self._flush()
         return self.observation
 
@@ -98,21 +102,28 @@ class GeminiReader(UsageReader):
         feedback = chunk.get("promptFeedback")
         if isinstance(feedback, Mapping) and feedback.get("blockReason"):
             obs.complete = True
-        if obs.complete and obs.usage is not None:
+        if obs.complete and obs.usage is not None and not obs.usage.estimated:
             obs.output_text.clear()
 
     def _on_predictions(self, predictions: list[Any]) -> None:
         """Vertex ``:predict`` embeddings: each prediction reports its own token count."""
-        total, found = 0, False
+        total, found, figures = 0, False, UsageFigures()
         for prediction in predictions:
             embeddings = prediction.get("embeddings") if isinstance(prediction, Mapping) else None
             stats = embeddings.get("statistics") if isinstance(embeddings, Mapping) else None
             if isinstance(stats, Mapping) and "token_count" in stats:
                 found = True
-                total += int(stats["token_count"])
+                total += _token_count(stats["token_count"], figures)
         if found:
-            self.observation.usage = Usage(input_tokens=total)
+            self.observation.usage = figures.usage(Usage(input_tokens=total))
             self.observation.raw_usage = {"token_count": total}
+
+
+def _token_count(value: Any, figures: UsageFigures) -> int:
+    """A ``token_count`` of Vertex embeddings statistics: an int, or a float with no fraction."""
+    if type(value) is float and value.is_integer():  # Vertex sends these as JSON doubles
+        value = int(value)
+    return figures.count(value, "statistics.token_count")
 
 
 def _loads(data: str) -> Any:

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..._core import Endpoint, Observation, ServerSentEvent, UsageReader
 from .._base import DEFER_LIMIT
+from .._figures import checking, is_validating
 from ._scan import SCANNED_PROVIDERS, scan_body
 from ._usage import UsageNormaliser
 
@@ -30,7 +31,7 @@ class OpenAIReader(UsageReader):
 
     def __init__(self, endpoint: Endpoint, normalise: UsageNormaliser) -> None:
         super().__init__(endpoint)
-        self._normalise = normalise
+        self._normalise = normalise if is_validating(normalise) else checking(normalise)
         self._deferred: list[str] = []
         self._deferred_size = 0
         if endpoint.watch_output:
@@ -41,9 +42,11 @@ class OpenAIReader(UsageReader):
 
     def _take_usage(self, usage: Any) -> None:
         if type(usage) is dict or isinstance(usage, Mapping):
-            self.observation.usage = self._normalise(usage)
+            normalised = self._normalise(usage)
+            self.observation.usage = normalised
             self.observation.raw_usage = usage
-            self.observation.output_text.clear()  # no estimate needed any more
+            if not normalised.estimated:  # else the text counts what was dropped
+                self.observation.output_text.clear()  # no estimate needed any more
 
     def _take_head(self, document: Mapping[str, Any]) -> None:
         obs = self.observation
@@ -63,7 +66,11 @@ class OpenAIReader(UsageReader):
         # What on_json would take from the whole document, read off the scan.
         obs = self.observation
         usage = found["usage"]
-        obs.usage = self._normalise(usage)
+        normalised = self._normalise(usage)
+        if normalised.estimated:  # invalid figures: read in full, to count the text
+            self.on_json(json.loads(body))
+            return
+        obs.usage = normalised
         obs.raw_usage = usage
         obs.model = found["model"]
         obs.response_id = found.get("id")
@@ -75,6 +82,9 @@ class OpenAIReader(UsageReader):
             return
         self._take_head(document)
         self._take_usage(document.get("usage"))
+        usage = self.observation.usage
+        if usage is None or usage.estimated:  # the output has to be counted
+            self.observation.output_text.extend(_answer_texts(document))
         self.observation.complete = True
 
     def on_event(self, event: ServerSentEvent) -> None:
@@ -105,7 +115,8 @@ class OpenAIReader(UsageReader):
 
     def result(self) -> Observation:
         deferred, self._deferred = self._deferred, []
-        if self.observation.usage is None:
+        usage = self.observation.usage
+        if usage is None or usage.estimated:
             for data in deferred:
                 self._on_chunk(json.loads(data))
         return self.observation
@@ -119,11 +130,13 @@ class OpenAIReader(UsageReader):
         usage = chunk.get("usage")
         if usage is not None:
             self._take_usage(usage)
-        elif self.observation.usage is None:
+        elif self.observation.usage is None or self.observation.usage.estimated:
             self.observation.output_text.extend(_chunk_texts(chunk.get("choices")))
 
     def _on_responses_event(self, event: Mapping[str, Any]) -> None:
-        kind = event.get("type", "")
+        kind = event.get("type")
+        if not isinstance(kind, str):
+            return
         response = event.get("response")
         if isinstance(response, Mapping):
             self._take_head(response)
@@ -131,10 +144,12 @@ class OpenAIReader(UsageReader):
                 self._take_usage(response.get("usage"))
                 self.observation.complete = True
                 if kind == "response.failed":
-                    error = response.get("error") or {}
-                    self.observation.error = str(error.get("message") or "response.failed")
+                    error = response.get("error")
+                    message = error.get("message") if isinstance(error, Mapping) else None
+                    self.observation.error = str(message or "response.failed")
         elif kind.endswith(".delta") and isinstance(event.get("delta"), str):
-            if self.observation.usage is None:
+            usage = self.observation.usage
+            if usage is None or usage.estimated:
                 self.observation.output_text.append(event["delta"])
         elif kind == "error":
             self.observation.error = str(event.get("message") or "error event")
@@ -155,7 +170,27 @@ def _chunk_texts(choices: Any) -> Iterable[str]:
         for key in ("content", "refusal", "reasoning_content"):
             if isinstance(delta.get(key), str):
                 yield delta[key]
-        for call in delta.get("tool_calls") or ():
+        calls = delta.get("tool_calls")
+        for call in calls if isinstance(calls, list) else ():
             function = call.get("function") if isinstance(call, Mapping) else None
             if isinstance(function, Mapping) and isinstance(function.get("arguments"), str):
                 yield function["arguments"]
+
+
+def _answer_texts(document: Mapping[str, Any]) -> Iterable[str]:
+    """Text of a whole answer: chat messages, completions, Responses output items."""
+    choices = document.get("choices")
+    for choice in choices if isinstance(choices, list) else ():
+        if not isinstance(choice, Mapping):
+            continue
+        if isinstance(choice.get("text"), str):
+            yield choice["text"]
+        message = choice.get("message")
+        if isinstance(message, Mapping):
+            yield from _chunk_texts([{"delta": message}])
+    output = document.get("output")
+    for item in output if isinstance(output, list) else ():
+        content = item.get("content") if isinstance(item, Mapping) else None
+        for part in content if isinstance(content, list) else ():
+            if isinstance(part, Mapping) and isinstance(part.get("text"), str):
+                yield part["text"]

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..._data import Usage, make_usage
+from .._figures import UsageFigures, validating
 
 __all__ = ["UsageNormaliser", "normalise_openai_usage"]
 
@@ -18,38 +19,51 @@ __all__ = ["UsageNormaliser", "normalise_openai_usage"]
 UsageNormaliser = Callable[[Mapping[str, Any]], Usage]
 
 
-def _int(value: Any) -> int:
-    """A token count: an int as is; anything else (``None``, a bool, a string) is 0."""
-    return value if type(value) is int else 0
-
-
+@validating
 def normalise_openai_usage(usage: Mapping[str, Any]) -> Usage:
-    """Normalise an OpenAI ``usage`` object (chat/completions/embeddings or Responses)."""
+    """Normalise an OpenAI ``usage`` object (chat/completions/embeddings or Responses).
+
+    Every figure goes through the providers' validation boundary
+    (:class:`~tokenbudget.providers.UsageFigures`): the input count is required,
+    the others may be absent.
+    """
     get = usage.get
+    figures = UsageFigures()
+    count = figures.count
     if "input_tokens" in usage or "output_tokens" in usage:  # Responses API
-        input_tokens = get("input_tokens")
-        output_tokens = get("output_tokens")
+        input_tokens = figures.required(get("input_tokens"), "input_tokens")
+        output_tokens = count(get("output_tokens"), "output_tokens")
         in_details = get("input_tokens_details")
         out_details = get("output_tokens_details")
+        in_name, out_name = "input_tokens_details", "output_tokens_details"
     else:
-        input_tokens = get("prompt_tokens")
-        output_tokens = get("completion_tokens")
+        input_tokens = figures.required(get("prompt_tokens"), "prompt_tokens")
+        output_tokens = count(get("completion_tokens"), "completion_tokens")
         in_details = get("prompt_tokens_details")
         out_details = get("completion_tokens_details")
+        in_name, out_name = "prompt_tokens_details", "completion_tokens_details"
     cached = audio_in = image_in = reasoning = audio_out = 0
     if in_details:
-        cached = _int(in_details.get("cached_tokens"))
-        audio_in = _int(in_details.get("audio_tokens"))
-        image_in = _int(in_details.get("image_tokens"))
+        if isinstance(in_details, Mapping):
+            cached = count(in_details.get("cached_tokens"), f"{in_name}.cached_tokens")
+            audio_in = count(in_details.get("audio_tokens"), f"{in_name}.audio_tokens")
+            image_in = count(in_details.get("image_tokens"), f"{in_name}.image_tokens")
+        else:
+            count(in_details, in_name)
     if out_details:
-        reasoning = _int(out_details.get("reasoning_tokens"))
-        audio_out = _int(out_details.get("audio_tokens"))
-    return make_usage(
-        input_tokens=_int(input_tokens),
-        output_tokens=_int(output_tokens),
-        cached_input_tokens=cached,
-        reasoning_tokens=reasoning,
-        audio_input_tokens=audio_in,
-        audio_output_tokens=audio_out,
-        image_input_tokens=image_in,
+        if isinstance(out_details, Mapping):
+            reasoning = count(out_details.get("reasoning_tokens"), f"{out_name}.reasoning_tokens")
+            audio_out = count(out_details.get("audio_tokens"), f"{out_name}.audio_tokens")
+        else:
+            count(out_details, out_name)
+    return figures.usage(
+        make_usage(
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cached_input_tokens=cached,
+            reasoning_tokens=reasoning,
+            audio_input_tokens=audio_in,
+            audio_output_tokens=audio_out,
+            image_input_tokens=image_in,
+        )
     )
