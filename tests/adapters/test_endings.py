@@ -1,0 +1,118 @@
+"""However a streamed call ends through the SDK, it is recorded once and its budget hold released.
+
+Dropped without reading or closing, left with ``break``, stopped at the
+provider's final event: each through the real openai SDK, sync and async, over
+both httpx families.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tokenbudget import TokenTracker, budget
+from tokenbudget.budgets import Budget
+
+from ..support import StubBook, fixture_bytes, resolve
+from .helpers import MESSAGES, Pieces, openai_client, split, streamed
+
+STREAM = fixture_bytes("openai/chat_stream.sse")
+
+
+def pieces(family: str) -> Any:
+    return streamed(family, Pieces(split(STREAM, 200)))
+
+
+def worst_case() -> Budget:
+    return budget(max_cost_usd=1, preflight="worst_case", default_max_output=1000)
+
+
+def assert_released(scope: Budget) -> None:
+    state = scope.state
+    assert state.reserved.cost_usd == 0 and state.reserved.tokens == 0
+    assert state.usage.calls == 1
+
+
+async def test_a_stream_dropped_unread_is_recorded_when_collected(family: str, mode: str) -> None:
+    tracker = TokenTracker(prices=StubBook())
+    handler = pieces(family)
+    client = openai_client(tracker, family, mode, handler)
+    with worst_case() as scope:
+        stream = await resolve(
+            client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+        )
+        assert scope.state.reserved.cost_usd > 0
+        del stream
+        gc.collect()
+
+        assert tracker.usage.calls == 1
+        assert_released(scope)
+    record = tracker.records[-1]
+    assert record.error == "abandoned" and record.estimated
+    assert record.usage.input_tokens == 8 and record.usage.output_tokens == 0
+
+
+async def test_a_stream_left_with_break_is_recorded_when_collected(family: str, mode: str) -> None:
+    tracker = TokenTracker(prices=StubBook())
+    handler = pieces(family)
+    client = openai_client(tracker, family, mode, handler)
+    with worst_case() as scope:
+        stream = await resolve(
+            client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+        )
+        if mode == "async":
+            async for _ in stream:
+                break
+        else:
+            for _ in stream:
+                break
+        del stream
+        if mode == "async":
+            # The loop closes the SDK's outer iterator, which still holds the stream:
+            # one turn creates the closing task, the next runs it.
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+        gc.collect()
+
+        assert tracker.usage.calls == 1
+        assert_released(scope)
+    assert tracker.records[-1].error == "abandoned"
+
+
+def test_a_dropped_stream_is_recorded_once_whatever_closes_it_later(family: str) -> None:
+    tracker = TokenTracker(prices=StubBook())
+    handler = pieces(family)
+    client = openai_client(tracker, family, "sync", handler)
+    stream = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+    next(stream)
+    response = stream.response
+    del stream
+    gc.collect()
+    response.close()  # what an SDK or a pool may still do with the response it kept
+    gc.collect()
+
+    assert tracker.usage.calls == 1 and len(tracker.records) == 1
+    assert tracker.total_cost > Decimal(0)
+
+
+@pytest.mark.parametrize("read", ["all", "closed"])
+def test_a_stream_read_or_closed_is_not_recorded_again_when_collected(
+    family: str, read: str
+) -> None:
+    tracker = TokenTracker(prices=StubBook())
+    handler = pieces(family)
+    client = openai_client(tracker, family, "sync", handler)
+    stream = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+    if read == "all":
+        list(stream)
+    else:
+        stream.close()
+    del stream
+    gc.collect()
+
+    assert tracker.usage.calls == 1
+    assert (tracker.records[-1].error is None) == (read == "all")
