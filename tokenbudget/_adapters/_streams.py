@@ -19,6 +19,7 @@ from typing import Any
 
 from .._core import Exchange
 from .._data import TokenBudgetError
+from ._tail import aread_tail, read_tail
 
 __all__ = ["AsyncTrackedStreamLogic", "ReplayStreamLogic", "TrackedStreamLogic"]
 
@@ -51,16 +52,25 @@ class ReplayStreamLogic:
 
 
 class TrackedStreamLogic:
-    """Passes each chunk on as it arrives and records the call when closed."""
+    """Passes each chunk on as it arrives and records the call when closed.
 
-    def __init__(self, inner: Any, exchange: Exchange) -> None:
+    ``network`` is the connection's network stream (the response's
+    ``network_stream`` extension) when there is one: closing at the final
+    content event may read on for the usage report (``_tail``), and its
+    socket bounds that read.
+    """
+
+    def __init__(self, inner: Any, exchange: Exchange, network: Any = None) -> None:
         self._inner = inner
         self._exchange = exchange
+        self._network = network
+        self._chunks: Iterator[bytes] | None = None
 
     def __iter__(self) -> Iterator[bytes]:
         exchange = self._exchange
         try:
-            for chunk in self._inner:
+            chunks = self._chunks = iter(self._inner)
+            for chunk in chunks:
                 out = exchange.feed(chunk)
                 if out:
                     yield out
@@ -75,8 +85,11 @@ class TrackedStreamLogic:
         exchange.finish()
 
     def close(self) -> None:
+        exchange = self._exchange
         try:
-            self._exchange.finish()
+            if self._chunks is not None and exchange.awaits_tail():
+                read_tail(self._chunks, exchange, self._network)
+            exchange.finish()
         finally:
             self._inner.close()
 
@@ -87,14 +100,16 @@ class TrackedStreamLogic:
 class AsyncTrackedStreamLogic:
     """Async twin of :class:`TrackedStreamLogic`: same exchange calls, ``async for`` loop."""
 
-    def __init__(self, inner: Any, exchange: Exchange) -> None:
+    def __init__(self, inner: Any, exchange: Exchange, network: Any = None) -> None:
         self._inner = inner
         self._exchange = exchange
+        self._chunks: AsyncIterator[bytes] | None = None
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         exchange = self._exchange
         try:
-            async for chunk in self._inner:
+            chunks = self._chunks = self._inner.__aiter__()
+            async for chunk in chunks:
                 out = exchange.feed(chunk)
                 if out:
                     yield out
@@ -109,8 +124,11 @@ class AsyncTrackedStreamLogic:
         exchange.finish()
 
     async def aclose(self) -> None:
+        exchange = self._exchange
         try:
-            self._exchange.finish()
+            if self._chunks is not None and exchange.awaits_tail():
+                await aread_tail(self._chunks, exchange)
+            exchange.finish()
         finally:
             await self._inner.aclose()
 
