@@ -22,7 +22,8 @@ import pytest
 from tokenbudget import TokenTracker, Usage
 
 from ..loopback import LoopbackServer, chat_chunk, start_response
-from ..support import StubBook, resolve
+from ..support import StubBook, resolve, sync_client
+from .helpers import Pieces, streamed
 
 USAGE_CHUNK = (
     b'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,'
@@ -220,6 +221,67 @@ async def test_closing_at_message_delta_waits_for_message_stop(
                 if event.type == "message_delta":
                     break
 
+    (record,) = tracker.records
+    assert record.error is None and not record.estimated
+    assert record.usage == Usage(input_tokens=12, output_tokens=5)
+
+
+# -- LiteLLM's access pattern (litellm itself is not a dev dependency) -----------------------
+
+
+def anthropic_events() -> list[bytes]:
+    """The Anthropic stream above, one event per body piece (as a chunked answer arrives)."""
+    return [event + b"\n\n" for event in (ANTHROPIC_HEAD + ANTHROPIC_STOP).split(b"\n\n")[:-1]]
+
+
+def lines_until_finished(texts: Iterator[str]) -> list[str]:
+    """What LiteLLM's Anthropic handler reads: SSE lines, until a line after the stop reason.
+
+    ``iter_sse_lines(response.iter_text())`` gives it lines; the line after
+    ``message_delta`` (the blank one ending that event) turns into an empty chunk, and
+    a chunk without content after the stop reason makes its stream wrapper stop and
+    close the response: ``message_stop`` is never read.
+    """
+    seen: list[str] = []
+    buffer = ""
+    finished = False
+    for text in texts:
+        buffer += text
+        while "\n" in buffer:
+            line, buffer = buffer.split("\n", 1)
+            seen.append(line)
+            if finished:
+                return seen
+            finished = '"stop_reason":"end_turn"' in line
+    return seen
+
+
+@pytest.mark.parametrize("ending", ["close", "drop"])
+def test_litellm_closing_after_the_stop_reason_is_a_complete_call(family: str, ending: str) -> None:
+    """``close``: LiteLLM keeps its line iterator and closes the response (``response.close()``);
+    ``drop``: a plain httpx caller lets go of ``iter_text()`` at the same point."""
+    tracker = TokenTracker(prices=StubBook())
+    client = sync_client(tracker, family, streamed(family, Pieces(anthropic_events())))
+    request = client.build_request(
+        "POST",
+        "https://api.anthropic.com/v1/messages",
+        json={
+            "model": "claude-sonnet-4-5",
+            "max_tokens": 100,
+            "messages": MESSAGES,
+            "stream": True,
+        },
+    )
+    response = client.send(request, stream=True)
+    texts = response.iter_text()
+    seen = lines_until_finished(texts)
+    if ending == "close":
+        response.close()
+    del texts
+    response.close()
+
+    assert seen[-2].startswith("data:") and seen[-1] == ""
+    assert not any("message_stop" in line for line in seen)
     (record,) = tracker.records
     assert record.error is None and not record.estimated
     assert record.usage == Usage(input_tokens=12, output_tokens=5)

@@ -78,6 +78,9 @@ class TrackedStreamLogic:
             if tail:
                 yield tail
         except BaseException as exc:
+            if isinstance(exc, GeneratorExit) and exchange.awaits_tail():
+                # The caller let go of its iterator right after the content ended.
+                read_tail(chunks, exchange, self._network)
             exchange.finish(exc)
             if isinstance(exc, TokenBudgetError):
                 self._inner.close()  # a budget cut the stream: drop the connection now
