@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import threading
 from decimal import Decimal
 from typing import Any
 
@@ -116,3 +117,34 @@ def test_a_stream_read_or_closed_is_not_recorded_again_when_collected(
 
     assert tracker.usage.calls == 1
     assert (tracker.records[-1].error is None) == (read == "all")
+
+
+def test_a_stream_collected_while_its_thread_holds_the_ledgers_lock_does_not_hang(
+    family: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collector may run inside the ledger's lock, where recording in place would deadlock.
+
+    Private names: the unit under test is the hand-over of a dropped call (``_reaper``),
+    and the only way to make the collector run inside that lock is to hold it.
+    """
+    from tokenbudget._adapters import _reaper
+
+    monkeypatch.setattr(_reaper, "RECORD_WAIT", 0.2)
+    recorded = threading.Event()
+    tracker = TokenTracker(prices=StubBook(), on_record=lambda record: recorded.set())
+    client = openai_client(tracker, family, "sync", pieces(family))
+    held = [client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)]
+    lock = tracker._ledger._lock
+
+    def collect_inside_the_lock() -> None:
+        with lock:
+            held.clear()
+            gc.collect()
+
+    thread = threading.Thread(target=collect_inside_the_lock, daemon=True)
+    thread.start()
+    thread.join(30)
+
+    assert not thread.is_alive(), "the collector deadlocked on the ledger's lock"
+    assert recorded.wait(30)
+    assert tracker.usage.calls == 1 and tracker.records[-1].error == "abandoned"

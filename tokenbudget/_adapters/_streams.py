@@ -3,7 +3,8 @@
 Each tracked response's stream is wrapped: every chunk goes to the caller as
 it arrives, after the exchange has seen it (teed, never buffered), and the
 call is recorded in an idempotent close, also when the caller stops early or
-the body fails; a stream dropped unclosed is recorded when it is collected.
+the body fails; a stream dropped unclosed is recorded when it is collected
+(``_reaper``).
 A replayed answer (a cache hit) is a :class:`ReplayStream`
 under the same wrapper, so a hit is read exactly like a real response.
 
@@ -13,28 +14,15 @@ its family's (httpx or httpx2) byte-stream classes.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 from .._core import Exchange
 from .._data import TokenBudgetError
+from ._reaper import finish_dropped
 from ._tail import aread_tail, read_tail
 
 __all__ = ["AsyncTrackedStreamLogic", "ReplayStreamLogic", "TrackedStreamLogic"]
-
-
-def _finish_dropped(exchange: Exchange) -> None:
-    """Record a call whose stream is collected unclosed (dropped, or left mid-way).
-
-    Runs in the garbage collector, so it works synchronously: an async stream
-    is recorded here, not by a task scheduled on a loop that may never run it.
-    """
-    if exchange.finished:
-        return
-    # Never let a finalizer raise into whatever code the collector interrupted.
-    with contextlib.suppress(BaseException):
-        exchange.finish()
 
 
 class ReplayStreamLogic:
@@ -97,7 +85,7 @@ class TrackedStreamLogic:
             self._inner.close()
 
     def __del__(self) -> None:
-        _finish_dropped(self._exchange)
+        finish_dropped(self._exchange)
 
 
 class AsyncTrackedStreamLogic:
@@ -136,4 +124,4 @@ class AsyncTrackedStreamLogic:
             await self._inner.aclose()
 
     def __del__(self) -> None:
-        _finish_dropped(self._exchange)
+        finish_dropped(self._exchange)
