@@ -8,6 +8,7 @@ Against a real server on loopback, through the SDKs, sync and async.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -22,7 +23,7 @@ import pytest
 from tokenbudget import TokenTracker, Usage
 
 from ..loopback import LoopbackServer, chat_chunk, start_response
-from ..support import StubBook, resolve, sync_client
+from ..support import StubBook, async_client, resolve, sync_client
 from .helpers import Pieces, streamed
 
 USAGE_CHUNK = (
@@ -234,7 +235,7 @@ def anthropic_events() -> list[bytes]:
     return [event + b"\n\n" for event in (ANTHROPIC_HEAD + ANTHROPIC_STOP).split(b"\n\n")[:-1]]
 
 
-def lines_until_finished(texts: Iterator[str]) -> list[str]:
+class LineReader:
     """What LiteLLM's Anthropic handler reads: SSE lines, until a line after the stop reason.
 
     ``iter_sse_lines(response.iter_text())`` gives it lines; the line after
@@ -242,44 +243,61 @@ def lines_until_finished(texts: Iterator[str]) -> list[str]:
     a chunk without content after the stop reason makes its stream wrapper stop and
     close the response: ``message_stop`` is never read.
     """
-    seen: list[str] = []
-    buffer = ""
-    finished = False
-    for text in texts:
-        buffer += text
-        while "\n" in buffer:
-            line, buffer = buffer.split("\n", 1)
-            seen.append(line)
-            if finished:
-                return seen
-            finished = '"stop_reason":"end_turn"' in line
-    return seen
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self._buffer = ""
+        self._finished = False
+
+    def take(self, text: str) -> bool:
+        """Take one piece of text; True once the reader stops."""
+        self._buffer += text
+        while "\n" in self._buffer:
+            line, self._buffer = self._buffer.split("\n", 1)
+            self.seen.append(line)
+            if self._finished:
+                return True
+            self._finished = '"stop_reason":"end_turn"' in line
+        return False
 
 
 @pytest.mark.parametrize("ending", ["close", "drop"])
-def test_litellm_closing_after_the_stop_reason_is_a_complete_call(family: str, ending: str) -> None:
-    """``close``: LiteLLM keeps its line iterator and closes the response (``response.close()``);
-    ``drop``: a plain httpx caller lets go of ``iter_text()`` at the same point."""
+async def test_litellm_closing_after_the_stop_reason_is_a_complete_call(
+    family: str, mode: str, ending: str
+) -> None:
+    """``close``: LiteLLM keeps its line iterator and closes the response;
+    ``drop``: a plain httpx caller lets go of ``iter_text()`` there and never closes."""
     tracker = TokenTracker(prices=StubBook())
-    client = sync_client(tracker, family, streamed(family, Pieces(anthropic_events())))
+    make = async_client if mode == "async" else sync_client
+    client = make(tracker, family, streamed(family, Pieces(anthropic_events())))
     request = client.build_request(
         "POST",
         "https://api.anthropic.com/v1/messages",
-        json={
-            "model": "claude-sonnet-4-5",
-            "max_tokens": 100,
-            "messages": MESSAGES,
-            "stream": True,
-        },
+        json={"model": "claude-sonnet-4-5", "max_tokens": 9, "messages": MESSAGES, "stream": True},
     )
-    response = client.send(request, stream=True)
-    texts = response.iter_text()
-    seen = lines_until_finished(texts)
-    if ending == "close":
-        response.close()
-    del texts
-    response.close()
+    reader = LineReader()
+    if mode == "async":
+        response = await client.send(request, stream=True)
+        atexts = response.aiter_text()
+        async for text in atexts:
+            if reader.take(text):
+                break
+        if ending == "close":
+            await response.aclose()
+        del atexts
+        for _ in range(20):  # the loop closes the async generators let go of, layer by layer
+            await asyncio.sleep(0)
+    else:
+        response = client.send(request, stream=True)
+        texts = response.iter_text()
+        for text in texts:
+            if reader.take(text):
+                break
+        if ending == "close":
+            response.close()
+        del texts  # "drop" never closes the response
 
+    seen = reader.seen
     assert seen[-2].startswith("data:") and seen[-1] == ""
     assert not any("message_stop" in line for line in seen)
     (record,) = tracker.records

@@ -108,6 +108,8 @@ class AsyncTrackedStreamLogic:
             if tail:
                 yield tail
         except BaseException as exc:
+            if isinstance(exc, GeneratorExit) and exchange.awaits_tail():
+                await aread_tail(chunks, exchange)  # (an async generator may await in aclose)
             exchange.finish(exc)
             if isinstance(exc, TokenBudgetError):
                 await self._inner.aclose()
