@@ -148,3 +148,36 @@ def test_a_stream_collected_while_its_thread_holds_the_ledgers_lock_does_not_han
     assert not thread.is_alive(), "the collector deadlocked on the ledger's lock"
     assert recorded.wait(30)
     assert tracker.usage.calls == 1 and tracker.records[-1].error == "abandoned"
+
+
+def test_a_stream_collected_by_the_recording_thread_does_not_stall_it(
+    family: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collector may also run in the thread recording dropped calls (here: in a callback)."""
+    from tokenbudget._adapters import _reaper
+
+    second: list[Any] = []
+    release, both = threading.Event(), threading.Event()
+
+    def on_record(record: Any) -> None:
+        if second:
+            release.wait(20)  # until the collection that dropped the first stream is over
+            second.clear()
+            gc.collect()  # drops the second stream: collected in the recording thread
+        elif tracker.usage.calls == 2:
+            both.set()
+
+    tracker = TokenTracker(prices=StubBook(), on_record=on_record)
+    client = openai_client(tracker, family, "sync", pieces(family))
+    first = [client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)]
+    second.append(
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+    )
+    monkeypatch.setattr(_reaper, "RECORD_WAIT", 0.01)  # the first finalizer stops waiting
+    first.clear()
+    gc.collect()
+    monkeypatch.setattr(_reaper, "RECORD_WAIT", 60.0)
+    release.set()
+
+    assert both.wait(20), "the recording thread waited for itself"
+    assert [record.error for record in tracker.records] == ["abandoned", "abandoned"]

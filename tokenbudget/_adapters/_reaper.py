@@ -45,6 +45,8 @@ def finish_dropped(exchange: Exchange) -> None:
         return
     done = threading.Event()
     _queue.put((exchange, done))
+    if threading.current_thread() is _worker:
+        return  # collected while the worker records another call: it takes this one next
     _ensure_worker()
     done.wait(RECORD_WAIT)
 
