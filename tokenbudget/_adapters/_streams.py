@@ -78,14 +78,16 @@ class TrackedStreamLogic:
     def close(self) -> None:
         exchange = self._exchange
         try:
-            if self._chunks is not None and exchange.awaits_tail():
+            if not exchange.finished and self._chunks is not None and exchange.awaits_tail():
                 read_tail(self._chunks, exchange, self._network)
             exchange.finish()
         finally:
             self._inner.close()
 
     def __del__(self) -> None:
-        finish_dropped(self._exchange)
+        exchange = self._exchange
+        if not exchange.finished:  # dropped unclosed: recorded now (``_reaper``)
+            finish_dropped(exchange)
 
 
 class AsyncTrackedStreamLogic:
@@ -119,11 +121,13 @@ class AsyncTrackedStreamLogic:
     async def aclose(self) -> None:
         exchange = self._exchange
         try:
-            if self._chunks is not None and exchange.awaits_tail():
+            if not exchange.finished and self._chunks is not None and exchange.awaits_tail():
                 await aread_tail(self._chunks, exchange)
             exchange.finish()
         finally:
             await self._inner.aclose()
 
     def __del__(self) -> None:
-        finish_dropped(self._exchange)
+        exchange = self._exchange
+        if not exchange.finished:  # dropped unclosed: recorded now (``_reaper``)
+            finish_dropped(exchange)
