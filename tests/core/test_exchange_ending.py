@@ -310,3 +310,46 @@ def test_a_pricer_that_raises_still_gets_the_call_recorded(
     assert record.cost_usd is None and record.usage.estimated
     assert record.status_code == 200
     assert len(tb_warnings()) == 1
+
+
+# -- closed right after the content: only the usage report still to come ---------------------
+
+
+class FinalReader(FakeReader):
+    """Marks the answer's content over at its last text piece (like ``finish_reason``)."""
+
+    def on_event(self, event: Any) -> None:
+        super().on_event(event)
+        if SSE_TEXT[-1] in event.data:
+            self.observation.final = True
+
+
+def test_an_exchange_awaits_its_tail_between_the_final_event_and_the_end_marker() -> None:
+    exchange = make_exchange(handler=FakeHandler(reader=FinalReader), stream=True)
+    exchange.start_response(200, SSE_HEADERS)
+    waits = []
+    for event in SSE_EVENTS:
+        waits.append(exchange.awaits_tail())
+        exchange.feed(event)
+    waits.append(exchange.awaits_tail())
+
+    # before the content ended: no; after it, until [DONE]: yes; complete: no.
+    assert waits == [False, False, True, True, False]
+    record = exchange.finish()
+    assert record is not None and record.error is None and record.usage == REPORTED
+    assert not exchange.awaits_tail()
+
+
+@pytest.mark.parametrize("ending", ["ended", "finished", "broken", "json"])
+def test_an_exchange_awaits_no_tail_once_nothing_more_can_be_read(ending: str) -> None:
+    exchange = make_exchange(handler=FakeHandler(reader=FinalReader), stream=True)
+    exchange.start_response(200, JSON_HEADERS if ending == "json" else SSE_HEADERS)
+    exchange.feed(SSE_EVENTS[0] + SSE_EVENTS[1])
+    if ending == "ended":
+        exchange.end_of_body()
+    elif ending == "finished":
+        exchange.finish()
+    elif ending == "broken":
+        exchange._fail("a test")
+
+    assert not exchange.awaits_tail()

@@ -3,7 +3,9 @@
 Each tracked response's stream is wrapped: every chunk goes to the caller as
 it arrives, after the exchange has seen it (teed, never buffered), and the
 call is recorded in an idempotent close, also when the caller stops early or
-the body fails. A replayed answer (a cache hit) is a :class:`ReplayStream`
+the body fails; a stream dropped unclosed is recorded when it is collected
+(``_reaper``).
+A replayed answer (a cache hit) is a :class:`ReplayStream`
 under the same wrapper, so a hit is read exactly like a real response.
 
 These are the logic only: ``_transport.build_family`` subclasses each with
@@ -17,6 +19,8 @@ from typing import Any, ClassVar
 
 from .._core import BodyDecodingError, Exchange
 from .._data import TokenBudgetError
+from ._reaper import finish_dropped
+from ._tail import aread_tail, read_tail
 
 __all__ = ["AsyncTrackedStreamLogic", "ReplayStreamLogic", "TrackedStreamLogic"]
 
@@ -36,19 +40,28 @@ class ReplayStreamLogic:
 
 
 class TrackedStreamLogic:
-    """Passes each chunk on as it arrives and records the call when closed."""
+    """Passes each chunk on as it arrives and records the call when closed.
+
+    ``network`` is the connection's network stream (the response's
+    ``network_stream`` extension) when there is one: closing at the final
+    content event may read on for the usage report (``_tail``), and its
+    socket bounds that read.
+    """
 
     #: The family's ``DecodingError``, set by ``build_family``.
     _decoding_error: ClassVar[type[Exception]]
 
-    def __init__(self, inner: Any, exchange: Exchange) -> None:
+    def __init__(self, inner: Any, exchange: Exchange, network: Any = None) -> None:
         self._inner = inner
         self._exchange = exchange
+        self._network = network
+        self._chunks: Iterator[bytes] | None = None
 
     def __iter__(self) -> Iterator[bytes]:
         exchange = self._exchange
         try:
-            for chunk in self._inner:
+            chunks = self._chunks = iter(self._inner)
+            for chunk in chunks:
                 out = exchange.feed(chunk)
                 if out:
                     yield out
@@ -63,6 +76,9 @@ class TrackedStreamLogic:
             exchange.finish(error)
             raise error from broken
         except BaseException as exc:
+            if isinstance(exc, GeneratorExit) and exchange.awaits_tail():
+                # The caller let go of its iterator right after the content ended.
+                read_tail(chunks, exchange, self._network)
             exchange.finish(exc)
             if isinstance(exc, TokenBudgetError):
                 self._inner.close()  # a budget cut the stream: drop the connection now
@@ -70,10 +86,18 @@ class TrackedStreamLogic:
         exchange.finish()
 
     def close(self) -> None:
+        exchange = self._exchange
         try:
-            self._exchange.finish()
+            if not exchange.finished and self._chunks is not None and exchange.awaits_tail():
+                read_tail(self._chunks, exchange, self._network)
+            exchange.finish()
         finally:
             self._inner.close()
+
+    def __del__(self) -> None:
+        exchange = self._exchange
+        if not exchange.finished:  # dropped unclosed: recorded now (``_reaper``)
+            finish_dropped(exchange)
 
 
 class AsyncTrackedStreamLogic:
@@ -81,14 +105,16 @@ class AsyncTrackedStreamLogic:
 
     _decoding_error: ClassVar[type[Exception]]
 
-    def __init__(self, inner: Any, exchange: Exchange) -> None:
+    def __init__(self, inner: Any, exchange: Exchange, network: Any = None) -> None:
         self._inner = inner
         self._exchange = exchange
+        self._chunks: AsyncIterator[bytes] | None = None
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         exchange = self._exchange
         try:
-            async for chunk in self._inner:
+            chunks = self._chunks = self._inner.__aiter__()
+            async for chunk in chunks:
                 out = exchange.feed(chunk)
                 if out:
                     yield out
@@ -102,6 +128,8 @@ class AsyncTrackedStreamLogic:
             exchange.finish(error)
             raise error from broken
         except BaseException as exc:
+            if isinstance(exc, GeneratorExit) and exchange.awaits_tail():
+                await aread_tail(chunks, exchange)  # (an async generator may await in aclose)
             exchange.finish(exc)
             if isinstance(exc, TokenBudgetError):
                 await self._inner.aclose()
@@ -109,7 +137,15 @@ class AsyncTrackedStreamLogic:
         exchange.finish()
 
     async def aclose(self) -> None:
+        exchange = self._exchange
         try:
-            self._exchange.finish()
+            if not exchange.finished and self._chunks is not None and exchange.awaits_tail():
+                await aread_tail(self._chunks, exchange)
+            exchange.finish()
         finally:
             await self._inner.aclose()
+
+    def __del__(self) -> None:
+        exchange = self._exchange
+        if not exchange.finished:  # dropped unclosed: recorded now (``_reaper``)
+            finish_dropped(exchange)

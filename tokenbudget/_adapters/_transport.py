@@ -83,7 +83,8 @@ class _Adapter:
 
     def _response(self, response: Any, request: Any, exchange: Exchange) -> Any:
         drop = exchange.start_response(response.status_code, response.headers)
-        stream = self._tracked_stream(response.stream, exchange)
+        network = response.extensions.get("network_stream")
+        stream = self._tracked_stream(response.stream, exchange, network)
         if not drop and not hasattr(response, "_content"):
             # The usual case: a transport's unread response; tee its stream in place.
             response.stream = stream

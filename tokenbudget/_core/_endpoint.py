@@ -176,6 +176,10 @@ class Observation:
     """An error the provider reported inside a successful response (e.g. an SSE error event)."""
     complete: bool = False
     """True once the provider's end-of-response marker was seen."""
+    final: bool = False
+    """True once the provider's last content event was seen (OpenAI's ``finish_reason``,
+    Anthropic's ``message_delta``): only its usage report and end marker may follow.
+    A caller closing the stream then is waited for briefly, so that they can arrive."""
 
 
 class UsageReader:

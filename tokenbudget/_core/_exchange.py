@@ -11,6 +11,8 @@ An adapter (``tokenbudget._adapters``) drives an :class:`Exchange` through its l
 5. ``feed(chunk)`` for every raw body chunk, returning the bytes the caller gets
    (the chunk itself, unless an event filter hides something);
 6. ``end_of_body()`` when the body is exhausted, returning any held-back bytes;
+   a caller closing the stream while :meth:`~Exchange.awaits_tail` (the content
+   is over, the usage report still to come) is first read on for a short while;
 7. ``finish(error)`` when the response closes, normally or not: records the call
    exactly once, settles its budgets and hands a complete answer to the cache.
 
@@ -35,7 +37,7 @@ from typing import Any
 from .._data import CallRecord, TokenBudgetError
 from ._endpoint import Endpoint
 from ._log import logger, warn_once
-from ._observer import ResponseObserver
+from ._observer import Mode, ResponseObserver
 from ._ports import CallGuard, Ports, StoredResponse
 from ._record import build_record, fallback_record
 from ._request import RequestView
@@ -216,6 +218,19 @@ class Exchange(ResponseObserver):
                 raise
             except Exception:
                 self._report("budget progress")
+
+    # -- ending ------------------------------------------------------------------
+
+    def awaits_tail(self) -> bool:
+        """True when the answer's content is over and only its usage report is still to come.
+
+        The caller closing the stream now would cut off just that report: the
+        adapter reads on for a bounded time and size before :meth:`finish`.
+        """
+        if self.finished or self._ended or self._broken or self._mode is not Mode.SSE:
+            return False
+        observation = self.observation
+        return observation is not None and observation.final and not observation.complete
 
     # -- settle ------------------------------------------------------------------
 

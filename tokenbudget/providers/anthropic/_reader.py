@@ -71,6 +71,7 @@ class AnthropicReader(UsageReader):
             if not self._final:
                 self.observation.output_text.extend(_delta_texts(document.get("delta")))
         elif kind == "message_delta":
+            self.observation.final = True  # only message_stop follows
             if isinstance(document.get("usage"), Mapping):
                 self._merge(document["usage"])
                 usage = self.observation.usage

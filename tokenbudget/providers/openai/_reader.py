@@ -96,7 +96,10 @@ class OpenAIReader(UsageReader):
             return
         if self.endpoint.kind == "responses":
             self._on_responses_event(json.loads(data))
-        elif self._can_defer(data):
+            return
+        if '"finish_reason":"' in data or '"finish_reason": "' in data:
+            self.observation.final = True  # only the usage chunk and [DONE] follow
+        if self._can_defer(data):
             # An ordinary content chunk: its text matters only if usage never
             # arrives, so parse it then (in result()), not now.
             self._deferred.append(data)
