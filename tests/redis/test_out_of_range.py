@@ -1,10 +1,12 @@
 """Figures Redis cannot hold never reach it, and never lock a shared budget or the store.
 
-Provider numbers are validated upstream; these tests send an absurd usage
-count straight through a real openai client to check the Redis boundary
-itself: the settlement is refused before anything is written, the budget
-keeps admitting calls, its local and Redis states agree, and the log says
-what happened (not that Redis is unreachable).
+Provider numbers are validated upstream (an absurd count through a real openai
+client is dropped there and counted locally); the Redis boundary is checked
+behind it on its own: a store batch holding a figure Redis cannot count is set
+aside without blocking the ones after it, and the scripts refuse bad arguments
+before they write anything. The budget keeps admitting calls, its local and
+Redis states agree, and the log says what happened (not that Redis is
+unreachable).
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import redis
 
 from tokenbudget import TokenTracker, budget
 from tokenbudget.redis import RedisStore
+from tokenbudget.store import StoreWriter
 
-from ..support import fixture_json, json_answer, sync_client
+from ..support import fixture_json, json_answer, record, sync_client
 
 ABSURD = 2**63 + 5
 
@@ -48,21 +51,28 @@ def test_an_absurd_count_does_not_lock_a_shared_budget(
     local = shared.current_usage
     shared.backend.flush()  # type: ignore[attr-defined]
     assert shared.backend.pending == 0  # type: ignore[attr-defined]
-    assert local.calls == shared.current_usage.calls
-    assert shared.current_usage.input_tokens == 3 * 19
+    assert local.calls == shared.current_usage.calls == 4
+    # the absurd figure was dropped at the provider boundary and counted locally
+    assert 3 * 19 < shared.current_usage.input_tokens < 10_000
     assert "cannot be reached" not in caplog.text
-    assert "out of range" in caplog.text
+    reason = tracker.records[0].usage.estimate_reason
+    assert reason is not None and reason.startswith("invalid usage")
 
 
-def test_an_absurd_count_does_not_block_the_redis_store(redis_url: str) -> None:
-    tracker = TokenTracker(store=redis_url)
-    _chat(tracker, ABSURD)
+def test_a_figure_redis_cannot_count_does_not_block_the_redis_store(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = RedisStore.from_url(redis_url)
+    writer = StoreWriter(store)
+    writer.put(record(input_tokens=ABSURD))
     for _ in range(3):
-        _chat(tracker, 19)
-    assert tracker.flush(timeout=30)
-    with RedisStore.from_url(redis_url, create=False) as store:
-        assert store.summary().input_tokens == 3 * 19
-    tracker.close()
+        writer.put(record(input_tokens=19))
+    assert writer.flush(timeout=30)
+    assert [r.usage.input_tokens for r in writer.rejected] == [ABSURD]
+    assert writer.close() == 0
+    assert store.summary().input_tokens == 3 * 19
+    assert "set aside" in caplog.text
+    store.close()
 
 
 def test_the_scripts_check_their_arguments_before_writing_anything(redis_url: str) -> None:

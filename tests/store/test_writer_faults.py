@@ -42,16 +42,21 @@ def _drain(writer: StoreWriter) -> None:
 def test_a_count_sqlite_cannot_hold_is_set_aside_and_later_calls_are_stored(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # Provider and user counts are checked upstream (``track`` refuses this one);
+    # the store's own boundary is tested behind it, through the writer.
     path = tmp_path / "usage.db"
-    with TokenTracker(store=path) as tracker:
-        tracker.track("gpt-4o", 10, 5)
-        tracker.track("gpt-4o", 2**63, 5)  # above SQLite's INTEGER
-        for _ in range(5):
-            tracker.track("gpt-4o", 10, 5)
-        assert tracker.flush(timeout=30)
-        writer = tracker._writer
-        assert writer is not None
-        assert [r.usage.input_tokens for r in writer.rejected] == [2**63]
+    with TokenTracker() as tracker, pytest.raises(ValueError, match="input_tokens"):
+        tracker.track("gpt-4o", 2**63, 5)
+    store = SQLiteStore(path)
+    writer = StoreWriter(store)
+    writer.put(record(input_tokens=10))
+    writer.put(record(input_tokens=2**63))  # above SQLite's INTEGER
+    for _ in range(5):
+        writer.put(record(input_tokens=10))
+    _drain(writer)
+    assert [r.usage.input_tokens for r in writer.rejected] == [2**63]
+    assert writer.close() == 0
+    store.close()
     assert _rows(path) == 6
     assert "set aside" in caplog.text and "input_tokens" in caplog.text
 
