@@ -244,8 +244,6 @@ def test_one_warning_per_provider_and_field(family: str, caplog: pytest.LogCaptu
 
 
 def _anthropic(tracker: TokenTracker, family: str, mode: str, handler: Any) -> Any:
-    if family != "httpx2":
-        pytest.skip("anthropic 2.x takes only an httpx2 client")
     http_client = _client(tracker, family, mode, handler)
     make = anthropic.AsyncAnthropic if mode == "async" else anthropic.Anthropic
     return make(
@@ -261,6 +259,7 @@ def _anthropic_tracker() -> TokenTracker:
     return TokenTracker(prices=StubBook(), hosts={"hostile.test": provider})
 
 
+@pytest.mark.parametrize("family", ["httpx2"])  # anthropic 2.x takes only httpx2
 @pytest.mark.parametrize("shape", [*BAD, "missing"])
 async def test_anthropic_invalid_output_count(family: str, mode: str, shape: str) -> None:
     tracker = _anthropic_tracker()
@@ -280,6 +279,7 @@ async def test_anthropic_invalid_output_count(family: str, mode: str, shape: str
     assert record.usage.estimate_reason.startswith("invalid usage: output_tokens=")
 
 
+@pytest.mark.parametrize("family", ["httpx2"])  # anthropic 2.x takes only httpx2
 @pytest.mark.parametrize("shape", ["negative", "huge", "string", "nan"])
 async def test_anthropic_stream_invalid_final_count(family: str, mode: str, shape: str) -> None:
     tracker = _anthropic_tracker()
@@ -377,6 +377,7 @@ def test_an_invalid_reported_cost_is_ignored(family: str, cost: Any) -> None:
 # -- sums and other normalisers -----------------------------------------------------------------
 
 
+@pytest.mark.parametrize("family", ["httpx2"])  # anthropic 2.x takes only httpx2
 async def test_a_sum_of_valid_figures_past_the_ceiling_is_dropped(family: str, mode: str) -> None:
     tracker = _anthropic_tracker()
     body = fixture_json("anthropic/messages.json")
