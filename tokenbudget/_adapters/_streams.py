@@ -60,7 +60,11 @@ class TrackedStreamLogic:
     def __iter__(self) -> Iterator[bytes]:
         exchange = self._exchange
         try:
-            chunks = self._chunks = iter(self._inner)
+            # A second reading (an SDK draining the body after the end) goes on where
+            # the first stopped, as a network body would, and is observed once.
+            chunks = self._chunks
+            if chunks is None:
+                chunks = self._chunks = iter(self._inner)
             for chunk in chunks:
                 out = exchange.feed(chunk)
                 if out:
@@ -113,7 +117,9 @@ class AsyncTrackedStreamLogic:
     async def __aiter__(self) -> AsyncIterator[bytes]:
         exchange = self._exchange
         try:
-            chunks = self._chunks = self._inner.__aiter__()
+            chunks = self._chunks  # a second reading goes on where the first stopped
+            if chunks is None:
+                chunks = self._chunks = self._inner.__aiter__()
             async for chunk in chunks:
                 out = exchange.feed(chunk)
                 if out:
