@@ -59,12 +59,12 @@ class TrackedStreamLogic:
 
     def __iter__(self) -> Iterator[bytes]:
         exchange = self._exchange
+        # A second reading (an SDK draining the body after the end) goes on where
+        # the first stopped, as a network body would, and is observed once.
+        chunks = self._chunks
+        if chunks is None:
+            chunks = self._chunks = iter(self._inner)
         try:
-            # A second reading (an SDK draining the body after the end) goes on where
-            # the first stopped, as a network body would, and is observed once.
-            chunks = self._chunks
-            if chunks is None:
-                chunks = self._chunks = iter(self._inner)
             for chunk in chunks:
                 out = exchange.feed(chunk)
                 if out:
@@ -116,10 +116,10 @@ class AsyncTrackedStreamLogic:
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         exchange = self._exchange
+        chunks = self._chunks  # a second reading goes on where the first stopped
+        if chunks is None:
+            chunks = self._chunks = self._inner.__aiter__()
         try:
-            chunks = self._chunks  # a second reading goes on where the first stopped
-            if chunks is None:
-                chunks = self._chunks = self._inner.__aiter__()
             async for chunk in chunks:
                 out = exchange.feed(chunk)
                 if out:

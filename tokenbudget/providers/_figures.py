@@ -81,13 +81,17 @@ class UsageFigures:
         #: ``"name=value"`` of each figure dropped, in order; ``None`` while there is none.
         self.problems: list[str] | None = None
 
-    def count(self, value: Any, name: str) -> int:
-        """A token count: ``value`` when valid, 0 when absent (``None``), else 0 and noted."""
+    def count(self, value: Any, name: str, part: str | None = None) -> int:
+        """A token count: ``value`` when valid, 0 when absent (``None``), else 0 and noted.
+
+        ``part`` names a figure inside ``name``'s object (``prompt_tokens_details``,
+        ``cached_tokens``): joined only when the figure is dropped, not on every call.
+        """
         if type(value) is int and 0 <= value <= MAX_TOKENS:  # the fast path
             return value
         if value is None:
             return 0
-        return self._drop(name, short_repr(value))
+        return self._drop(name if part is None else f"{name}.{part}", short_repr(value))
 
     def required(self, value: Any, name: str) -> int:
         """A count the report must have: as :meth:`count`, but absence is noted too."""

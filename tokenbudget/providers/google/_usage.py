@@ -22,7 +22,7 @@ def _by_modality(details: Any, name: str, figures: UsageFigures) -> dict[str, in
         for item in details:
             if isinstance(item, Mapping) and isinstance(item.get("modality"), str):
                 modality = item["modality"].upper()
-                tokens = figures.count(item.get("tokenCount"), f"{name}.{modality}")
+                tokens = figures.count(item.get("tokenCount"), name, modality)
                 counts[modality] = counts.get(modality, 0) + tokens
     return counts
 

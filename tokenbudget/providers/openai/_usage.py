@@ -45,15 +45,15 @@ def normalise_openai_usage(usage: Mapping[str, Any]) -> Usage:
     cached = audio_in = image_in = reasoning = audio_out = 0
     if in_details:
         if isinstance(in_details, Mapping):
-            cached = count(in_details.get("cached_tokens"), f"{in_name}.cached_tokens")
-            audio_in = count(in_details.get("audio_tokens"), f"{in_name}.audio_tokens")
-            image_in = count(in_details.get("image_tokens"), f"{in_name}.image_tokens")
+            cached = count(in_details.get("cached_tokens"), in_name, "cached_tokens")
+            audio_in = count(in_details.get("audio_tokens"), in_name, "audio_tokens")
+            image_in = count(in_details.get("image_tokens"), in_name, "image_tokens")
         else:
             count(in_details, in_name)
     if out_details:
         if isinstance(out_details, Mapping):
-            reasoning = count(out_details.get("reasoning_tokens"), f"{out_name}.reasoning_tokens")
-            audio_out = count(out_details.get("audio_tokens"), f"{out_name}.audio_tokens")
+            reasoning = count(out_details.get("reasoning_tokens"), out_name, "reasoning_tokens")
+            audio_out = count(out_details.get("audio_tokens"), out_name, "audio_tokens")
         else:
             count(out_details, out_name)
     return figures.usage(
