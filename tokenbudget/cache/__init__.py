@@ -19,10 +19,12 @@ filled it. Pieces, from the bottom:
 - :class:`CacheEntry` (``_entry``): what is stored; safe headers only, as the bytes
   received. Outside memory an entry is sealed with the store's secret and
   validated on read (``_validate``): a damaged one is a miss.
-- :class:`MemoryBackend`, :class:`DiskBackend`: where entries live (the disk's
-  folders 0700, files 0600: ``_private``); both survive ``fork`` (``_fork``).
-- :class:`CallCache`: the policy the tracker consults (what is cached, TTL, counts),
-  with single flight (``_flight``): identical misses at once make one call.
+- :class:`CacheBackend` (``_backend``): the interface of a store; :class:`MemoryBackend`,
+  :class:`DiskBackend`: where entries live (the disk's folders 0700, files 0600:
+  ``_private``); both survive ``fork`` (``_fork``).
+- :class:`CallCache`: the policy the tracker consults (what is cached, TTL), with
+  single flight (``_lookups`` over ``_flight``): identical misses at once make one
+  call; :class:`CacheStats` (``_stats``): what it did.
 - :func:`no_cache`, :func:`refresh_cache`: per-call controls (context managers).
 - :class:`ResponseCache`: the interface a tracker's cache has (``lookup``/``store``),
   and :class:`StoredResponse`, the answer it keeps: ``TokenTracker(cache=...)``
@@ -32,13 +34,15 @@ filled it. Pieces, from the bottom:
 from __future__ import annotations
 
 from .._core import ResponseCache, StoredResponse
-from ._cache import CacheBackend, CacheStats, CallCache
+from ._backend import CacheBackend
+from ._cache import CallCache
 from ._control import CacheMode, cache_mode, no_cache, refresh_cache
 from ._disk import DiskBackend, default_cache_dir
 from ._entry import SAFE_HEADERS, CacheEntry, safe_headers
 from ._key import ACCOUNT_HEADERS, CREDENTIAL_HEADERS, CREDENTIAL_QUERY, VARY_HEADERS, CacheKeyer
 from ._memory import MemoryBackend
 from ._setup import CacheOption, build_cache, cache_stats
+from ._stats import CacheStats
 
 __all__ = [
     "ACCOUNT_HEADERS",

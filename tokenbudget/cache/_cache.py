@@ -5,26 +5,29 @@ It implements :class:`tokenbudget._core.ResponseCache`. The exchange asks it
 a complete 2xx answer; replaying a hit through the SDK, and recording it as a
 ``cached`` call with zero cost, is the exchange's and transport's job. This
 class decides *which* calls are cached, under which key, for how long, and
-counts what happened. Storage is a :class:`CacheBackend` (memory or disk).
+counts what happened. Storage is a :class:`CacheBackend` (``_backend``: memory
+or disk); the counts are kept in ``_stats``; when a lookup misses, waiting for
+an identical call in flight or leading it is ``_lookups``' job.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING
 
 from .._core import StoredResponse
+from ._backend import CacheBackend
 from ._control import cache_mode
 from ._entry import CacheEntry, safe_headers
-from ._flight import Flight, Flights
+from ._flight import Flights
 from ._fork import reinit_after_fork
 from ._key import CacheKeyer
+from ._lookups import Wait, lead_or_wait
+from ._stats import CacheCounters, CacheStats
 
 if TYPE_CHECKING:
     from .._core import Exchange
@@ -33,72 +36,6 @@ __all__ = ["DEFAULT_FLIGHT_TIMEOUT", "CacheBackend", "CacheStats", "CallCache"]
 
 #: Seconds a call waits at most for an identical one in flight before going out itself.
 DEFAULT_FLIGHT_TIMEOUT = 30.0
-_FIRST_PAUSE = 0.005  # polling another process's flight: first pause, doubled up to the last
-_LAST_PAUSE = 0.1
-
-# What the lookup logic asks its driver to do: wait for a flight (at most so long),
-# or pause (another process leads). Written once, driven by ``lookup`` and ``alookup``.
-_Wait = tuple[Flight, float] | float
-
-
-@runtime_checkable
-class CacheBackend(Protocol):
-    """Where entries live. :class:`MemoryBackend` and :class:`DiskBackend` are two.
-
-    A backend may also have a ``secret`` attribute (bytes): the key credentials
-    are hashed with, so that keys mean nothing outside this store. A backend
-    that stores bytes can use :meth:`CacheEntry.to_bytes` / ``from_bytes``.
-    """
-
-    def get(self, key: str) -> CacheEntry | None:
-        """The entry under ``key``, or ``None``."""
-
-    def set(self, key: str, entry: CacheEntry, ttl: float | None = None) -> None:
-        """Keep ``entry`` under ``key`` (``ttl``: seconds it may be dropped after)."""
-
-    def delete(self, key: str) -> None:
-        """Forget the entry under ``key``, if any."""
-
-    def clear(self) -> None:
-        """Forget every entry."""
-
-    def __len__(self) -> int:
-        """How many entries are kept."""
-
-    # Optional, for backends shared by processes (the disk backend has them):
-    # ``claim(key, seconds) -> bool`` takes a lock on ``key`` that expires by itself,
-    # ``unclaim(key)`` gives it back. Identical misses in other processes then wait.
-
-
-@dataclass(frozen=True, slots=True)
-class CacheStats:
-    """What the response cache did: ``tracker.cache_stats``.
-
-    ``hits`` were answered from the cache, ``misses`` went to the provider
-    (and were stored when complete), ``bypassed`` and ``refreshed`` were made
-    in ``no_cache()`` / ``refresh_cache()`` blocks. ``saved_cost_usd`` is what
-    the hits would have cost (from the tracker's records); ``saved_tokens``
-    the input plus output tokens they stand for.
-    """
-
-    hits: int = 0
-    misses: int = 0
-    bypassed: int = 0
-    refreshed: int = 0
-    stores: int = 0
-    entries: int = 0
-    saved_tokens: int = 0
-    saved_cost_usd: Decimal = Decimal(0)
-    coalesced: int = 0
-    """Hits that waited for an identical call in flight (part of ``hits``)."""
-    waiting: int = 0
-    """Lookups waiting for an identical call in flight right now."""
-
-    @property
-    def hit_rate(self) -> float:
-        """Hits over lookups (hits plus misses); 0.0 before any lookup."""
-        lookups = self.hits + self.misses
-        return self.hits / lookups if lookups else 0.0
 
 
 def _rewritten(exchange: Exchange) -> bool:
@@ -179,16 +116,7 @@ class CallCache:
         self.single_flight = single_flight
         self.flight_timeout = float(flight_timeout)
         self._flights = Flights()
-        self._lock = threading.Lock()
-        self._counts = {
-            "hits": 0,
-            "misses": 0,
-            "bypassed": 0,
-            "refreshed": 0,
-            "stores": 0,
-            "coalesced": 0,
-        }
-        self._saved_tokens = 0
+        self._counters = CacheCounters()
         reinit_after_fork(self)
 
     def __repr__(self) -> str:
@@ -207,11 +135,7 @@ class CallCache:
             wait = next(steps)
             while True:
                 if isinstance(wait, tuple):
-                    self._flights.count_waiting(1)
-                    try:
-                        wait[0].wait(wait[1])
-                    finally:
-                        self._flights.count_waiting(-1)
+                    self._flights.wait(*wait)
                 else:
                     time.sleep(wait)
                 wait = next(steps)
@@ -229,11 +153,7 @@ class CallCache:
             wait = next(steps)
             while True:
                 if isinstance(wait, tuple):
-                    self._flights.count_waiting(1)
-                    try:
-                        await wait[0].wait_async(wait[1])
-                    finally:
-                        self._flights.count_waiting(-1)
+                    await self._flights.wait_async(*wait)
                 else:
                     await asyncio.sleep(wait)
                 wait = next(steps)
@@ -254,62 +174,32 @@ class CallCache:
 
     def _lookup(
         self, exchange: Exchange, asynchronous: bool
-    ) -> Generator[_Wait, None, StoredResponse | None]:
+    ) -> Generator[Wait, None, StoredResponse | None]:
         """The lookup, written once: yields what to wait for, returns the answer or ``None``."""
         if not self.accepts(exchange):
             return None
         mode = cache_mode(exchange.owner)
         if mode == "bypass":
-            self._count("bypassed")
+            self._counters.count("bypassed")
             return None
         key = self.key(exchange)
         if mode == "refresh":
-            self._count("refreshed")
+            self._counters.count("refreshed")
             exchange.cache_key = key
             return None
         entry = self._entry(key)
         if entry is not None:
-            return self._hit(entry)
+            self._counters.hit(entry.tokens)
+            return entry.response
         if not self.single_flight:
             self._miss(exchange, key)
             return None
-        deadline = time.monotonic() + self.flight_timeout
-        waited = False
-        while True:
-            flight = self._flights.join(key, exchange, self.flight_timeout)
-            if flight is None:
-                break  # this call leads
-            left = min(deadline - time.monotonic(), self._flights.remaining(flight))
-            if left <= 0 or not flight.may_wait(asynchronous):
-                self._miss(exchange, key)
-                return None
-            yield flight, left
-            waited = True
-            entry = self._entry(key)
-            if entry is not None:
-                return self._hit(entry, coalesced=True)
-        yield from self._claim(key, exchange, deadline)
-        entry = self._entry(key)  # stored by a call that ended just before this one led
+        entry, coalesced = yield from lead_or_wait(self, exchange, key, asynchronous)
         if entry is not None:
-            self.release(exchange)
-            return self._hit(entry, coalesced=waited)
+            self._counters.hit(entry.tokens, coalesced)
+            return entry.response
         self._miss(exchange, key)
         return None
-
-    def _claim(self, key: str, exchange: Exchange, deadline: float) -> Generator[_Wait, None, None]:
-        """Lead across processes too, when the backend is shared: wait while another does."""
-        claim = getattr(self.backend, "claim", None)
-        if claim is None:
-            return
-        pause = _FIRST_PAUSE
-        while not claim(key, self.flight_timeout):
-            if time.monotonic() >= deadline or self._entry(key) is not None:
-                return
-            yield pause
-            pause = min(pause * 2, _LAST_PAUSE)
-        found = self._flights.led_by(exchange)
-        if found is not None:
-            found[1].claimed = True
 
     def _entry(self, key: str) -> CacheEntry | None:
         entry = self.backend.get(key)
@@ -318,16 +208,8 @@ class CallCache:
             return None
         return entry
 
-    def _hit(self, entry: CacheEntry, coalesced: bool = False) -> StoredResponse:
-        with self._lock:
-            self._counts["hits"] += 1
-            if coalesced:
-                self._counts["coalesced"] += 1
-            self._saved_tokens += entry.tokens
-        return entry.response
-
     def _miss(self, exchange: Exchange, key: str) -> None:
-        self._count("misses")
+        self._counters.count("misses")
         exchange.cache_key = key
 
     def store(self, exchange: Exchange, response: StoredResponse) -> None:
@@ -355,7 +237,7 @@ class CallCache:
             output_tokens=usage.output_tokens if usage is not None else 0,
         )
         self.backend.set(key, entry, self.ttl)
-        self._count("stores")
+        self._counters.count("stores")
 
     # -- policy --------------------------------------------------------------------
 
@@ -387,14 +269,7 @@ class CallCache:
             entries = len(self.backend)
         except Exception:
             entries = 0
-        with self._lock:
-            return CacheStats(
-                **self._counts,
-                entries=entries,
-                saved_tokens=self._saved_tokens,
-                saved_cost_usd=saved_cost_usd,
-                waiting=self._flights.waiting,
-            )
+        return self._counters.stats(entries, saved_cost_usd, self._flights.waiting)
 
     def clear(self) -> None:
         """Forget every stored answer (the counters are kept)."""
@@ -406,11 +281,7 @@ class CallCache:
         if close is not None:
             close()
 
-    def _count(self, name: str) -> None:
-        with self._lock:
-            self._counts[name] += 1
-
     def _after_fork(self) -> None:
         """In a forked child: fresh locks, and none of the parent's calls in flight."""
-        self._lock = threading.Lock()
+        self._counters.after_fork()
         self._flights.after_fork()

@@ -152,6 +152,22 @@ class Flights:
         with self._lock:
             self.waiting += change
 
+    def wait(self, flight: Flight, timeout: float) -> None:
+        """Block this thread until ``flight`` ends or ``timeout`` seconds pass (counted waiting)."""
+        self.count_waiting(1)
+        try:
+            flight.wait(timeout)
+        finally:
+            self.count_waiting(-1)
+
+    async def wait_async(self, flight: Flight, timeout: float) -> None:
+        """:meth:`wait` for asyncio: awaits without blocking the loop."""
+        self.count_waiting(1)
+        try:
+            await flight.wait_async(timeout)
+        finally:
+            self.count_waiting(-1)
+
     def after_fork(self) -> None:
         """In a forked child: no call of the parent is in flight here."""
         self._lock = threading.RLock()

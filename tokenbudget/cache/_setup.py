@@ -9,9 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 from .._core import ResponseCache
-from ._cache import CacheBackend, CacheStats, CallCache
+from ._backend import CacheBackend
+from ._cache import CallCache
 from ._disk import DiskBackend
 from ._memory import DEFAULT_MAX_ENTRIES, MemoryBackend
+from ._stats import CacheStats
 
 __all__ = ["build_cache", "cache_stats"]
 
