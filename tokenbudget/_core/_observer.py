@@ -4,9 +4,10 @@
 :class:`~._exchange.Exchange`. From the response head it picks a :class:`Mode`;
 then every raw chunk the caller gets is also decoded (content-encoding) and
 read: a JSON body is kept until it ends and read once, an event stream is
-decoded event by event and each event handed to the provider's reader. The
-caller gets the provider's bytes, except where the provider's event filter
-hides what tokenbudget's own request change produced.
+decoded event by event and each event handed to the provider's reader (by its
+base, :class:`~._filtering.FilteredStream`). The caller gets the provider's
+bytes, except where the provider's event filter hides what tokenbudget's own
+request change produced.
 
 A failure here (a decoder, a reader, a filter, an event over the size bound)
 stops the reading, never the response: from that point the caller's bytes pass
@@ -29,11 +30,12 @@ from collections.abc import Mapping
 from enum import Enum
 
 from ._decoders import IDENTITY, BodyDecodingError, ContentDecoder, UnsupportedEncoding, decoder_for
-from ._endpoint import Endpoint, EventFilter, Observation, UsageReader
+from ._endpoint import Endpoint, Observation, UsageReader
+from ._filtering import FilteredStream
 from ._headers import header_items, wanted_headers
 from ._log import warn_once
 from ._ports import CallGuard, StoredResponse
-from ._sse import ServerSentEvent, SSEDecoder, SSEError
+from ._sse import SSEDecoder, SSEError
 
 __all__ = ["MAX_CACHED_BODY", "MAX_JSON_BODY", "Mode", "ResponseObserver"]
 
@@ -57,30 +59,26 @@ class Mode(Enum):
 _SKIP, _JSON, _SSE = Mode.SKIP, Mode.JSON, Mode.SSE
 
 
-class ResponseObserver:
+class ResponseObserver(FilteredStream):
     """Decodes and reads a response as it passes; see the module docstring.
 
     The exchange sets :attr:`endpoint` and :attr:`cache_key` (a key means: keep
     a copy of the decoded body for the cache) before the response head comes.
     """
 
-    # Slots, every one set in __init__: attribute reads are then the interpreter's
-    # fastest kind (a read falling back to a class-level default is its slowest).
+    # Slots, every one set in __init__ (its base's too): attribute reads are then the
+    # interpreter's fastest kind (a read falling back to a class-level default is its
+    # slowest).
     __slots__ = (
-        "_after_cr",
         "_body_copy",
         "_body_size",
         "_broken",
-        "_cr_hidden",
         "_decoder",
         "_ended",
-        "_filter",
-        "_gave_up",
         "_json_chunks",
         "_json_size",
         "_mode",
         "_reader",
-        "_sse",
         "_stored_headers",
         "_watchers",
         "cache_key",
@@ -99,14 +97,13 @@ class ResponseObserver:
         self.request_id: str | None = None
         self._mode = _SKIP
         self._decoder: ContentDecoder | None = None
-        self._sse: SSEDecoder | None = None
-        self._filter: EventFilter | None = None
-        # The last filtered event ended in "\r" (a "\n" right after it is its other
-        # half), and whether it was hidden.
+        # FilteredStream's: the event stream's decoder and filter, its "\r" bookkeeping.
+        self._sse = None
+        self._filter = None
         self._after_cr = False
         self._cr_hidden = False
-        self._gave_up = False  # the SSE decoder met an event over its bound
-        self._reader: UsageReader | None = None
+        self._gave_up = False
+        self._reader = None
         self._json_chunks: list[bytes] | None = None
         self._json_size = 0
         self._ended = False
@@ -226,53 +223,6 @@ class ResponseObserver:
         out += self._on_events(events)
         return out + self._after_hidden(self._sse.take_tail()) if self._filter is not None else b""
 
-    def _on_events(self, events: list[ServerSentEvent]) -> bytes:
-        reader = self._reader
-        assert reader is not None
-        event_filter = self._filter
-        out = b""
-        for event in events:
-            if not self._broken:
-                try:
-                    reader.on_event(event)
-                except Exception:
-                    self._fail("stream event")
-            if event_filter is not None:
-                try:
-                    piece = event_filter(event)
-                except Exception:
-                    self._fail("event filter")
-                    piece = event.raw
-                raw = event.raw
-                if self._after_cr or (raw and raw[-1] == 13):  # rare: "\r" at an event's edge
-                    piece = self._at_cr(raw, piece)
-                out += piece
-        return out
-
-    def _at_cr(self, raw: bytes, piece: bytes) -> bytes:
-        """``piece`` (the filter's output for ``raw``) with a "\\n" split from its "\\r".
-
-        An event dispatched at the "\\r" of a "\\r\\n" leaves the "\\n" to the next
-        event's raw bytes: it must go where the event it ends went (shown or hidden).
-        """
-        hidden = not piece
-        if self._after_cr and raw[:1] == b"\n":
-            if self._cr_hidden:
-                piece = piece[1:] if piece[:1] == b"\n" else piece
-            elif hidden:
-                piece = b"\n"
-        self._after_cr = raw[-1:] == b"\r"
-        self._cr_hidden = hidden
-        return piece
-
-    def _after_hidden(self, rest: bytes) -> bytes:
-        """``rest`` (bytes after the last event) without the "\\n" of a hidden event's "\\r"."""
-        if self._after_cr:
-            self._after_cr = False
-            if self._cr_hidden and rest[:1] == b"\n":
-                return rest[1:]
-        return rest
-
     def _check_progress(self) -> None:
         """Run after each batch of events while guards watch the stream (the exchange's)."""
 
@@ -301,35 +251,6 @@ class ResponseObserver:
         self._filter = None
         self._mode = _SKIP
         raise BodyDecodingError(str(error), owed) from error
-
-    def _unreadable(self, chunk: bytes, error: Exception) -> bytes:
-        """The SSE decoder gave up (an event over its bound): stop reading, drop nothing.
-
-        The events completed before the failure are still read and, with a
-        filter, passed on, followed by the oversized event's bytes as they are.
-        Reading stops; a filter goes on over the rest with a fresh decoder, so a
-        usage chunk that tokenbudget asked for still never reaches the caller.
-        """
-        if not isinstance(error, SSEError):  # not a limit: a bug of ours
-            self._fail("stream")
-            if self._filter is None:
-                return chunk
-            pending = self._sse.take_pending()  # type: ignore[union-attr]
-            self._sse = SSEDecoder(keep_raw=True)
-            return self._after_hidden(pending)
-        out = self._on_events(error.events) if error.events else b""
-        self._fail("oversized event")
-        self._gave_up = True
-        if self._filter is None:
-            return chunk
-        while True:
-            out += self._after_hidden(error.rest)
-            self._sse = SSEDecoder(keep_raw=True)
-            try:
-                return out + self._on_events(self._sse.feed(error.unread))
-            except SSEError as again:  # the rest holds another oversized event
-                out += self._on_events(again.events)
-                error = again
 
     # -- at the end ----------------------------------------------------------------
 
