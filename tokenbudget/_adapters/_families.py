@@ -9,10 +9,12 @@ classes, on first use.
 from __future__ import annotations
 
 import importlib
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Any
 
+from .._core import renew_after_fork
 from ._streams import AsyncTrackedStreamLogic, ReplayStreamLogic, TrackedStreamLogic
 from ._transport import AsyncTrackingTransportLogic, TrackingTransportLogic
 
@@ -77,6 +79,7 @@ def build_family(name: str, module: Any) -> Family:
 FAMILY_NAMES = ("httpx2", "httpx")
 
 _lock = threading.Lock()
+renew_after_fork(sys.modules[__name__], "_lock", threading.Lock)
 _families: dict[str, Family] = {}
 
 

@@ -28,7 +28,7 @@ from ._endpoint import (
     UsageReader,
 )
 from ._exchange import SENDING, Exchange
-from ._fork import after_fork_in_child, around_fork
+from ._fork import after_fork_in_child, around_fork, renew_after_fork
 from ._headers import header_bytes
 from ._json import loads
 from ._log import logger, warn_once
@@ -67,6 +67,7 @@ __all__ = [
     "UsageReader",
     "after_fork_in_child",
     "around_fork",
+    "renew_after_fork",
     "decoder_for",
     "describe",
     "header_bytes",

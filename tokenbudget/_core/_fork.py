@@ -22,12 +22,13 @@ from collections.abc import Callable
 
 from ._log import logger
 
-__all__ = ["after_fork_in_child", "around_fork"]
+__all__ = ["after_fork_in_child", "around_fork", "renew_after_fork"]
 
 _Hooks = dict[int, weakref.WeakMethod[Callable[[], None]]]
 _hooks: _Hooks = {}
 _before: _Hooks = {}
 _in_parent: _Hooks = {}
+_renewals: dict[int, tuple[weakref.ref[object], str, Callable[[], object]]] = {}
 
 
 def _add(table: _Hooks, method: Callable[[], None]) -> None:
@@ -41,6 +42,21 @@ def _add(table: _Hooks, method: Callable[[], None]) -> None:
 def after_fork_in_child(method: Callable[[], None]) -> None:
     """Run bound ``method`` in the child after each ``fork``, while its object lives."""
     _add(_hooks, method)
+
+
+def renew_after_fork(owner: object, name: str, factory: Callable[[], object]) -> None:
+    """Give ``owner.name`` a new ``factory()`` (a lock) in each forked child, while it lives.
+
+    For the locks that guard process-wide state (a module's, a class's, a shared
+    object's): one that another thread held at the fork would stay held in the
+    child. Renewed before any hook runs, so hooks may take them.
+    """
+
+    def forget(ref: object) -> None:
+        _renewals.pop(id(ref), None)
+
+    ref = weakref.ref(owner, forget)
+    _renewals[id(ref)] = (ref, name, factory)
 
 
 def around_fork(before: Callable[[], None], after_in_parent: Callable[[], None]) -> None:
@@ -63,6 +79,10 @@ def _run_in_parent() -> None:
 
 
 def _run_hooks() -> None:
+    for ref, name, factory in list(_renewals.values()):
+        owner = ref()
+        if owner is not None:
+            setattr(owner, name, factory())
     _run(list(_hooks.values()))
 
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import functools
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from .._adapters import available_families, instrument_client, patch_suppressed
+from .._core import renew_after_fork
 from ._tracker import TokenTracker, get_tracker
 
 __all__ = ["is_patched", "patch_all", "patched", "unpatch_all"]
 
 _lock = threading.RLock()
+renew_after_fork(sys.modules[__name__], "_lock", threading.RLock)
 _originals: dict[type, Callable[..., None]] = {}
 _target: list[TokenTracker] = []  # the tracker patched clients report to (0 or 1 item)
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from .._core import logger, warn_once
+from .._core import logger, renew_after_fork, warn_once
 from .._data import Usage
 from ..pricing import PriceBook
 
@@ -30,6 +30,7 @@ class TrackerPrices:
         self._source = source
         self._book: PriceBook | None = None
         self._lock = threading.Lock()
+        renew_after_fork(self, "_lock", threading.Lock)
 
     @property
     def book(self) -> PriceBook:

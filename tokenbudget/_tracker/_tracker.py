@@ -11,12 +11,13 @@ lives in the mixins: results (``_results``), clients (``_clients``), history
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from .._core import CallGuard, Exchange, Ports, RequestView, logger, warn_once
+from .._core import CallGuard, Exchange, Ports, RequestView, logger, renew_after_fork, warn_once
 from .._data import CallRecord, Usage, check_usage
 from ..budgets import Budget, active_budgets, covering, hold, tracker_budgets
 from ..cache import CacheOption, build_cache
@@ -236,6 +237,7 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
 
 
 _default_lock = threading.Lock()
+renew_after_fork(sys.modules[__name__], "_default_lock", threading.Lock)
 _default: list[TokenTracker] = []
 
 

@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .._core import renew_after_fork
 from .._data import Usage
 from ._data import default_override_path, load_override
 from ._errors import PriceDataError
@@ -59,6 +60,7 @@ class PriceBook:
         registry: Registry | None = None,
     ) -> None:
         self._lock = threading.RLock()
+        renew_after_fork(self, "_lock", threading.RLock)
         self._registry = REGISTRY if registry is None else registry
         self._layers = PriceLayers(
             overrides, override_version=override_version, builtin=builtin, registry=self._registry
@@ -250,3 +252,6 @@ class PriceBook:
                     key = f"{name}/{price.model}"
                 out.setdefault(key, price)
         return out
+
+
+renew_after_fork(PriceBook, "_default_lock", threading.Lock)

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterable
 from decimal import Decimal
 
+from .._core import renew_after_fork
 from ._data import builtin_providers, builtin_version, load_builtin
 from ._model import ModelPrice
 from ._names import normalize
@@ -46,6 +47,7 @@ class PriceLayers:
         registry: Registry,
     ) -> None:
         self._lock = threading.RLock()
+        renew_after_fork(self, "_lock", threading.RLock)
         self._use_builtin = builtin
         self._builtin: dict[str, PriceFile | None] = {}
         self._overrides: dict[str, list[PriceFile]] = {}

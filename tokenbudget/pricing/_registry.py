@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .._core import renew_after_fork
 from ._errors import PriceDataError
 from ._schema import ModelEntry
 
@@ -121,6 +122,7 @@ class Registry:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        renew_after_fork(self, "_lock", threading.Lock)
         self._entries: dict[str | None, dict[str, ModelEntry]] = {}
         self._listeners: weakref.WeakSet[Any] = weakref.WeakSet()
         self.generation = 0

@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from .._core import renew_after_fork
 from ._model import ModelPrice
 
 __all__ = ["UnpricedLog"]
@@ -26,6 +27,7 @@ class UnpricedLog:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        renew_after_fork(self, "_lock", threading.Lock)
         self._logged: set[tuple[str | None, str]] = set()
 
     def report(

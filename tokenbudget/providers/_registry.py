@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from .._core import Endpoint, RequestView
+from .._core import Endpoint, RequestView, renew_after_fork
 from ._base import Provider
 
 __all__ = ["ProviderRegistry", "default_registry"]
@@ -26,6 +26,7 @@ class ProviderRegistry:
     def __init__(self, parent: ProviderRegistry | None = None) -> None:
         self._parent = parent
         self._lock = threading.Lock()
+        renew_after_fork(self, "_lock", threading.Lock)
         self._exact: dict[str, Provider] = {}
         self._suffixes: list[tuple[str, Provider]] = []
         self._named: dict[str, Provider] = {}

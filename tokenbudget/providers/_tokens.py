@@ -9,14 +9,16 @@ estimated, with one warning logged per encoding.
 from __future__ import annotations
 
 import math
+import sys
 import threading
 from typing import Any
 
-from .._core import OutputText, logger
+from .._core import OutputText, logger, renew_after_fork
 
 __all__ = ["count_output_tokens", "count_text_tokens", "encoding_name_for_model"]
 
 _lock = threading.Lock()
+renew_after_fork(sys.modules[__name__], "_lock", threading.Lock)
 _encodings: dict[str, Any] = {}
 _failed: set[str] = set()
 

@@ -9,8 +9,10 @@ pool) and one view of the server's health.
 
 from __future__ import annotations
 
+import sys
 import threading
 
+from .._core import renew_after_fork
 from ..budgets import BudgetBackend, OnBackendError, register_backend_scheme
 from ..store import UsageStore, register_scheme
 from ._backend import RedisBackend
@@ -26,6 +28,7 @@ SCHEMES = ("redis", "rediss", "unix")
 STORE_SCHEMES = ("redis", "rediss")
 _servers: dict[str, Server] = {}
 _lock = threading.Lock()
+renew_after_fork(sys.modules[__name__], "_lock", threading.Lock)
 
 
 def _server(url: str) -> Server:
