@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from tokenbudget import Usage
 from tokenbudget._core import Endpoint, ServerSentEvent, UsageReader
 from tokenbudget.providers import (
+    MAX_TOKENS,
     AnthropicProvider,
     CustomProvider,
     GoogleProvider,
@@ -34,20 +35,14 @@ from tokenbudget.providers.compatible import (
     normalise_perplexity_usage,
     normalise_xai_usage,
 )
+from tokenbudget.store import TOKEN_FIELDS
 
-MAX_TOKENS = 1_000_000_000
-COUNTS = (
-    "input_tokens",
-    "output_tokens",
-    "cached_input_tokens",
-    "cache_write_tokens",
-    "cache_write_1h_tokens",
-    "reasoning_tokens",
-    "audio_input_tokens",
-    "audio_output_tokens",
-    "image_input_tokens",
-    "image_output_tokens",
-)
+COUNTS = TOKEN_FIELDS  # every token count of a Usage
+
+
+def test_the_ceiling_is_the_documented_one() -> None:
+    assert MAX_TOKENS == 1_000_000_000  # README, "Errors and retries"
+
 
 #: Field names of every API's answers, chunks, events and usage objects.
 KEYS = [

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any
 
-from .._data import CallRecord, Usage
+from .._data import COUNT_FIELDS, CallRecord, Usage
 from ._query import to_utc
 
 __all__ = [
@@ -29,19 +29,8 @@ __all__ = [
     "usage_from_figures",
 ]
 
-#: Every token count of :class:`Usage`, in a stable order.
-TOKEN_FIELDS = (
-    "input_tokens",
-    "output_tokens",
-    "cached_input_tokens",
-    "cache_write_tokens",
-    "cache_write_1h_tokens",
-    "reasoning_tokens",
-    "audio_input_tokens",
-    "audio_output_tokens",
-    "image_input_tokens",
-    "image_output_tokens",
-)
+#: Every token count of :class:`Usage`, in a stable order (the stored columns).
+TOKEN_FIELDS = COUNT_FIELDS
 
 
 def format_time(moment: datetime) -> str:
