@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,14 @@ def mode(request: pytest.FixtureRequest) -> str:
     """Sync and async clients: a test taking ``mode`` runs once with each."""
     name: str = request.param
     return name
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """The umask most systems have (0o022): new files would be 0644 and folders 0755
+    without care. For tests of the modes tokenbudget gives what it creates."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)

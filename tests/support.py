@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import stat
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -316,3 +317,8 @@ class GatedTracker(TokenTracker):
 
     def admit(self, exchange: Any) -> Sequence[Any]:
         return self._gate(exchange)
+
+
+def file_mode(path: Path) -> int:
+    """The permission bits of ``path`` (``0o600``...)."""
+    return stat.S_IMODE(path.stat().st_mode)

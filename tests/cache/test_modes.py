@@ -6,9 +6,6 @@ here is the usual 022, under which a plain ``mkdir`` gives 0755 and SQLite 0644.
 
 from __future__ import annotations
 
-import os
-import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import openai
@@ -17,18 +14,9 @@ import pytest
 from tokenbudget import TokenTracker
 from tokenbudget.testing import FakeLLM
 
+from ..support import file_mode
 
-@pytest.fixture(autouse=True)
-def usual_umask() -> Iterator[None]:
-    previous = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(previous)
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
+pytestmark = pytest.mark.usefixtures("usual_umask")
 
 
 def fill(directory: Path) -> None:
@@ -55,10 +43,12 @@ def test_created_folders_are_0700_and_files_0600(tmp_path: Path) -> None:
     assert {"credential.key", "cache.db"} <= names
     assert any(name.endswith(".val") for name in names), "the long answer is a value file"
     assert any(name.endswith("-wal") for name in names), "SQLite's write-ahead log too"
-    assert {str(path): oct(mode(path)) for path in folders} == {
+    assert {str(path): oct(file_mode(path)) for path in folders} == {
         str(path): "0o700" for path in folders
     }
-    assert {str(path): oct(mode(path)) for path in files} == {str(path): "0o600" for path in files}
+    assert {str(path): oct(file_mode(path)) for path in files} == {
+        str(path): "0o600" for path in files
+    }
 
 
 def test_a_folder_the_user_made_keeps_its_mode(tmp_path: Path) -> None:
@@ -66,10 +56,10 @@ def test_a_folder_the_user_made_keeps_its_mode(tmp_path: Path) -> None:
     directory.mkdir(mode=0o755)
     fill(directory)
 
-    assert mode(directory) == 0o755, "the user's folder is the user's business"
+    assert file_mode(directory) == 0o755, "the user's folder is the user's business"
     inside = list(directory.rglob("*"))
     assert inside
-    assert all(mode(path) == (0o700 if path.is_dir() else 0o600) for path in inside)
+    assert all(file_mode(path) == (0o700 if path.is_dir() else 0o600) for path in inside)
 
 
 def test_an_older_cache_is_made_private_when_opened(tmp_path: Path) -> None:
@@ -82,7 +72,7 @@ def test_an_older_cache_is_made_private_when_opened(tmp_path: Path) -> None:
 
     fill(directory)
 
-    assert mode(responses) == 0o700
-    assert [oct(mode(path)) for path in responses.glob("cache.db*")] == ["0o600"] * len(
+    assert file_mode(responses) == 0o700
+    assert [oct(file_mode(path)) for path in responses.glob("cache.db*")] == ["0o600"] * len(
         list(responses.glob("cache.db*"))
     )

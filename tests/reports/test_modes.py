@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import stat
 import sys
 from pathlib import Path
 
@@ -14,18 +12,12 @@ from tokenbudget import TokenTracker
 from tokenbudget.cli import main
 from tokenbudget.reports import export_html
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
+from ..support import file_mode
 
-
-def _mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
-
-
-@pytest.fixture(autouse=True)
-def _usual_umask() -> object:
-    previous = os.umask(0o022)
-    yield
-    os.umask(previous)
+pytestmark = [
+    pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits"),
+    pytest.mark.usefixtures("usual_umask"),
+]
 
 
 @pytest.mark.parametrize("kind", ["csv", "json", "html"])
@@ -41,10 +33,10 @@ def test_exports_are_private_and_a_replaced_file_keeps_its_mode(kind: str, tmp_p
             getattr(tracker, f"export_{kind}")(path)
 
     export()
-    assert _mode(path) == 0o600
+    assert file_mode(path) == 0o600
     path.chmod(0o644)  # the user shares it
     export()
-    assert _mode(path) == 0o644
+    assert file_mode(path) == 0o644
 
 
 def test_the_price_override_file_and_its_new_folder_are_private(
@@ -66,7 +58,7 @@ def test_the_price_override_file_and_its_new_folder_are_private(
     tmp_path.chmod(0o755)
     output = tmp_path / "config" / "tokenbudget" / "prices.json"
     assert main(["prices", "update", "--from", str(source), "--output", str(output)]) == 0
-    assert _mode(output) == 0o600
-    assert _mode(tmp_path / "config") == 0o700 and _mode(output.parent) == 0o700
-    assert _mode(tmp_path) == 0o755  # the folder was there: left alone
+    assert file_mode(output) == 0o600
+    assert file_mode(tmp_path / "config") == 0o700 and file_mode(output.parent) == 0o700
+    assert file_mode(tmp_path) == 0o755  # the folder was there: left alone
     capsys.readouterr()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import stat
 import sys
 from pathlib import Path
 
@@ -11,19 +9,12 @@ import pytest
 
 from tokenbudget import TokenTracker
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
+from ..support import file_mode
 
-
-def _mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
-
-
-@pytest.fixture(autouse=True)
-def _usual_umask() -> object:
-    """The umask most systems have (0o022): files would be 0644 without care."""
-    previous = os.umask(0o022)
-    yield
-    os.umask(previous)
+pytestmark = [
+    pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits"),
+    pytest.mark.usefixtures("usual_umask"),
+]
 
 
 def test_a_new_store_and_its_wal_files_are_private(tmp_path: Path) -> None:
@@ -33,15 +24,15 @@ def test_a_new_store_and_its_wal_files_are_private(tmp_path: Path) -> None:
         assert tracker.flush()
         files = sorted(p.name for p in tmp_path.iterdir())
         assert files == ["usage.db", "usage.db-shm", "usage.db-wal"]
-        assert {name: _mode(tmp_path / name) for name in files} == dict.fromkeys(files, 0o600)
+        assert {name: file_mode(tmp_path / name) for name in files} == dict.fromkeys(files, 0o600)
 
 
 def test_a_store_in_a_new_folder_gets_a_private_folder(tmp_path: Path) -> None:
     path = tmp_path / "data" / "tokenbudget" / "usage.db"
     with TokenTracker(store=path):
         pass
-    assert _mode(tmp_path / "data") == 0o700 and _mode(path.parent) == 0o700
-    assert _mode(path) == 0o600
+    assert file_mode(tmp_path / "data") == 0o700 and file_mode(path.parent) == 0o700
+    assert file_mode(path) == 0o600
 
 
 def test_a_file_the_user_made_keeps_its_mode(tmp_path: Path) -> None:
@@ -52,5 +43,5 @@ def test_a_file_the_user_made_keeps_its_mode(tmp_path: Path) -> None:
     with TokenTracker(store=path) as tracker:
         tracker.track("gpt-4o", 10, 5)
         assert tracker.flush()
-    assert _mode(path) == 0o640
-    assert _mode(tmp_path) == 0o755  # the folder was the user's: left alone
+    assert file_mode(path) == 0o640
+    assert file_mode(tmp_path) == 0o755  # the folder was the user's: left alone
