@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import multiprocessing
 import stat
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -322,3 +323,14 @@ class GatedTracker(TokenTracker):
 def file_mode(path: Path) -> int:
     """The permission bits of ``path`` (``0o600``...)."""
     return stat.S_IMODE(path.stat().st_mode)
+
+
+def run_forked(target: Callable[..., object], *args: object, workers: int = 2) -> None:
+    """Run ``target(*args)`` in ``workers`` forked processes at once; each must exit 0."""
+    fork = multiprocessing.get_context("fork")
+    processes = [fork.Process(target=target, args=args) for _ in range(workers)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(120)
+        assert process.exitcode == 0

@@ -17,7 +17,7 @@ from tokenbudget.budgets import Amount
 from tokenbudget.redis import RedisBackend, RedisStore
 from tokenbudget.testing import FakeLLM
 
-from ..support import record
+from ..support import record, run_forked
 from .helpers import chat, client
 
 _FORK = multiprocessing.get_context("fork")
@@ -36,12 +36,7 @@ def test_forked_workers_count_every_call_once_in_redis(redis_url: str) -> None:
     shared = budget(max_cost_usd=10, key="forked", backend=redis_url)
     tracker = TokenTracker(store=redis_url, budgets=[shared])
     chat(client(tracker, FakeLLM(reply="one two three")))  # the parent's pool is in use
-    workers = [_FORK.Process(target=_worker, args=(tracker,)) for _ in range(WORKERS)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(120)
-        assert worker.exitcode == 0
+    run_forked(_worker, tracker, workers=WORKERS)
     assert tracker.flush()
     with RedisStore.from_url(redis_url, create=False) as store:
         assert store.summary().calls == 1 + WORKERS * CALLS

@@ -21,7 +21,7 @@ import openai
 from tokenbudget import CallRecord, TokenTracker
 from tokenbudget.store import SQLiteStore
 
-from ..support import json_answer, sync_client
+from ..support import json_answer, run_forked, sync_client
 
 _FORK = multiprocessing.get_context("fork")
 WORKERS = 2
@@ -54,12 +54,7 @@ def _worker(tracker: TokenTracker) -> None:
 
 
 def _run_workers(tracker: TokenTracker) -> None:
-    workers = [_FORK.Process(target=_worker, args=(tracker,)) for _ in range(WORKERS)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(120)
-        assert worker.exitcode == 0
+    run_forked(_worker, tracker, workers=WORKERS)
 
 
 def test_forked_workers_write_every_call_once(tmp_path: Path) -> None:
