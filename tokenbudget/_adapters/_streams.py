@@ -39,13 +39,14 @@ class ReplayStreamLogic:
             yield chunk
 
 
-class TrackedStreamLogic:
-    """Passes each chunk on as it arrives and records the call when closed.
+class _TrackedBody:
+    """What the sync and async tracked streams share: their parts, a body that
+    broke while decoded, and the record of a stream dropped unclosed.
 
     ``network`` is the connection's network stream (the response's
     ``network_stream`` extension) when there is one: closing at the final
     content event may read on for the usage report (``_tail``), and its
-    socket bounds that read.
+    socket bounds that read (sync only: an async read is bounded by a scope).
     """
 
     #: The family's ``DecodingError``, set by ``build_family``.
@@ -55,7 +56,22 @@ class TrackedStreamLogic:
         self._inner = inner
         self._exchange = exchange
         self._network = network
-        self._chunks: Iterator[bytes] | None = None
+        self._chunks: Any = None  # the body's iterator, from the first reading on
+
+    def _broken_body(self, broken: BodyDecodingError) -> Exception:
+        """A body handed over decoded broke: the call ends with the family's own error."""
+        error = self._decoding_error(str(broken))
+        self._exchange.finish(error)
+        return error
+
+    def __del__(self) -> None:
+        exchange = self._exchange
+        if not exchange.finished:  # dropped unclosed: recorded now (``_reaper``)
+            finish_dropped(exchange)
+
+
+class TrackedStreamLogic(_TrackedBody):
+    """Passes each chunk on as it arrives and records the call when closed."""
 
     def __iter__(self) -> Iterator[bytes]:
         exchange = self._exchange
@@ -73,12 +89,9 @@ class TrackedStreamLogic:
             if tail:
                 yield tail
         except BodyDecodingError as broken:
-            # A body handed over decoded broke: what was decoded, then the family's error.
-            if broken.decoded:
+            if broken.decoded:  # what was decoded, then the family's error
                 yield broken.decoded
-            error = self._decoding_error(str(broken))
-            exchange.finish(error)
-            raise error from broken
+            raise self._broken_body(broken) from broken
         except BaseException as exc:
             if isinstance(exc, GeneratorExit) and exchange.awaits_tail():
                 # The caller let go of its iterator right after the content ended.
@@ -98,21 +111,9 @@ class TrackedStreamLogic:
         finally:
             self._inner.close()
 
-    def __del__(self) -> None:
-        exchange = self._exchange
-        if not exchange.finished:  # dropped unclosed: recorded now (``_reaper``)
-            finish_dropped(exchange)
 
-
-class AsyncTrackedStreamLogic:
+class AsyncTrackedStreamLogic(_TrackedBody):
     """Async twin of :class:`TrackedStreamLogic`: same exchange calls, ``async for`` loop."""
-
-    _decoding_error: ClassVar[type[Exception]]
-
-    def __init__(self, inner: Any, exchange: Exchange, network: Any = None) -> None:
-        self._inner = inner
-        self._exchange = exchange
-        self._chunks: AsyncIterator[bytes] | None = None
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         exchange = self._exchange
@@ -128,11 +129,9 @@ class AsyncTrackedStreamLogic:
             if tail:
                 yield tail
         except BodyDecodingError as broken:
-            if broken.decoded:
+            if broken.decoded:  # what was decoded, then the family's error
                 yield broken.decoded
-            error = self._decoding_error(str(broken))
-            exchange.finish(error)
-            raise error from broken
+            raise self._broken_body(broken) from broken
         except BaseException as exc:
             if isinstance(exc, GeneratorExit) and exchange.awaits_tail():
                 await aread_tail(chunks, exchange)  # (an async generator may await in aclose)
@@ -150,8 +149,3 @@ class AsyncTrackedStreamLogic:
             exchange.finish()
         finally:
             await self._inner.aclose()
-
-    def __del__(self) -> None:
-        exchange = self._exchange
-        if not exchange.finished:  # dropped unclosed: recorded now (``_reaper``)
-            finish_dropped(exchange)
