@@ -95,18 +95,28 @@ def run_threads(target: Callable[[], Any], count: int) -> tuple[list[Any], list[
     return results, errors
 
 
+def gated_calls(
+    tracker: TokenTracker, provider: GatedProvider, count: int
+) -> tuple[list[Any], list[BaseException]]:
+    """``count`` threads make the same call; the provider answers once all are in.
+
+    In means: at the provider, or waiting for an identical call in flight.
+    """
+    http = tracker.httpx_client(transport=httpx2.MockTransport(provider.handler))
+    client = openai.OpenAI(api_key="sk-one", http_client=http, max_retries=0)
+    threads_before = threading.active_count()
+    results, errors = run_threads(lambda: call(client), count)
+    wait_until(lambda: provider.calls + tracker.cache_stats.waiting >= count, "every caller")
+    provider.gate.set()
+    wait_until(lambda: threading.active_count() == threads_before, "the callers")
+    return results, errors
+
+
 @pytest.mark.parametrize("cache", ["memory", "disk"])
 def test_threads_asking_the_same_thing_make_one_call(cache: str, tmp_path: Path) -> None:
     tracker = tracker_for(cache, tmp_path)
     provider = GatedProvider()
-    http = tracker.httpx_client(transport=httpx2.MockTransport(provider.handler))
-    client = openai.OpenAI(api_key="sk-one", http_client=http, max_retries=0)
-
-    threads_before = threading.active_count()
-    results, errors = run_threads(lambda: call(client), N)
-    wait_until(lambda: provider.calls + tracker.cache_stats.waiting >= N, "every caller")
-    provider.gate.set()
-    wait_until(lambda: threading.active_count() == threads_before, "the callers")
+    results, errors = gated_calls(tracker, provider, N)
 
     assert errors == []
     assert provider.calls == 1
@@ -142,14 +152,7 @@ async def test_asyncio_tasks_asking_the_same_thing_make_one_call() -> None:
 def test_when_the_first_call_fails_the_others_go_out(cache: str, tmp_path: Path) -> None:
     tracker = tracker_for(cache, tmp_path)
     provider = GatedProvider(fail_first=True)
-    http = tracker.httpx_client(transport=httpx2.MockTransport(provider.handler))
-    client = openai.OpenAI(api_key="sk-one", http_client=http, max_retries=0)
-
-    threads_before = threading.active_count()
-    results, errors = run_threads(lambda: call(client), N)
-    wait_until(lambda: provider.calls + tracker.cache_stats.waiting >= N, "every caller")
-    provider.gate.set()
-    wait_until(lambda: threading.active_count() == threads_before, "the callers")
+    results, errors = gated_calls(tracker, provider, N)
 
     assert [type(error) for error in errors] == [openai.InternalServerError]
     assert provider.calls == 2, "one waiter went out in its place; the rest read its answer"
@@ -237,11 +240,6 @@ def test_a_thread_never_waits_for_its_own_stream() -> None:
 def test_single_flight_can_be_turned_off() -> None:
     tracker = TokenTracker(cache=CallCache(MemoryBackend(), single_flight=False))
     provider = GatedProvider()
-    http = tracker.httpx_client(transport=httpx2.MockTransport(provider.handler))
-    client = openai.OpenAI(api_key="sk-one", http_client=http, max_retries=0)
-    threads_before = threading.active_count()
-    run_threads(lambda: call(client), 3)
-    wait_until(lambda: provider.calls == 3, "three calls")
-    provider.gate.set()
-    wait_until(lambda: threading.active_count() == threads_before, "the callers")
+    gated_calls(tracker, provider, 3)
+    assert provider.calls == 3
     assert tracker.cache_stats.coalesced == 0

@@ -42,6 +42,20 @@ def ask(sdk: Any) -> Any:
     return sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES).model_dump()
 
 
+def assert_apart_then_hits(one: Any, two: Any, fake: FakeLLM) -> None:
+    """Two tenants each reach the server once, get their own answer, then hits."""
+    assert ask(one) != ask(two)
+    assert fake.calls == 2
+    ask(one)
+    ask(two)
+    assert fake.calls == 2
+
+
+def stored_bytes(folder: Path) -> bytes:
+    """Every byte of every file the disk cache wrote under ``folder``."""
+    return b"".join(path.read_bytes() for path in folder.rglob("*") if path.is_file())
+
+
 TENANT_HEADERS = [
     "Ocp-Apim-Subscription-Key",
     "x-portkey-api-key",
@@ -73,7 +87,7 @@ def test_tenants_with_different_credential_headers_get_their_own_answers(
 
     if cache == "disk":
         tracker.close()
-        stored = b"".join(path.read_bytes() for path in tmp_path.rglob("*") if path.is_file())
+        stored = stored_bytes(tmp_path)
         assert b"SECRET" not in stored
         assert b"sk-shared" not in stored
 
@@ -84,13 +98,9 @@ def test_credentials_in_the_query_string_separate_tenants(tmp_path: Path) -> Non
     one = client(tracker, fake, query={"subscription-key": "q-ONE-SECRET", "api-version": "1"})
     two = client(tracker, fake, query={"subscription-key": "q-TWO-SECRET", "api-version": "1"})
 
-    assert ask(one) != ask(two)
-    assert fake.calls == 2
-    ask(one)
-    ask(two)
-    assert fake.calls == 2
+    assert_apart_then_hits(one, two, fake)
     tracker.close()
-    stored = b"".join(path.read_bytes() for path in tmp_path.rglob("*") if path.is_file())
+    stored = stored_bytes(tmp_path)
     assert b"SECRET" not in stored
 
 
@@ -100,13 +110,9 @@ def test_cache_vary_headers_adds_a_header_of_the_callers_choice(tmp_path: Path) 
     one = client(tracker, fake, {"X-Tenant": "acme-SECRET"})
     two = client(tracker, fake, {"X-Tenant": "globex-SECRET"})
 
-    assert ask(one) != ask(two)
-    assert fake.calls == 2
-    ask(one)
-    ask(two)
-    assert fake.calls == 2
+    assert_apart_then_hits(one, two, fake)
     tracker.close()
-    stored = b"".join(path.read_bytes() for path in tmp_path.rglob("*") if path.is_file())
+    stored = stored_bytes(tmp_path)
     assert b"SECRET" not in stored and b"acme" not in stored
 
 
