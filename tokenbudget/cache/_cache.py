@@ -19,12 +19,11 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .._core import StoredResponse
+from .._core import StoredResponse, after_fork_in_child
 from ._backend import CacheBackend
 from ._control import cache_mode
 from ._entry import CacheEntry, safe_headers
 from ._flight import Flights
-from ._fork import reinit_after_fork
 from ._key import CacheKeyer
 from ._lookups import Wait, lead_or_wait
 from ._stats import CacheCounters, CacheStats
@@ -117,7 +116,7 @@ class CallCache:
         self.flight_timeout = float(flight_timeout)
         self._flights = Flights()
         self._counters = CacheCounters()
-        reinit_after_fork(self)
+        after_fork_in_child(self._after_fork)
 
     def __repr__(self) -> str:
         return f"<CallCache {self.backend!r} ttl={self.ttl}>"

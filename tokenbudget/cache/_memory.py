@@ -6,8 +6,8 @@ import os
 import threading
 from collections import OrderedDict
 
+from .._core import renew_after_fork
 from ._entry import CacheEntry
-from ._fork import reinit_after_fork
 
 __all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_ENTRIES", "MemoryBackend"]
 
@@ -39,7 +39,7 @@ class MemoryBackend:
         self._entries: OrderedDict[str, CacheEntry] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        reinit_after_fork(self)
+        renew_after_fork(self, "_lock", threading.Lock)
 
     def __repr__(self) -> str:
         return f"<MemoryBackend entries={len(self)} bytes={self._bytes}>"
@@ -90,10 +90,6 @@ class MemoryBackend:
 
     def close(self) -> None:
         """Nothing to release."""
-
-    def _after_fork(self) -> None:
-        """In a forked child: a fresh lock (another thread may have held it at the fork)."""
-        self._lock = threading.Lock()
 
     def _remove(self, key: str) -> None:
         entry = self._entries.pop(key, None)

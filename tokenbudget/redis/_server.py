@@ -13,7 +13,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from .._core import after_fork_in_child
+from .._core import renew_after_fork
 from ._client import label
 from ._lua import READ, RESERVE, SETTLE
 
@@ -39,11 +39,7 @@ class Server:
         self._down_until = 0.0
         #: The last failure, or ``None`` while Redis answers.
         self.error: str | None = None
-        after_fork_in_child(self._after_fork)
-
-    def _after_fork(self) -> None:
-        """In a forked child: a new lock (redis-py reconnects in a child by itself)."""
-        self._lock = threading.Lock()
+        renew_after_fork(self, "_lock", threading.Lock)  # redis-py reconnects by itself
 
     def usable(self) -> bool:
         """False for ``retry_after`` seconds after a failure."""

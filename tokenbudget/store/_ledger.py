@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import date, datetime, timezone
 from typing import Any
 
-from .._core import after_fork_in_child, logger
+from .._core import logger, renew_after_fork
 from .._data import CallRecord, RunningTotals, UsageSummary
 from ._base import UsageAggregates
 from ._totals import add_summaries, totals_from_summary
@@ -68,11 +68,7 @@ class Ledger:
         #: Runs with each record under the lock (a store's queue); see :meth:`set_sink`.
         self._sink: RecordCallback | None = None
         self._reset_state()
-        after_fork_in_child(self._after_fork)
-
-    def _after_fork(self) -> None:
-        """In a forked child: a new lock (another thread may have held this one at the fork)."""
-        self._lock = threading.Lock()
+        renew_after_fork(self, "_lock", threading.Lock)
 
     def _reset_state(self) -> None:
         self._records: deque[CallRecord] = deque(maxlen=self._max_records)
