@@ -34,12 +34,15 @@ from ._json import loads
 from ._log import logger, warn_once
 from ._observer import Mode
 from ._ports import CallGuard, Ports, Pricer, ResponseCache, StoredResponse
+from ._private import FILE_MODE, FOLDER_MODE, make_private, private_file, private_folder
 from ._record import INVALID_USAGE, REASONING_NOT_REPORTED, describe
 from ._request import RequestView
 from ._scrub import REDACTED, scrub_secrets
 from ._sse import ServerSentEvent, SSEDecoder, SSEError, split_events
 
 __all__ = [
+    "FILE_MODE",
+    "FOLDER_MODE",
     "IDENTITY",
     "INVALID_USAGE",
     "REASONING_NOT_REPORTED",
@@ -72,7 +75,10 @@ __all__ = [
     "describe",
     "header_bytes",
     "loads",
+    "make_private",
     "logger",
+    "private_file",
+    "private_folder",
     "scrub_secrets",
     "split_events",
     "warn_once",

@@ -20,9 +20,10 @@ filled it. Pieces, from the bottom:
   received. Outside memory an entry is sealed with the store's secret and
   validated on read (``_validate``): a damaged one is a miss.
 - :class:`CacheBackend` (``_backend``): the interface of a store; :class:`MemoryBackend`,
-  :class:`DiskBackend`: where entries live (the disk's folders 0700, files 0600:
-  ``_private``); both survive ``fork`` (the memory backend renews its lock through
-  ``tokenbudget._core``'s fork hooks; diskcache reconnects by itself).
+  :class:`DiskBackend`: where entries live (the disk's folders 0700, files 0600,
+  made by ``tokenbudget._core``'s helpers that the stores use too); both survive
+  ``fork`` (the memory backend renews its lock through ``tokenbudget._core``'s
+  fork hooks; diskcache reconnects by itself).
 - :class:`CallCache`: the policy the tracker consults (what is cached, TTL), with
   single flight (``_lookups`` over ``_flight``): identical misses at once make one
   call; :class:`CacheStats` (``_stats``): what it did.

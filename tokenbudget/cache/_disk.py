@@ -23,9 +23,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .._core import logger, warn_once
+from .._core import (
+    FILE_MODE,
+    FOLDER_MODE,
+    logger,
+    make_private,
+    private_file,
+    private_folder,
+    warn_once,
+)
 from ._entry import CacheEntry
-from ._private import FILE_MODE, FOLDER_MODE, make_private, private_file, private_folder
 
 __all__ = ["DEFAULT_SIZE_LIMIT", "DiskBackend", "default_cache_dir"]
 

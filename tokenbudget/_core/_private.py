@@ -1,10 +1,12 @@
-"""Folders and files private to the user: what the disk cache creates is 0700 / 0600.
+"""Folders and files private to the user: what tokenbudget creates is 0700 / 0600.
 
-Cached answers are as private as the calls that fetched them, whatever the
-process umask. Folders tokenbudget creates are made 0700; a folder that
-already exists and is not tokenbudget's own (the user's ``cache_dir``) keeps
-its mode. Files are created 0600 before SQLite opens them: SQLite gives its
-``-wal`` and ``-shm`` files the mode of the database file.
+Cached answers and usage data (who called which model, when, at what cost)
+are nobody else's business on a shared machine, whatever the process umask.
+Folders tokenbudget creates are made 0700; a folder that already exists and is
+not tokenbudget's own (the user's ``cache_dir``, a store's folder) keeps its
+mode. Files are created 0600 before SQLite opens them: SQLite gives its
+``-wal`` and ``-shm`` files the mode of the database file. The cache and the
+stores both create files through these.
 """
 
 from __future__ import annotations
@@ -42,14 +44,20 @@ def private_folder(path: Path, *, ours: bool = False) -> None:
         make_private(path, FOLDER_MODE)
 
 
-def private_file(path: Path) -> None:
-    """Create ``path`` empty with mode 0600 if missing; make an existing one 0600."""
+def private_file(path: Path, *, tighten: bool = True) -> bool:
+    """Create ``path`` empty with mode 0600 if missing; True if it was created.
+
+    ``tighten``: an existing file (tokenbudget's own, made by an older release)
+    is made 0600 too; ``False`` leaves an existing file as it is.
+    """
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     except FileExistsError:
-        make_private(path, FILE_MODE)
-    else:
-        os.close(descriptor)
+        if tighten:
+            make_private(path, FILE_MODE)
+        return False
+    os.close(descriptor)
+    return True
 
 
 def make_private(path: Path, mode: int) -> None:
