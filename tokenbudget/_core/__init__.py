@@ -37,10 +37,11 @@ from ._ports import CallGuard, Ports, Pricer, ResponseCache, StoredResponse
 from ._private import FILE_MODE, FOLDER_MODE, make_private, private_file, private_folder
 from ._record import INVALID_USAGE, REASONING_NOT_REPORTED, describe
 from ._request import RequestView
-from ._scrub import REDACTED, scrub_secrets
+from ._scrub import CREDENTIAL_WORDS, REDACTED, scrub_secrets
 from ._sse import ServerSentEvent, SSEDecoder, SSEError, split_events
 
 __all__ = [
+    "CREDENTIAL_WORDS",
     "FILE_MODE",
     "FOLDER_MODE",
     "IDENTITY",

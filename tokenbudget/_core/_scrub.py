@@ -18,10 +18,23 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["REDACTED", "scrub_secrets"]
+__all__ = ["CREDENTIAL_WORDS", "REDACTED", "scrub_secrets"]
 
 #: What a hidden value is replaced with.
 REDACTED = "[redacted]"
+#: A name (header, parameter, field) containing one of these says it holds a
+#: credential: its value is scrubbed here and parts the cache key there.
+CREDENTIAL_WORDS = (
+    "key",
+    "token",
+    "auth",
+    "secret",
+    "signature",
+    "cookie",
+    "session",
+    "password",
+    "credential",
+)
 
 # A URL's query string and fragment (up to whitespace or a closing quote/bracket).
 _QUERY = re.compile(
@@ -39,10 +52,8 @@ _SCHEME = re.compile(
 )
 # name=value, or a quoted "name": "value", where the name says credential. (An unquoted
 # "name: value" is left alone: exception texts read "TokenLimitReached: ...", "KeyError: ...".)
-_CREDENTIAL_NAME = (
-    r"[a-z0-9_.-]*(?:key|token|secret|passw(?:or)?d|pwd|signature|sig|session|cookie|"
-    r"credential|auth)[a-z0-9_.-]*"
-)
+_NAME_WORDS = "|".join((*CREDENTIAL_WORDS, "passwd", "pwd", "sig"))  # and the short forms
+_CREDENTIAL_NAME = rf"[a-z0-9_.-]*(?:{_NAME_WORDS})[a-z0-9_.-]*"
 _NAMED = re.compile(
     rf"""(?i)(\b{_CREDENTIAL_NAME}\s*=\s*["']?|["']{_CREDENTIAL_NAME}["']\s*[:=]\s*["']?)"""
     r"""(?!\[redacted\])[^\s'",;&)}\]]+"""

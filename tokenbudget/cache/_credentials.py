@@ -16,6 +16,8 @@ they are left out of a ``Cookie`` value.
 
 from __future__ import annotations
 
+from .._core import CREDENTIAL_WORDS
+
 __all__ = [
     "CDN_COOKIES",
     "CREDENTIAL_HEADERS",
@@ -39,19 +41,8 @@ CREDENTIAL_HEADERS = (
 )
 #: Well-known credential query parameters (Gemini's ``?key=``, Azure SAS's ``sig``).
 CREDENTIAL_QUERY = frozenset(("key", "sig"))
-#: A header or parameter whose name contains one of these carries a credential.
-CREDENTIAL_WORDS = (
-    "key",
-    "token",
-    "auth",
-    "secret",
-    "signature",
-    "cookie",
-    "session",
-    "password",
-    "credential",
-)
-#: Names matching :data:`CREDENTIAL_WORDS` that are not credentials.
+#: A header or parameter whose name contains one of :data:`CREDENTIAL_WORDS` (the
+#: same words the error-text scrubber goes by) carries a credential, except these.
 NOT_CREDENTIALS = frozenset(("idempotency-key", "x-idempotency-key"))
 
 
