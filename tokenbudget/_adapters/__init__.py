@@ -3,7 +3,9 @@
 Tracking transports (sync and async, for each installed family) feed the
 core's ``Exchange`` with the bytes of each request and response, and the
 instrumenting helpers put them under httpx clients: new ones, existing ones
-(in place, or a tracked copy), or beneath trackers already there.
+(in place, or a tracked copy), or beneath trackers already there. The
+``requests`` adapter does the same for ``requests`` sessions (google-genai
+1.0-1.5 send through them); ``requests`` is imported only when it is used.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ._instrument import (
     tracked_copy,
     wrap_transport,
 )
+from ._requests_patch import requests_adapter, track_requests_sessions, untrack_requests_sessions
 from ._transport import CallSource
 
 __all__ = [
@@ -40,6 +43,9 @@ __all__ = [
     "instrument_beneath",
     "instrument_client",
     "patch_suppressed",
+    "requests_adapter",
+    "track_requests_sessions",
     "tracked_copy",
+    "untrack_requests_sessions",
     "wrap_transport",
 ]

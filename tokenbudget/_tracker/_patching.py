@@ -9,7 +9,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .._adapters import available_families, instrument_client, patch_suppressed
+from .._adapters import (
+    available_families,
+    instrument_client,
+    patch_suppressed,
+    track_requests_sessions,
+    untrack_requests_sessions,
+)
 from .._core import renew_after_fork
 from ._tracker import TokenTracker, get_tracker
 
@@ -49,6 +55,7 @@ def patch_all(tracker: TokenTracker | None = None) -> TokenTracker:
                 if cls not in _originals:
                     _originals[cls] = cls.__init__
                     cls.__init__ = _patched_init(cls.__init__)
+        track_requests_sessions(tracker)  # google-genai 1.0-1.5 send through requests
     return tracker
 
 
@@ -59,6 +66,7 @@ def unpatch_all() -> None:
             cls.__init__ = original  # type: ignore[misc]
         _originals.clear()
         _target.clear()
+        untrack_requests_sessions()
 
 
 def is_patched() -> bool:
