@@ -24,7 +24,7 @@ import requests
 import tokenbudget
 from tokenbudget import BudgetExceeded, TokenTracker, calculate_cost
 
-from ..loopback import LoopbackServer, start_response
+from ..loopback import LoopbackServer, chat_chunk, start_response
 
 MODEL = "gemini-2.0-flash"
 PATH = f"/v1beta/models/{MODEL}"
@@ -332,3 +332,55 @@ def test_importing_tokenbudget_does_not_import_requests() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
     assert done.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+def test_usage_asked_for_by_tokenbudget_is_hidden_from_the_caller(
+    server: LoopbackServer, encoding: str
+) -> None:
+    """An OpenAI chat stream: tokenbudget asks for usage and hides the chunk it brings."""
+    content = chat_chunk("Hello") + chat_chunk(" there")
+    usage = (
+        b'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,'
+        b'"model":"gpt-4o-mini-2024-07-18","choices":[],'
+        b'"usage":{"prompt_tokens":8,"completion_tokens":3,"total_tokens":11}}\n\n'
+    )
+
+    def route(handler: BaseHTTPRequestHandler) -> None:
+        asked = json.loads(server.requests[-1][1]).get("stream_options", {}).get("include_usage")
+        body = content + (usage if asked else b"") + b"data: [DONE]\n\n"
+        wire = gzip.compress(body) if encoding == "gzip" else body
+        send(wire, pieces=9, content_type="text/event-stream", content_encoding=encoding)(handler)
+
+    server.routes["/v1/chat/completions"] = route
+    tracker = TokenTracker(hosts={server.host: "openai"})
+    request = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]}
+    with tokenbudget.patched(tracker):
+        response = requests.Session().post(
+            f"{server.base_url}/chat/completions", json={**request, "stream": True}, stream=True
+        )
+        received = b"".join(response.iter_content(chunk_size=5))
+
+    data = [line[6:] for line in received.splitlines() if line.startswith(b"data: ")]
+    assert data[-1] == b"[DONE]"
+    chunks = [json.loads(item) for item in data[:-1]]
+    assert [c["choices"][0]["delta"]["content"] for c in chunks] == ["Hello", " there"]
+    assert b"prompt_tokens" not in received
+    assert "content-encoding" not in response.headers
+    [record] = tracker.records
+    assert (record.usage.input_tokens, record.usage.output_tokens) == (8, 3)
+    assert not record.usage.estimated
+
+
+def test_the_session_keeps_the_cookies_a_tracked_answer_sets(
+    server: LoopbackServer, tracker: TokenTracker
+) -> None:
+    server.routes[f"{PATH}:generateContent"] = send(
+        answer("Paris.", 11, 7), content_type="application/json", set_cookie="affinity=a1; Path=/"
+    )
+    session = requests.Session()
+
+    session.post(f"http://{server.host}{PATH}:generateContent", json=REQUEST)
+
+    assert session.cookies.get("affinity") == "a1"
+    assert len(tracker.records) == 1

@@ -90,9 +90,9 @@ class TrackedRaw:
         self._left = b""  # what ``read(amt)`` took from a chunk beyond ``amt``
 
     def __getattr__(self, name: str) -> Any:
-        # Headers, status, release_conn, connection...: the real response's.
-        if name.startswith("_"):
-            raise AttributeError(name)
+        # Headers, status, release_conn, _original_response (cookies)...: the real response's.
+        if name == "_raw":
+            raise AttributeError(name)  # not set yet: no recursion
         return getattr(self._raw, name)
 
     def __repr__(self) -> str:

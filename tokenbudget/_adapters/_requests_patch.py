@@ -47,8 +47,9 @@ def requests_adapter(tracker: CallSource, inner: Any = None) -> Any:
 def _tracked_mount(original: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(original)
     def mount(self: Any, prefix: str, adapter: Any) -> None:
-        if _target and not patch_suppressed():
-            adapter = requests_adapter(_target[0], adapter)
+        target = _target[:1]  # (a copy: unpatching may clear the list meanwhile)
+        if target and not patch_suppressed():
+            adapter = requests_adapter(target[0], adapter)
         original(self, prefix, adapter)
 
     return mount
