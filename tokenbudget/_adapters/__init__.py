@@ -25,20 +25,34 @@ from ._instrument import (
     tracked_copy,
     wrap_transport,
 )
+from ._sdks import (
+    FamilyConflict,
+    accepted_families,
+    choose_family,
+    google_transport_kind,
+    installed_version,
+    parse_version,
+)
 from ._transport import CallSource
 
 __all__ = [
     "FAMILY_NAMES",
     "CallSource",
     "Family",
+    "FamilyConflict",
+    "accepted_families",
     "available_families",
     "build_family",
     "building_own_client",
+    "choose_family",
     "default_family",
     "family_of",
     "get_family",
+    "google_transport_kind",
+    "installed_version",
     "instrument_beneath",
     "instrument_client",
+    "parse_version",
     "patch_suppressed",
     "tracked_copy",
     "wrap_transport",

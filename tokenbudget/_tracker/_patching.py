@@ -11,6 +11,7 @@ from typing import Any
 
 from .._adapters import available_families, instrument_client, patch_suppressed
 from .._core import renew_after_fork
+from ._google_patch import patch_google, unpatch_google
 from ._tracker import TokenTracker, get_tracker
 
 __all__ = ["is_patched", "patch_all", "patched", "unpatch_all"]
@@ -49,6 +50,7 @@ def patch_all(tracker: TokenTracker | None = None) -> TokenTracker:
                 if cls not in _originals:
                     _originals[cls] = cls.__init__
                     cls.__init__ = _patched_init(cls.__init__)
+        patch_google()  # google-genai's async calls: its tracked httpx client, not aiohttp
     return tracker
 
 
@@ -59,6 +61,7 @@ def unpatch_all() -> None:
             cls.__init__ = original  # type: ignore[misc]
         _originals.clear()
         _target.clear()
+        unpatch_google()
 
 
 def is_patched() -> bool:
