@@ -17,7 +17,7 @@ from google import genai
 
 import tokenbudget
 
-from .gemini_loopback import COST, MODEL, TEXT, USAGE, ask, gemini_server, has_option
+from ..gemini_loopback import COST, MODEL, TEXT, USAGE, ask, gemini_server, has_option
 
 pytestmark = pytest.mark.filterwarnings(
     # google-genai 3.x subclasses aiohttp's ClientSession, which aiohttp 3.14 frowns on;
@@ -69,7 +69,7 @@ import asyncio, sys, warnings
 warnings.simplefilter("ignore", DeprecationWarning)
 sys.path.insert(0, {str(ROOT)!r})
 import tokenbudget
-from tests.tracker.gemini_loopback import ask, gemini_server
+from tests.gemini_loopback import ask, gemini_server
 with gemini_server() as server:
     tracker = server.tracker()
     tokenbudget.patch_all(tracker)

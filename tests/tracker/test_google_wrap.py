@@ -17,8 +17,8 @@ from google import genai
 import tokenbudget
 from tokenbudget import TokenTracker
 
+from ..gemini_loopback import COST, MODEL, TEXT, USAGE, ask, gemini_server, has_option
 from ..support import StubBook
-from .gemini_loopback import COST, MODEL, TEXT, USAGE, ask, gemini_server, has_option
 
 pytestmark = pytest.mark.filterwarnings(
     # google-genai 3.x subclasses aiohttp's ClientSession, which aiohttp 3.14 frowns on;

@@ -21,11 +21,9 @@ import pytest
 
 from tokenbudget import TokenTracker, Usage
 
-from ..loopback import LoopbackServer, start_response
-from ..support import M, Price, StubBook
+from .loopback import LoopbackServer, start_response
+from .support import M, Price, StubBook
 
-#: The installed google-genai release.
-GENAI = tuple(int(part) for part in metadata.version("google-genai").split(".")[:2])
 MODEL = "gemini-2.5-flash"
 #: The text every answer reads as, streamed or not.
 TEXT = "Olá! Tudo bem?"
@@ -114,7 +112,7 @@ def gemini_server() -> Iterator[GeminiServer]:
 
 async def ask(client: Any, mode: str, stream: bool) -> str:
     """One ``generate_content`` call (streamed or not) through ``client``; the text read."""
-    if mode == "sync" and stream and GENAI < (1, 7):
+    if mode == "sync" and stream and genai_release() < (1, 7):
         pytest.skip("google-genai 1.6 cannot read its own sync streams (bytes vs str lines)")
     if mode == "sync":
         if stream:
@@ -128,6 +126,11 @@ async def ask(client: Any, mode: str, stream: bool) -> str:
         return "".join([chunk.text async for chunk in chunks])
     answer = await client.aio.models.generate_content(model=MODEL, contents="Oi")
     return str(answer.text)
+
+
+def genai_release() -> tuple[int, ...]:
+    """The installed google-genai's (major, minor)."""
+    return tuple(int(part) for part in metadata.version("google-genai").split(".")[:2])
 
 
 def has_option(name: str) -> bool:
