@@ -67,10 +67,16 @@ class Seen:
 
 
 class GeminiServer(LoopbackServer):
-    """Answers ``generateContent`` and ``streamGenerateContent`` for :data:`MODEL`."""
+    """Answers ``generateContent`` and ``streamGenerateContent`` for :data:`MODEL`.
 
-    def __init__(self) -> None:
+    ``keep_alive`` serves HTTP/1.1, so that clients pool their connections (the
+    streamed answer, which ends at close, is then not available).
+    """
+
+    def __init__(self, keep_alive: bool = False) -> None:
         super().__init__()
+        if keep_alive:
+            self._httpd.RequestHandlerClass.protocol_version = "HTTP/1.1"
         self.seen: list[Seen] = []
         self.url = f"http://{self.host}"
         for version in ("v1beta", "v1beta1", "v1"):
@@ -103,9 +109,9 @@ class GeminiServer(LoopbackServer):
 
 
 @contextmanager
-def gemini_server() -> Iterator[GeminiServer]:
+def gemini_server(keep_alive: bool = False) -> Iterator[GeminiServer]:
     """A running :class:`GeminiServer`."""
-    server = GeminiServer()
+    server = GeminiServer(keep_alive)
     with server.running():
         yield server
 

@@ -9,6 +9,7 @@ copy's async calls leave through its tracked httpx client, not aiohttp.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -115,6 +116,27 @@ async def test_a_copy_of_a_copy_is_tracked_once(mode: str) -> None:
         assert await ask(twice, mode, False) == TEXT
     assert len(server.seen) == 1
     assert tracker.usage.calls == 1
+
+
+def test_the_copy_keeps_one_connection_pool_per_event_loop() -> None:
+    """google-genai 3.x pools async connections per running loop: so does the copy."""
+    with gemini_server(keep_alive=True) as server:
+        tracker = server.tracker()
+        original = genai.Client(api_key="g-key", http_options={"base_url": server.url})
+        async_client = getattr(original._api_client, "_async_httpx_client", None)
+        if not getattr(async_client, "_per_loop", False):
+            pytest.skip("this google-genai shares one async pool between loops itself")
+        wrapped = tracker.wrap_google(original)
+
+        async def ask_in_a_new_loop() -> str:
+            text = await ask(wrapped, "async", False)
+            # A closed loop's pool cannot be closed later: close it while it runs.
+            await wrapped._api_client._async_httpx_client._client_for_running_loop().aclose()
+            return text
+
+        for _ in range(3):
+            assert asyncio.run(ask_in_a_new_loop()) == TEXT
+    assert (tracker.usage.calls, len(server.seen)) == (3, 3)
 
 
 def test_wrap_google_names_what_it_expects() -> None:

@@ -64,7 +64,7 @@ def wrap_google_client(client: C, source: CallSource) -> C:
     if supplied:
         options.httpx_client = tracked_copy(api._httpx_client, source)
         if api._async_httpx_client is not None:
-            options.httpx_async_client = tracked_copy(api._async_httpx_client, source)
+            options.httpx_async_client = _tracked_async_copy(api._async_httpx_client, source)
     copy: Any = _rebuild(sdk, api, options)
     copied = copy._api_client
     overrides: dict[str, Any] = {}
@@ -79,6 +79,23 @@ def wrap_google_client(client: C, source: CallSource) -> C:
         rebind_globals(copied, overrides)
     wrapped: C = copy
     return wrapped
+
+
+def _tracked_async_copy(client: Any, source: CallSource) -> Any:
+    """A tracked copy of an async http client, one connection pool per event loop if it had.
+
+    google-genai 3.x's async client sends through one inner client per running
+    loop (pooled connections are bound to their loop); the copy is one of the
+    same kind whose inner clients are tracked. Any other client: :func:`tracked_copy`.
+    """
+    kwargs = getattr(client, "_client_kwargs", None)
+    inner = getattr(type(client), "_inner_client_cls", None)
+    if not (getattr(client, "_per_loop", False) and isinstance(kwargs, dict) and inner):
+        return tracked_copy(client, source)
+    with building_own_client():
+        copy = type(client)(**kwargs)
+    copy._inner_client_cls = _Tracked(inner, source)
+    return copy
 
 
 def _google_version() -> tuple[int, ...]:
@@ -169,6 +186,19 @@ def _global_names(code: types.CodeType) -> Iterator[str]:
             yield from _global_names(constant)
 
 
+class _Tracked:
+    """Builds clients of ``cls`` that ``source`` tracks (and ``patch_all`` leaves alone)."""
+
+    def __init__(self, cls: Any, source: CallSource) -> None:
+        self._cls = cls
+        self._source = source
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with building_own_client():
+            client = self._cls(*args, **kwargs)
+        return instrument_client(client, self._source)
+
+
 class _PerCallClients:
     """Stands in for the ``httpx`` module in google-genai 1.6's methods: its clients are tracked.
 
@@ -179,20 +209,8 @@ class _PerCallClients:
 
     def __init__(self, module: Any, source: CallSource) -> None:
         self._module = module
-        self._source = source
+        self.Client = _Tracked(module.Client, source)
+        self.AsyncClient = _Tracked(module.AsyncClient, source)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._module, name)
-
-    def Client(self, *args: Any, **kwargs: Any) -> Any:
-        """A tracked ``httpx.Client``."""
-        return self._tracked(self._module.Client, args, kwargs)
-
-    def AsyncClient(self, *args: Any, **kwargs: Any) -> Any:
-        """A tracked ``httpx.AsyncClient``."""
-        return self._tracked(self._module.AsyncClient, args, kwargs)
-
-    def _tracked(self, cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        with building_own_client():
-            client = cls(*args, **kwargs)
-        return instrument_client(client, self._source)
