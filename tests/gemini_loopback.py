@@ -7,9 +7,11 @@ google-genai generations.
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import inspect
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -132,6 +134,28 @@ async def ask(client: Any, mode: str, stream: bool) -> str:
         return "".join([chunk.text async for chunk in chunks])
     answer = await client.aio.models.generate_content(model=MODEL, contents="Oi")
     return str(answer.text)
+
+
+def across_loops(build: Callable[[], Any], times: int = 3) -> bool:
+    """True when the client ``build()`` makes answers an async call in each of ``times``
+    fresh event loops; False when it fails with "Event loop is closed" (a pooled
+    connection of an earlier loop was reused).
+
+    The client goes before this returns: the pools of closed loops cannot be
+    closed, and their sockets are collected here rather than in a later test.
+    """
+    client = build()
+    try:
+        for _ in range(times):
+            assert asyncio.run(ask(client, "async", False)) == TEXT
+    except RuntimeError as failed:
+        if "Event loop is closed" not in str(failed):
+            raise
+        return False
+    finally:
+        del client
+        gc.collect()
+    return True
 
 
 def genai_release() -> tuple[int, ...]:

@@ -1,6 +1,6 @@
 """``patch_all()`` with google-genai: its async calls are tracked even with aiohttp installed.
 
-google-genai (1.20 to 3.x) sends async calls through aiohttp when it is installed, and
+google-genai (1.21 to 3.x) sends async calls through aiohttp when it is installed, and
 litellm, pydantic-ai and instructor all install it; ``patch_all`` makes it use its own
 (tracked) httpx client instead. Version-neutral, like ``test_google_wrap``: without
 aiohttp these tests still check that every call is tracked once.
@@ -17,7 +17,16 @@ from google import genai
 
 import tokenbudget
 
-from ..gemini_loopback import COST, MODEL, TEXT, USAGE, ask, gemini_server, has_option
+from ..gemini_loopback import (
+    COST,
+    MODEL,
+    TEXT,
+    USAGE,
+    across_loops,
+    ask,
+    gemini_server,
+    has_option,
+)
 
 pytestmark = pytest.mark.filterwarnings(
     # google-genai 3.x subclasses aiohttp's ClientSession, which aiohttp 3.14 frowns on;
@@ -94,6 +103,23 @@ async def test_a_client_built_under_patch_all_keeps_httpx_after_unpatch_all() ->
             client = genai.Client(api_key="g-key", http_options={"base_url": server.url})
         assert await ask(client, "async", True) == TEXT
     assert len(server.seen) == 1
+
+
+@pytest.mark.filterwarnings(
+    "ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning"
+)
+def test_a_patched_client_works_across_event_loops_wherever_an_unpatched_one_does() -> None:
+    with gemini_server(keep_alive=True) as server:
+        tracker = server.tracker()
+
+        def client() -> genai.Client:
+            return genai.Client(api_key="g-key", http_options={"base_url": server.url})
+
+        if not across_loops(client):
+            pytest.skip("this google-genai shares one async pool between loops itself")
+        with tokenbudget.patched(tracker):
+            assert across_loops(client)
+    assert tracker.usage.calls == 3
 
 
 @pytest.mark.skipif(not has_option("aiohttp_client"), reason="aiohttp_client came in 1.60")

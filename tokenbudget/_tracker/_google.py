@@ -10,10 +10,10 @@ google-genai has sent its requests in several ways (read from each release's
   supplied as ``HttpOptions.httpx_client``/``httpx_async_client``: the copy gets
   tracked copies of the original's there. Before, the copy builds its own and
   they are tracked in place.
-- 1.20 on, with aiohttp installed, async calls go through aiohttp instead (1.24-1.46
-  and 1.20-1.23 even when the copy has its own httpx clients). The copy's methods
-  then see ``has_aiohttp = False``, as if aiohttp were not installed, and use
-  their tracked httpx client.
+- 1.21 on, with aiohttp installed, async calls go through aiohttp instead (1.46
+  even when given ``httpx_async_client``). The copy's methods then see
+  ``has_aiohttp = False``, as if aiohttp were not installed, and use their tracked
+  httpx client, with one connection pool per event loop (``_google_loops``).
 
 The copy is built from the original's settings (api key, Vertex AI project,
 location and credentials, ``http_options`` with base URL, headers, timeout,
@@ -37,6 +37,7 @@ from .._adapters import (
     tracked_copy,
 )
 from .._core import warn_once
+from ._google_loops import keep_a_pool_per_loop, sdk_client_args
 
 __all__ = ["API_MODULE", "may_use_aiohttp", "rebind_globals", "wrap_google_client"]
 
@@ -59,6 +60,8 @@ def wrap_google_client(client: C, source: CallSource) -> C:
             f"tokenbudget: google-genai {'.'.join(map(str, version))} sends through "
             "`requests`, which wrap_google() cannot track; upgrade to google-genai >= 1.6"
         )
+    # Where the original sends async calls by aiohttp, the copy keeps its one pool per loop.
+    pool_args = sdk_client_args(api) if may_use_aiohttp(api) else None
     options = _copy_options(api._http_options)
     supplied = kind == "httpx" and "httpx_client" in getattr(type(options), "model_fields", {})
     if supplied:
@@ -77,6 +80,8 @@ def wrap_google_client(client: C, source: CallSource) -> C:
         overrides["has_aiohttp"] = False
     if overrides:
         rebind_globals(copied, overrides)
+    if pool_args is not None:
+        keep_a_pool_per_loop(copied._async_httpx_client, pool_args)
     wrapped: C = copy
     return wrapped
 

@@ -1,7 +1,7 @@
 """``patch_all``'s part for google-genai: async calls through its tracked httpx client.
 
 With aiohttp installed (litellm, pydantic-ai and instructor bring it in),
-google-genai 1.20 to 3.x send async calls through aiohttp, which ``patch_all``
+google-genai 1.21 to 3.x send async calls through aiohttp, which ``patch_all``
 cannot see. While patched, each google-genai API client built is told to use
 its own async httpx client instead, as it does when aiohttp is not installed;
 ``patch_all`` tracks that client like any other. The choice sticks to the
@@ -26,17 +26,25 @@ from typing import Any
 from .._adapters import patch_suppressed
 from .._core import renew_after_fork
 from ._google import API_MODULE, may_use_aiohttp, rebind_globals
+from ._google_loops import keep_a_pool_per_loop, sdk_client_args
 
 __all__ = ["patch_google", "unpatch_google"]
 
 _lock = threading.RLock()
 renew_after_fork(sys.modules[__name__], "_lock", threading.RLock)
 _undo: list[Callable[[], None]] = []
+_owners: set[int] = set()  # ids of who asked (patch_all, the pytest plugin)
 
 
-def patch_google() -> None:
-    """Route google-genai's async calls through httpx from now on (idempotent)."""
+def patch_google(owner: object) -> None:
+    """Route google-genai's async calls through httpx while ``owner`` asks for it.
+
+    Idempotent per owner; the hook stays until every owner has called
+    :func:`unpatch_google`, so ``patch_all`` and the pytest plugin can each
+    come and go.
+    """
     with _lock:
+        _owners.add(id(owner))
         if _undo:
             return
         module = sys.modules.get(API_MODULE)
@@ -48,10 +56,14 @@ def patch_google() -> None:
             _undo.append(lambda: _remove(finder))
 
 
-def unpatch_google() -> None:
-    """Undo :func:`patch_google`; clients built meanwhile keep using httpx. Idempotent."""
+def unpatch_google(owner: object) -> None:
+    """``owner`` no longer asks; with no owner left, undo the hook. Idempotent.
+
+    Clients built meanwhile keep sending through httpx.
+    """
     with _lock:
-        while _undo:
+        _owners.discard(id(owner))
+        while _undo and not _owners:
             _undo.pop()()
 
 
@@ -65,7 +77,10 @@ def _patch(module: ModuleType) -> None:
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
         if not patch_suppressed() and may_use_aiohttp(self):
+            client_args = sdk_client_args(self)
             rebind_globals(self, {"has_aiohttp": False})
+            if client_args is not None:
+                keep_a_pool_per_loop(self._async_httpx_client, client_args)
 
     base.__init__ = __init__
     _undo.append(lambda: setattr(base, "__init__", original))

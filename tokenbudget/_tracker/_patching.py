@@ -50,7 +50,7 @@ def patch_all(tracker: TokenTracker | None = None) -> TokenTracker:
                 if cls not in _originals:
                     _originals[cls] = cls.__init__
                     cls.__init__ = _patched_init(cls.__init__)
-        patch_google()  # google-genai's async calls: its tracked httpx client, not aiohttp
+        patch_google(patch_all)  # google-genai's async calls: its httpx client, not aiohttp
     return tracker
 
 
@@ -61,7 +61,7 @@ def unpatch_all() -> None:
             cls.__init__ = original  # type: ignore[misc]
         _originals.clear()
         _target.clear()
-        unpatch_google()
+        unpatch_google(patch_all)
 
 
 def is_patched() -> bool:
