@@ -1,14 +1,14 @@
 """One async connection pool per event loop for google-genai clients moved off aiohttp.
 
 Pooled connections belong to the event loop that opened them. google-genai's
-aiohttp path copes with several loops in most releases (a session per call up
-to 1.3x, one per loop in late 2.x and 3.x), but its async httpx client before
-3.x keeps one pool for all of them: a client used from one ``asyncio.run()``
-after another then fails with "Event loop is closed". When tokenbudget moves a client's async calls from
-aiohttp to that httpx client (to track them), :func:`keep_a_pool_per_loop`
-makes it send through one inner client per running loop instead, built as
-google-genai built the original and tracked as the original is, so the client
-keeps working as it did with aiohttp.
+aiohttp path copes with several loops in most releases (a session per call up to
+1.3x, one per loop in late 2.x and 3.x), but its async httpx client before 3.x
+keeps one pool for all of them: a client used from one ``asyncio.run()`` after
+another then fails with "Event loop is closed". When tokenbudget moves a
+client's async calls from aiohttp to that httpx client (to track them),
+:func:`keep_a_pool_per_loop` makes it send through one inner client per running
+loop instead, built as google-genai built the original and tracked as the
+original is, so the client keeps working as it did with aiohttp.
 """
 
 from __future__ import annotations
