@@ -28,20 +28,34 @@ from ._instrument import (
     wrap_transport,
 )
 from ._requests_patch import requests_adapter, track_requests_sessions, untrack_requests_sessions
+from ._sdks import (
+    FamilyConflict,
+    accepted_families,
+    choose_family,
+    google_transport_kind,
+    installed_version,
+    parse_version,
+)
 from ._transport import CallSource
 
 __all__ = [
     "FAMILY_NAMES",
     "CallSource",
     "Family",
+    "FamilyConflict",
+    "accepted_families",
     "available_families",
     "build_family",
     "building_own_client",
+    "choose_family",
     "default_family",
     "family_of",
     "get_family",
+    "google_transport_kind",
+    "installed_version",
     "instrument_beneath",
     "instrument_client",
+    "parse_version",
     "patch_suppressed",
     "requests_adapter",
     "track_requests_sessions",

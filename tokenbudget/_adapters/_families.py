@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._core import renew_after_fork
+from ._sdks import choose_family
 from ._streams import AsyncTrackedStreamLogic, ReplayStreamLogic, TrackedStreamLogic
 from ._transport import AsyncTrackingTransportLogic, TrackingTransportLogic
 
@@ -75,7 +76,7 @@ def build_family(name: str, module: Any) -> Family:
     return Family(name, module, transport, transport_async, replay)
 
 
-#: Families in order of preference for new clients: current SDKs require httpx2.
+#: Families in order of preference for new clients: current SDKs use httpx2.
 FAMILY_NAMES = ("httpx2", "httpx")
 
 _lock = threading.Lock()
@@ -116,11 +117,18 @@ def available_families() -> list[Family]:
 
 
 def default_family() -> Family:
-    """httpx2 when installed (anthropic 2.x accepts nothing else), else httpx."""
+    """The family every installed SDK accepts as its http client, httpx2 first.
+
+    Decided from the installed SDK releases (``_sdks.choose_family``): httpx2
+    unless an installed SDK takes only httpx (openai < 2.47, anthropic 0.x,
+    google-genai 1.46-2.17). Raises ``FamilyConflict`` (naming ``family=``)
+    when the installed SDKs want different families.
+    """
     families = available_families()
     if not families:
         raise ImportError("tokenbudget needs httpx or httpx2: pip install httpx")
-    return families[0]
+    chosen = choose_family([family.name for family in families])
+    return next(family for family in families if family.name == chosen)
 
 
 def family_of(obj: object) -> Family:

@@ -9,6 +9,7 @@ client built afterwards (``_patching``).
 
 from __future__ import annotations
 
+from ._google_patch import patch_google, unpatch_google
 from ._patching import is_patched, patch_all, patched, unpatch_all
 from ._prices import PriceSource, TrackerPrices
 from ._tags import current_tags, tag
@@ -22,7 +23,9 @@ __all__ = [
     "get_tracker",
     "is_patched",
     "patch_all",
+    "patch_google",
     "patched",
     "tag",
     "unpatch_all",
+    "unpatch_google",
 ]

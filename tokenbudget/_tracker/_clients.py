@@ -17,6 +17,7 @@ from .._adapters import (
     tracked_copy,
     wrap_transport,
 )
+from ._google import wrap_google_client
 
 __all__ = ["TrackerClients"]
 
@@ -33,7 +34,9 @@ class TrackerClients:
     def httpx_client(self, family: str | None = None, **kwargs: Any) -> Any:
         """A ready ``httpx2.Client`` (or ``httpx.Client``) whose calls are tracked.
 
-        ``family`` is ``"httpx2"`` (default when installed) or ``"httpx"``.
+        ``family`` is ``"httpx2"`` or ``"httpx"``; by default, the one every
+        installed SDK accepts as its http client (httpx2 unless one takes only
+        httpx), or ``FamilyConflict`` when the installed SDKs disagree.
         ``transport=X`` makes X the inner transport; other keywords go to the client.
         """
         return self._client(family, is_async=False, kwargs=kwargs)
@@ -88,29 +91,12 @@ class TrackerClients:
     def wrap_google(self, client: C) -> C:
         """A copy of a ``google.genai.Client`` whose calls (sync and ``.aio``) are tracked.
 
-        The copy is built from the client's own settings, with tracked copies of
-        its http clients given as ``http_options.httpx_client`` and
-        ``httpx_async_client``; the original client is left untracked.
+        Works on every google-genai release that sends through httpx (1.6 on).
+        The copy is built from the client's own settings and http clients; its
+        async calls go through its tracked httpx client even where the SDK
+        would use aiohttp. The original client is left untracked.
         """
-        sdk: Any = client
-        api = getattr(sdk, "_api_client", None)
-        if api is None or not hasattr(api, "_http_options"):
-            raise TypeError(f"expected a google.genai.Client, got {type(client).__name__}")
-        options = api._http_options.model_copy()
-        options.httpx_client = tracked_copy(api._httpx_client, self._source())
-        if getattr(api, "_async_httpx_client", None) is not None:
-            options.httpx_async_client = tracked_copy(api._async_httpx_client, self._source())
-        client_class: Any = type(client)
-        copy: C = client_class(
-            vertexai=api.vertexai,
-            api_key=api.api_key,
-            credentials=api._credentials,
-            project=api.project,
-            location=api.location,
-            http_options=options,
-            debug_config=getattr(sdk, "_debug_config", None),
-        )
-        return copy
+        return wrap_google_client(client, self._source())
 
     def _wrap_stainless(self, client: C) -> C:
         sdk_client: Any = client

@@ -17,6 +17,7 @@ from .._adapters import (
     untrack_requests_sessions,
 )
 from .._core import renew_after_fork
+from ._google_patch import patch_google, unpatch_google
 from ._tracker import TokenTracker, get_tracker
 
 __all__ = ["is_patched", "patch_all", "patched", "unpatch_all"]
@@ -56,6 +57,7 @@ def patch_all(tracker: TokenTracker | None = None) -> TokenTracker:
                     _originals[cls] = cls.__init__
                     cls.__init__ = _patched_init(cls.__init__)
         track_requests_sessions(tracker)  # google-genai 1.0-1.5 send through requests
+        patch_google(patch_all)  # google-genai's async calls: its httpx client, not aiohttp
     return tracker
 
 
@@ -67,6 +69,7 @@ def unpatch_all() -> None:
         _originals.clear()
         _target.clear()
         untrack_requests_sessions()
+        unpatch_google(patch_all)
 
 
 def is_patched() -> bool:

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._adapters import CallSource, available_families, instrument_beneath
+from .._tracker import patch_google, unpatch_google
 
 __all__ = ["ClientPatch"]
 
@@ -56,6 +57,7 @@ class ClientPatch:
                 wrapper = self._wrap(original)
                 cls.__init__ = wrapper
                 self._installed[cls] = (original, wrapper)
+        patch_google(self)  # google-genai's async calls through its httpx client, not aiohttp
 
     def _wrap(self, original: Init) -> Init:
         patch = self
@@ -78,6 +80,7 @@ class ClientPatch:
     def remove(self) -> None:
         """Stop tracking new clients; unwrap the classes where nothing wrapped them since."""
         self.active = False
+        unpatch_google(self)
         for cls, (original, wrapper) in self._installed.items():
             if cls.__init__ is wrapper:  # type: ignore[misc]
                 cls.__init__ = original  # type: ignore[misc]
