@@ -144,7 +144,7 @@ def _google(
         )
         return genai.Client(api_key="g-test", http_options=options)
     # google-genai 1.x takes no http client: its own, built under patch_all.
-    if http:
+    if set(http) - {"event_hooks"}:
         pytest.skip(f"google-genai {version('google.genai')} takes no http client")
     with tokenbudget.patched(tracker):
         options = types.HttpOptions(base_url=base, api_version="v1beta")
@@ -154,6 +154,8 @@ def _google(
     module = pytest.importorskip(family)
     if not isinstance(own, (module.Client, module.AsyncClient)):
         pytest.skip(f"google-genai {version('google.genai')} builds no {family} client")
+    if "event_hooks" in http:
+        own.event_hooks = http["event_hooks"]
     return client
 
 

@@ -79,7 +79,7 @@ def _build_request(
             request = type(this).build_request(this, *args, **kwargs)
         transport = this._transport_for_url(request.url)
         if isinstance(transport, tracking):
-            source = transport.tracker
+            source: Any = getattr(transport, "tracker", None)
             may_refuse = getattr(source, "may_refuse", None)
             if may_refuse is not None and may_refuse():
                 _refuse_early(source, request, is_async)

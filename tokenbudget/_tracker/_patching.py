@@ -5,11 +5,12 @@ New clients: the ``__init__`` of each installed family's ``Client`` and
 (clients tokenbudget builds for itself excepted). Existing clients (a
 module-level ``openai.OpenAI()`` built at import, before ``patch_all()``) are
 found by one scan of the objects the garbage collector tracks
-(:func:`_track_existing`): each open client of those classes that no tracker
-instruments yet is instrumented in place. Classes are compared by the
-objects' real types, so proxies and lazy objects found in the scan run no
-code. The scan costs about a tenth of a microsecond per live object (a few ms
-for a process with SDKs imported), once per ``patch_all()`` call.
+(:func:`_track_existing`): each open client of those classes (or of their
+subclasses, as SDKs make) that no tracker instruments yet is instrumented in
+place. Objects are picked by their real type, in one pass in C, so proxies
+and lazy objects met in the scan run no code. The scan costs about 0.2 µs per
+live object: some 15-25 ms in a process that imported openai (~100,000
+objects), once per ``patch_all()`` call.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from itertools import compress
 from typing import Any
 
 from .._adapters import available_families, instrument_client, is_instrumented, patch_suppressed
@@ -80,26 +82,35 @@ def _patch_classes() -> tuple[type, ...]:
 
 def _track_existing(classes: tuple[type, ...], tracker: TokenTracker) -> int:
     """Instrument the live, open clients of ``classes`` no tracker instruments yet; how many."""
-    if not classes:
-        return 0
-    kinds: dict[type, bool] = {}  # each type found is checked once
+    kinds = _subclasses(classes)
+    # One pass in C over every object the collector tracks: real types only, no user code.
+    objects = gc.get_objects()
+    found = list(compress(objects, map(kinds.__contains__, map(type, objects))))
+    del objects
     tracked = 0
-    for obj in gc.get_objects():
-        kind = type(obj)
-        client = kinds.get(kind)
-        if client is None:
-            client = kinds[kind] = issubclass(kind, classes)
-        if not client or is_instrumented(obj):
+    for client in found:
+        if is_instrumented(client):
             continue
         try:
-            if obj.is_closed:
+            if client.is_closed:
                 continue
-            instrument_client(obj, tracker)
+            instrument_client(client, tracker)
         except Exception:  # half-built in another thread, or an odd subclass: leave it
             logger.debug("tokenbudget: could not track an existing client", exc_info=True)
             continue
         tracked += 1
     return tracked
+
+
+def _subclasses(classes: tuple[type, ...]) -> frozenset[type]:
+    """``classes`` and every subclass of them (SDKs subclass the clients)."""
+    found: list[type] = list(classes)
+    for cls in found:
+        subclasses: list[type] = type.__subclasses__(cls)
+        for sub in subclasses:
+            if sub not in found:
+                found.append(sub)
+    return frozenset(found)
 
 
 def unpatch_all() -> None:
