@@ -11,6 +11,9 @@ is a real loopback one, so "nothing sent" counts what arrived at it.
 from __future__ import annotations
 
 import importlib.util
+import pickle
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -30,6 +33,8 @@ from tokenbudget.budgets import Amount
 from ..loopback import LoopbackServer
 from .sdk_calls import SDKS, Sdk, run, running_server, send_hooks, version
 
+#: The base error of each SDK whose newer releases re-raise it untouched from ``send``.
+BASE_ERRORS = {"openai": ("openai", "OpenAIError"), "anthropic": ("anthropic", "AnthropicError")}
 #: The longest a refusal may take: a retry sleep of the SDKs is 0.5 s at least.
 AT_ONCE = 0.2
 LIMITS = {
@@ -76,6 +81,10 @@ async def test_a_refusal_is_the_budget_error_itself_at_once(
     assert elapsed < AT_ONCE, f"the SDK retried: {elapsed:.2f} s"
     assert budget_refusal(error) is error
     assert tracker.usage.calls == 0
+    base = BASE_ERRORS.get(sdk.name)
+    if base is not None:  # raised while sending, it would pass these SDKs' own except clause
+        module, name = base
+        assert isinstance(error, getattr(pytest.importorskip(module), name))
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
@@ -147,3 +156,31 @@ async def test_budget_refusal_finds_the_refusal_an_old_sdk_wrapped() -> None:
             raise ConnectionError("Connection error.") from exc
     except ConnectionError as wrapped:
         assert budget_refusal(wrapped) is refusal
+
+
+@pytest.mark.parametrize("sdk", [pytest.param(sdk, id=sdk.name) for sdk in SDKS[:2]])
+def test_a_flavoured_refusal_pickles_into_a_fresh_process(server: LoopbackServer, sdk: Sdk) -> None:
+    module, name = BASE_ERRORS[sdk.name]
+    tracker = TokenTracker(hosts={server.host: sdk.provider})
+    client = sdk.client(tracker, "httpx2" if _takes_httpx2(sdk) else "httpx", "sync", server)
+    with budget(max_tokens=1, name="tiny"), pytest.raises(TokenLimitReached) as refused:
+        sdk.call(client, "sync")
+    check = (
+        f"import pickle, sys, tokenbudget, {module}; e = pickle.loads(sys.stdin.buffer.read()); "
+        f"print(isinstance(e, tokenbudget.TokenLimitReached), isinstance(e, {module}.{name}), "
+        "e.reason, e.budget_name, type(e).__name__)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check],
+        input=pickle.dumps(refused.value),
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    assert done.stdout.decode().split() == [
+        "True",
+        "True",
+        "preflight",
+        "tiny",
+        "TokenLimitReached",
+    ]

@@ -77,9 +77,10 @@ def _build_request(
             request = own(*args, **kwargs)
         else:
             request = type(this).build_request(this, *args, **kwargs)
-        transport = this._transport_for_url(request.url)
+        # The transport that will carry it (no mounts, the usual case: the client's own).
+        transport = this._transport_for_url(request.url) if this._mounts else this._transport
         if isinstance(transport, tracking):
-            source: Any = getattr(transport, "tracker", None)
+            source: Any = transport.tracker  # type: ignore[attr-defined]
             may_refuse = getattr(source, "may_refuse", None)
             if may_refuse is not None and may_refuse():
                 _refuse_early(source, request, is_async)
