@@ -29,6 +29,7 @@ TOP_LEVEL = [
     "UsageSummary",
     "__version__",
     "budget",
+    "budget_refusal",
     "calculate_cost",
     "context_executor",
     "current_budget",

@@ -38,7 +38,7 @@ from ._tracker import (
     unpatch_all,
 )
 from ._version import __version__
-from .budgets import Budget, budget, context_executor, current_budget, in_context
+from .budgets import Budget, budget, budget_refusal, context_executor, current_budget, in_context
 from .cache import CacheStats, no_cache, refresh_cache
 from .pricing import (
     ModelPrice,
@@ -72,6 +72,7 @@ __all__ = [
     "UsageSummary",
     "__version__",
     "budget",
+    "budget_refusal",
     "calculate_cost",
     "context_executor",
     "current_budget",

@@ -34,7 +34,7 @@ def test_the_readme_examples_run_as_written() -> None:
         "documents": ["The first document.", "The second document."],
     }
     blocks = budget_blocks()
-    assert len(blocks) == 5
+    assert len(blocks) == 6
     for block in blocks:
         exec(compile(block, "README.md#budgets", "exec"), namespace)
     ctx: Budget = namespace["ctx"]

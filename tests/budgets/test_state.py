@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import pickle
 import threading
 from decimal import Decimal
 
-import anthropic
-
 from tokenbudget import BudgetExceeded, TokenLimitReached, UsageSummary
 from tokenbudget.budgets import Amount, BudgetState, InMemoryBackend, Limits
-from tokenbudget.budgets._refusal import _anthropic_flavour
 from tokenbudget.budgets._wording import dollars, verdict
 
 from ..support import record
@@ -101,12 +97,3 @@ def test_dollars_are_exact_and_short() -> None:
         "$0.00000123",
         "$12",
     ]
-
-
-def test_anthropic_flavoured_errors_are_both_and_pickle() -> None:
-    cls = _anthropic_flavour(BudgetExceeded)
-    assert issubclass(cls, BudgetExceeded) and issubclass(cls, anthropic.AnthropicError)
-    assert _anthropic_flavour(BudgetExceeded) is cls
-    error = cls("no", limit=Decimal(1), spent=Decimal(2), budget_name="b", reason="exceeded")
-    copy = pickle.loads(pickle.dumps(error))
-    assert type(copy) is cls and (copy.limit, copy.budget_name, copy.reason) == (1, "b", "exceeded")

@@ -1,19 +1,27 @@
-"""Putting tracking transports under existing httpx clients."""
+"""Putting tracking transports under existing httpx clients.
+
+Every client instrumented here also gets an early refusal check in its
+``build_request`` (:mod:`._early`): budget refusals are raised when a request
+is built, before any SDK can wrap or retry them.
+"""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from ._families import family_of
+from ._early import install_early_refusal
+from ._families import Family, family_of
 from ._transport import CallSource
 
 __all__ = [
     "building_own_client",
     "instrument_beneath",
     "instrument_client",
+    "is_instrumented",
     "patch_suppressed",
     "tracked_copy",
     "wrap_transport",
@@ -22,6 +30,8 @@ __all__ = [
 C = TypeVar("C")
 
 _building_own: ContextVar[bool] = ContextVar("tokenbudget_building_own_client", default=False)
+#: The clients :func:`instrument_client` tracks (by any tracker), held weakly.
+_instrumented: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 @contextmanager
@@ -58,7 +68,24 @@ def instrument_client(client: C, tracker: CallSource) -> C:
         pattern: None if mounted is None else wrap_transport(mounted, tracker, is_async=is_async)
         for pattern, mounted in anyclient._mounts.items()
     }
+    _refuse_when_built(client, family, is_async)
+    with suppress(TypeError):  # a client class that cannot be weakly referenced
+        _instrumented.add(client)
     return client
+
+
+def is_instrumented(client: object) -> bool:
+    """True when :func:`instrument_client` put a tracker on ``client`` (its own
+    clients, ``tracker.instrument()``, ``patch_all``); not for the pytest plugin's
+    tracking beneath (:func:`instrument_beneath`)."""
+    try:
+        return client in _instrumented
+    except TypeError:
+        return False
+
+
+def _refuse_when_built(client: Any, family: Family, is_async: bool) -> None:
+    install_early_refusal(client, (family.Transport, family.AsyncTransport), is_async=is_async)
 
 
 def tracked_copy(http_client: Any, tracker: CallSource) -> Any:
@@ -113,3 +140,4 @@ def instrument_beneath(client: Any, tracker: CallSource) -> None:
         pattern: None if mounted is None else beneath(mounted)
         for pattern, mounted in client._mounts.items()
     }
+    _refuse_when_built(client, family, is_async)

@@ -19,7 +19,13 @@ from typing import Any, ClassVar, Protocol
 
 from .._core import SENDING, Exchange, RequestView, StoredResponse, header_bytes, split_events
 
-__all__ = ["AsyncTrackingTransportLogic", "CallSource", "TrackingTransportLogic"]
+__all__ = [
+    "AsyncTrackingTransportLogic",
+    "CallSource",
+    "TrackingTransportLogic",
+    "content_of",
+    "request_view",
+]
 
 #: Headers that describe the bytes on the wire, not a stored (decoded) body.
 _BODY_HEADERS = frozenset(("content-encoding", "content-length", "transfer-encoding"))
@@ -32,7 +38,7 @@ class CallSource(Protocol):
         """The exchange tracking ``request``, or ``None`` to pass it through untracked."""
 
 
-def _request_view(request: Any, read_body: Any) -> RequestView:
+def request_view(request: Any, read_body: Any) -> RequestView:
     url = request.url
     query = url.query
     return RequestView(
@@ -46,7 +52,7 @@ def _request_view(request: Any, read_body: Any) -> RequestView:
     )
 
 
-def _content(request: Any) -> bytes:
+def content_of(request: Any) -> bytes:
     """The body of an async request if it is in memory; a streamed one reads as empty."""
     try:
         return bytes(request.content)
@@ -139,7 +145,7 @@ class TrackingTransportLogic(_Adapter):
         super().__init__(tracker, inner if inner is not None else self._module.HTTPTransport())
 
     def handle_request(self, request: Any) -> Any:
-        exchange = self.tracker.begin(_request_view(request, request.read))
+        exchange = self.tracker.begin(request_view(request, request.read))
         if exchange is None:
             return self.inner.handle_request(request)
         answer = exchange.lookup_cache()
@@ -170,7 +176,7 @@ class AsyncTrackingTransportLogic(_Adapter):
     async def handle_async_request(self, request: Any) -> Any:
         # SDK request bodies are in memory already; a streamed upload is only
         # read when its host and path are tracked ones.
-        exchange = self.tracker.begin(_request_view(request, lambda: _content(request)))
+        exchange = self.tracker.begin(request_view(request, lambda: content_of(request)))
         if exchange is None:
             return await self.inner.handle_async_request(request)
         answer = await exchange.lookup_cache_async()

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from .._core import CallGuard, Exchange, Ports, RequestView, logger, renew_after_fork, warn_once
 from .._data import CallRecord, Usage, check_usage
-from ..budgets import Budget, active_budgets, covering, hold, tracker_budgets
+from ..budgets import Budget, active_budgets, covering, hold, tracker_budgets, would_refuse
 from ..cache import CacheOption, build_cache
 from ..pricing import PriceBook
 from ..providers import Provider, ProviderRegistry, default_registry
@@ -84,7 +84,9 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
     Extension seams (the pytest plugin uses them): :meth:`begin` (which calls
     are tracked, by which tracker) and :meth:`admit` (which gates a call passes)
     may be overridden, and ``cache=`` accepts any object with the
-    ``tokenbudget._core.ResponseCache`` interface.
+    ``tokenbudget._core.ResponseCache`` interface. A subclass whose ``admit``
+    adds gates overrides :meth:`refuse_early` too (a dry run of them), or its
+    calls are refused only when sent.
     """
 
     def __init__(
@@ -234,6 +236,36 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
         if not self.budgets and not active_budgets():
             return ()  # the usual case: nothing to hold
         return hold(exchange, covering(self, self.budgets))
+
+    def may_refuse(self) -> bool:
+        """True when a call begun now may be refused: budgets cover this tracker or context.
+
+        Asked by tracked clients for every request they build, so it must be cheap.
+        """
+        return bool(self.budgets) or bool(active_budgets())
+
+    def refuse_early(self, exchange: Exchange) -> None:
+        """Raise now the refusal :meth:`admit` would raise for ``exchange``; hold nothing.
+
+        Called by tracked clients when they build a request, before an SDK
+        sends it (and could wrap and retry a refusal raised while sending): a
+        dry run of the budgets (``tokenbudget.budgets.would_refuse``). Returns
+        when the call would be admitted, when the cache may answer it (a hit
+        costs nothing), or when that cannot be told; :meth:`admit` decides
+        again when the request is sent.
+        """
+        if type(self).admit is not TokenTracker.admit and (
+            type(self).refuse_early is TokenTracker.refuse_early
+        ):
+            return  # a subclass's own gates: only its admit() knows them
+        cache = exchange.ports.cache
+        if cache is not None:
+            may_answer = getattr(cache, "may_answer", None)
+            if may_answer is None or may_answer(exchange):
+                return
+        error = would_refuse(exchange, covering(self, self.budgets))
+        if error is not None:
+            raise error
 
 
 _default_lock = threading.Lock()

@@ -14,7 +14,11 @@ budget's accounts elsewhere (e.g. one limit shared by many processes:
 ``budget(key=..., backend="redis://...")``, see :mod:`tokenbudget.redis`;
 :func:`register_backend_scheme` adds a URL scheme), and the gate trackers
 hold their calls with (:func:`covering`, :func:`hold`, :func:`budget_error`),
-for integrations that add gates of their own (the pytest plugin does).
+for integrations that add gates of their own (the pytest plugin does), and its
+dry run, :func:`would_refuse`, which trackers ask when a request is built so
+that a refusal is raised before any SDK can wrap or retry it.
+:func:`budget_refusal` finds a refusal inside an exception that a framework
+(or an old SDK) wrapped it in.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from __future__ import annotations
 from ._arguments import OnExceed, Preflight, parse_dollars
 from ._backends import BackendFactory, register_backend_scheme
 from ._budget import Budget
-from ._gate import covering, hold, tracker_budgets
+from ._find import budget_refusal
+from ._gate import covering, hold, tracker_budgets, would_refuse
 from ._refusal import budget_error
 from ._scope import active_budgets, current_budget
 from ._state import (
@@ -56,6 +61,7 @@ __all__ = [
     "active_budgets",
     "budget",
     "budget_error",
+    "budget_refusal",
     "context_executor",
     "covering",
     "current_budget",
@@ -64,6 +70,7 @@ __all__ = [
     "parse_dollars",
     "register_backend_scheme",
     "tracker_budgets",
+    "would_refuse",
 ]
 
 #: ``budget(...)`` builds a :class:`Budget`; see its docstring for the arguments.

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from ._budget import Budget
     from ._estimate import CallEstimate
 
-__all__ = ["admit", "left"]
+__all__ = ["admit", "left", "verdict_now"]
 
 _ATTEMPTS = 5  # reservations lost to concurrent ones before refusing
 _ZERO = Decimal(0)
@@ -46,6 +46,25 @@ def admit(budget: Budget, call: CallEstimate) -> BudgetGuard:
         return _reserve(budget, call)
     except BackendUnavailable as exc:
         raise unavailable(budget, call, exc) from exc
+
+
+def verdict_now(budget: Budget, call: CallEstimate) -> TokenBudgetError | None:
+    """The refusal :func:`admit` would raise for ``call`` now, reserving nothing.
+
+    Reads the budget's window once and plans as :func:`admit` does; ``None``
+    when the call would be let through, also when ``on_exceed`` would let a
+    refused call go (only ``"raise"`` refuses). A clamping budget may lower the
+    call's output ceiling, as it would when admitting it.
+    """
+    if budget.on_exceed != "raise":
+        return None
+    if budget.limits.cost_usd is not None and not call.priced and not budget.allow_unpriced:
+        return unpriced(budget, call)
+    try:
+        state = budget.backend.read(budget._window.key())
+    except BackendUnavailable as exc:
+        return unavailable(budget, call, exc)
+    return _plan(budget, call, state)[1]
 
 
 def left(budget: Budget, state: BudgetState) -> Amount:

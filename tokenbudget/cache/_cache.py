@@ -163,6 +163,19 @@ class CallCache:
             self.release(exchange)
             raise
 
+    def may_answer(self, exchange: Exchange) -> bool:
+        """True when :meth:`lookup` might answer ``exchange`` without the provider: a
+        stored answer, or an identical call in flight to wait for. Changes nothing (no
+        counters, no flight led, no key set); trackers ask it before refusing a call
+        early, since a cached answer costs nothing and is never refused."""
+        if not self.accepts(exchange) or cache_mode(exchange.owner) != "use":
+            return False
+        key = self.key(exchange)
+        entry = self.backend.get(key)
+        if entry is not None and not entry.expired(self._clock()):
+            return True
+        return self.single_flight and self._flights.in_flight(key)
+
     def release(self, exchange: Exchange) -> None:
         """``exchange`` is over (recorded, stored or refused): calls waiting for it look again."""
         ended = self._flights.end(exchange)

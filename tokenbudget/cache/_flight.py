@@ -124,6 +124,11 @@ class Flights:
             self._keys[id(caller)] = key
             return None
 
+    def in_flight(self, key: str) -> bool:
+        """True while a call for ``key`` is in flight (not ended, not expired)."""
+        flight = self._flights.get(key)
+        return flight is not None and not flight.done and self._clock() < flight.deadline
+
     def led_by(self, caller: object) -> tuple[str, Flight] | None:
         """The key and flight ``caller`` leads, if any."""
         key = self._keys.get(id(caller))
