@@ -120,6 +120,7 @@ _MISSING = object()
 
 
 def _build_default() -> ProviderRegistry:
+    from ._anyhost import register_any_host
     from .anthropic import AnthropicProvider
     from .compatible import register_compatible_hosts
     from .google import VERTEX_HOST_SUFFIXES, VERTEX_HOSTS, GoogleProvider
@@ -141,6 +142,7 @@ def _build_default() -> ProviderRegistry:
         GoogleProvider("vertex"), hosts=VERTEX_HOSTS, host_suffixes=VERTEX_HOST_SUFFIXES
     )
     register_compatible_hosts(registry)
+    register_any_host(registry)
     return registry
 
 
