@@ -159,7 +159,8 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
         if isinstance(provider, str):
             found = self._registry.provider_named(provider)
             if found is None:
-                raise ValueError(f"unknown provider {provider!r}")
+                known = ", ".join(self._registry.names())
+                raise ValueError(f"unknown provider {provider!r} (known: {known})")
             provider = found
         self._registry.register(provider, hosts=[host])
 

@@ -77,6 +77,11 @@ class ProviderRegistry:
             return self._parent.provider_named(name)
         return found
 
+    def names(self) -> list[str]:
+        """The names of the providers registered here or in the parent, sorted."""
+        parent = self._parent.names() if self._parent is not None else []
+        return sorted({*self._named, *parent})
+
     def for_host(self, host: str, port: int | None = None) -> Provider | None:
         """The provider for ``host`` (and ``port``), or ``None``."""
         if self._parent is not None:

@@ -32,16 +32,26 @@ is not "identical". Per host (each from its own API reference):
   reference: ``stream_options.include_usage`` "has no effect. Full usage details
   are always included"), so nothing is added and nothing hidden: that chunk is
   the provider's own.
-- **local** (``localhost``/loopback; Ollama ``:11434``, vLLM ``:8000``, LM Studio
-  ``:1234``, and any other loopback port with an OpenAI-style path): tokens are
-  recorded; the price book prices ``local`` models at zero unless a price is
-  registered. ``stream_options`` is added for Ollama and vLLM, which document it.
+- **local** (Ollama ``:11434``, vLLM ``:8000``, LM Studio ``:1234`` on
+  ``localhost``/``127.0.0.1``, and any other loopback host): tokens are recorded
+  and a model the price book does not sell costs zero (``llama3.2``), unless a
+  price is registered for it. A model it sells at a paying provider (``gpt-4o``:
+  a LiteLLM proxy on localhost) is priced at that provider's list price, the
+  record names the host (``via``) and a warning says so once per host and model:
+  never $0 silently. ``TokenTracker(hosts={"localhost:4000": "local"})`` is the
+  explicit choice of free. ``stream_options`` is added for Ollama and vLLM,
+  which document it.
 - **openai-compatible**: any other host, when the request is a JSON ``POST`` to an
   OpenAI-style path (``.../chat/completions``, ``.../v1/completions``,
-  ``.../v1/embeddings``, ``.../v1/responses``) naming a ``model``. Other
-  requests to unknown hosts are never read. Nothing is added to the request.
-  The record's model is ``"{host}/{model}"`` so that calls to different hosts
-  stay apart; ``request_model`` keeps the name the caller sent.
+  ``.../v1/embeddings``, ``.../v1/responses``, any prefix) naming a ``model``
+  (:class:`OpenAICompatibleProvider`; the Anthropic and Gemini APIs at any host
+  are recognised beside it, see ``tokenbudget.providers._anyhost``). Other
+  requests to unknown hosts are never read. Nothing is added to the request. A
+  model the price book sells is recorded under its provider (``gpt-4o`` ->
+  ``openai``) at its list price, the host in ``via``, and the host named once in
+  the log; an unknown model stays ``openai-compatible`` (unpriced) with the
+  record's model ``"{host}/{model}"`` so that calls to different hosts stay
+  apart; ``request_model`` keeps the name the caller sent.
 
 Every host's usage also goes through :func:`normalise_openai_compatible_usage`,
 which adds reasoning tokens to the output when the host's own ``total_tokens``
