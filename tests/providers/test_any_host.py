@@ -267,6 +267,34 @@ def test_an_unknown_model_at_a_gateway_keeps_the_host_in_its_model() -> None:
     assert record.cost_usd is None  # unpriced, as before: nothing is known of its price
 
 
+@pytest.mark.parametrize(
+    ("provider", "model"),
+    [("anthropic-compatible", "acme-claude"), ("gemini-compatible", "acme-gemini")],
+)
+def test_an_unknown_model_of_another_api_at_a_gateway_is_recorded_unpriced(
+    provider: str, model: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gateway = _Gateway()
+    tracker = TokenTracker()
+    original = tracker.httpx_client
+    monkeypatch.setattr(tracker, "httpx_client", lambda **kw: original(transport=gateway, **kw))
+
+    def call(url: str, tracker: TokenTracker, aio: bool) -> Any:
+        if provider.startswith("anthropic"):
+            return _anthropic(url, tracker, aio).messages.create(
+                model=model, max_tokens=50, messages=MESSAGES
+            )
+        return _gemini(url, tracker, aio).models.generate_content(model=model, contents=USER)
+
+    call("http://llm.example.net", tracker, False)
+    (record,) = tracker.records
+    assert record.provider == provider
+    assert record.model == f"llm.example.net/{model}"
+    assert record.via == "llm.example.net"
+    assert (record.input_tokens, record.output_tokens) == (1234, 56)
+    assert record.cost_usd is None
+
+
 def test_a_mapped_host_is_its_provider_and_not_marked() -> None:
     gateway = _Gateway()
     tracker = TokenTracker(hosts={"llm-gw.internal": "anthropic"})

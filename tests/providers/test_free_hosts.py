@@ -125,3 +125,17 @@ def test_an_anthropic_model_on_a_local_port(caplog: pytest.LogCaptureFixture) ->
     assert record.provider == "anthropic" and record.via == "localhost:8000"
     assert record.cost_usd == calculate_cost("claude-haiku-4-5", 1000, 100)
     assert len(_warnings(caplog, "localhost:8000")) == 1
+
+
+def test_which_models_a_host_that_says_nothing_is_billed_for() -> None:
+    book = PriceBook.load()
+    book.register("my-finetune", input_per_1m=1, output_per_1m=1)  # any provider
+    book.register("house-llm", provider="local", input_per_1m=1, output_per_1m=1)
+    assert book.list_provider("gpt-4o") == "openai"
+    assert book.list_provider("claude-sonnet-4-5-20250929") == "anthropic"
+    assert book.list_provider("models/gemini-2.5-flash") == "google"
+    assert book.list_provider("llama3.2") is None  # unknown: a local model stays free
+    assert book.list_provider("my-finetune") is None  # registered for no provider
+    assert book.list_provider("house-llm") is None  # registered as a local model
+    unpriced = next(name for name, price in book.models("openai").items() if price.unpriced)
+    assert book.list_provider(unpriced) is None  # known, but sold by a unit not priced
