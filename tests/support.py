@@ -175,6 +175,7 @@ def record(
     raw_usage: object = None,
     price_version: str | None = "stub-1",
     service_tier: str | None = None,
+    via: str | None = None,
 ) -> CallRecord:
     """A record with the given figures (its timestamp ``days`` after :data:`T0`)."""
     return CallRecord(
@@ -202,6 +203,7 @@ def record(
         tags=MappingProxyType(dict(tags or {})),
         raw_usage=raw_usage,
         price_version=price_version,
+        via=via,
     )
 
 
@@ -216,7 +218,7 @@ def varied_records() -> list[CallRecord]:
         record("my-finetune", 300, 30, None, tags={"feature": "search"}),
         record("gpt-4o", 0, 0, "0", status=429, error="HTTP 429", days=2),
         record("gemini-2.5-flash", 50, 700, "0.00176", provider="google", estimated=True),
-        record(None, 10, 0, None, provider="openai-compatible", days=3),
+        record(None, 10, 0, None, provider="openai-compatible", days=3, via="llm-gw.internal"),
     ]
 
 

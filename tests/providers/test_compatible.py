@@ -325,9 +325,7 @@ def test_unknown_host_with_openai_path_is_openai_compatible(
     assert "llm.example.net/acme-70b-instruct" in tracker.usage_by_model
 
 
-def test_unknown_host_stream_is_not_injected_and_is_estimated(
-    tracker: TokenTracker, family: str
-) -> None:
+def test_unknown_host_stream_is_not_injected_and_is_estimated(family: str) -> None:
     data = fixture_bytes("openai/chat_stream_no_usage.sse")
     seen: list[Any] = []
 
@@ -335,6 +333,7 @@ def test_unknown_host_stream_is_not_injected_and_is_estimated(
         seen.append(json.loads(request.content))
         return answer(family, data, SSE)
 
+    tracker = TokenTracker()  # the real price book: it knows whose model gpt-4o is
     client = openai.OpenAI(
         api_key="k",
         base_url="https://gateway.internal.example:8443/v1",
@@ -349,10 +348,13 @@ def test_unknown_host_stream_is_not_injected_and_is_estimated(
     assert "stream_options" not in seen[0]
     record = tracker.last_record
     assert record is not None and record.estimated
-    assert record.provider == "openai-compatible"
-    assert record.model == "gateway.internal.example:8443/gpt-4o-mini-2024-07-18"
+    # Priced by model name at OpenAI's list price; the gateway is kept in ``via``.
+    assert record.provider == "openai"
+    assert record.via == "gateway.internal.example:8443"
+    assert record.model == "gpt-4o-mini-2024-07-18"
     assert record.request_model == "gpt-4o"
     assert record.usage.output_tokens == count_text_tokens(text, "gpt-4o-mini")[0] > 0
+    assert record.cost_usd is not None and record.cost_usd > 0
 
 
 def test_other_loopback_ports_are_local_and_registered_hosts_win(
@@ -429,7 +431,7 @@ def test_registry_fallbacks_come_after_every_host_lookup() -> None:
     )
     assert child.match(unknown).provider == "mine"  # type: ignore[union-attr]
     assert child.match(known).provider == "groq"  # type: ignore[union-attr]
-    assert [type(p).__name__ for p in child.fallbacks()] == ["Claims", "OpenAICompatibleProvider"]
+    assert [type(p).__name__ for p in child.fallbacks()] == ["Claims", "AnyHostProvider"]
 
 
 # -- normalisers ---------------------------------------------------------------------------

@@ -55,9 +55,11 @@ def test_a_csv_export_from_before_estimate_reason_still_reads(tmp_path: Path) ->
     export_csv(records, tmp_path / "u.csv")
     with (tmp_path / "u.csv").open(newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
-    assert rows[0][-1] == "estimate_reason" and rows[1][-1] == "the answer reported no usage"
+    reason = rows[0].index("estimate_reason")
+    assert rows[0][reason:] == ["estimate_reason", "via"]  # the columns added since
+    assert rows[1][reason] == "the answer reported no usage"
     with (tmp_path / "old.csv").open("w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle, lineterminator="\r\n").writerows(row[:-1] for row in rows)
+        csv.writer(handle, lineterminator="\r\n").writerows(row[:reason] for row in rows)
     back = read_csv_export(tmp_path / "old.csv")
     assert [r.usage.estimated for r in back] == [True, False]
     assert [r.usage.estimate_reason for r in back] == [None, None]

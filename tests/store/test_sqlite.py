@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import sqlite3
 import subprocess
@@ -338,8 +339,9 @@ def test_a_store_of_the_first_schema_is_brought_up_to_date(tmp_path: Path) -> No
     path = tmp_path / "old.db"
     with SQLiteStore(path) as store:
         store.append([record()])
-    with sqlite3.connect(path) as conn:  # back to schema 1: no estimate_reason column
+    with sqlite3.connect(path) as conn:  # back to schema 1: no estimate_reason, no via
         conn.execute("ALTER TABLE calls DROP COLUMN estimate_reason")
+        conn.execute("ALTER TABLE calls DROP COLUMN via")
         conn.execute("PRAGMA user_version = 1")
     conn.close()
 
@@ -348,5 +350,23 @@ def test_a_store_of_the_first_schema_is_brought_up_to_date(tmp_path: Path) -> No
         back = list(store.records(Query()))
     assert [r.usage.estimate_reason for r in back] == [None, "the answer reported no usage"]
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
     conn.close()
+
+
+def test_a_store_of_the_second_schema_gains_via(tmp_path: Path) -> None:
+    """A usage.db written before CallRecord.via existed opens and keeps the hosts of new calls."""
+    path = tmp_path / "old.db"
+    with SQLiteStore(path) as store:
+        store.append([record()])
+    with sqlite3.connect(path) as conn:  # back to schema 2: no via column
+        conn.execute("ALTER TABLE calls DROP COLUMN via")
+        conn.execute("PRAGMA user_version = 2")
+    conn.close()
+
+    gateway = dataclasses.replace(record(), via="llm-gw.internal:4000")
+    with SQLiteStore(path, create=False) as store:
+        store.append([gateway])
+        back = list(store.records(Query()))
+    assert [r.via for r in back] == [None, "llm-gw.internal:4000"]
+    assert back[1] == gateway

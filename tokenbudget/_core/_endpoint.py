@@ -98,6 +98,10 @@ class Endpoint:
     model_label: str | None = None
     """When set, the record's model is ``"{model_label}/{model}"`` (a host that is
     not a known provider, so that calls to different hosts stay apart)."""
+    via: str | None = None
+    """The ``host:port`` that answered when it is not ``provider``'s own API (a
+    gateway, a proxy, a local server); the tracker then decides the provider
+    from the model name. Kept on the record as ``CallRecord.via``."""
     watch_output: bool = False
     """Set by budgets that may cut this stream off (``stop_streams``): the reader
     must keep ``observation.output_text`` current as events arrive."""

@@ -168,4 +168,5 @@ def _make(
         tags=exchange.tags,
         raw_usage=observation.raw_usage,
         price_version=exchange.ports.price_version(),
+        via=endpoint.via,
     )

@@ -23,6 +23,14 @@ class CallRecord:
     ``request_model`` is the name the caller asked for. ``cost_usd`` is ``None``
     when the model has no known price ("unpriced"); errors (4xx/5xx) and cache
     hits cost zero.
+
+    ``via`` is the host (``name:port``) that answered when it is not the API of
+    ``provider``: a gateway, a proxy or a local server that tokenbudget
+    recognised by the request's path. Such a call's ``provider`` is the one the
+    price book knows its model from (``gpt-4o`` -> ``"openai"``), and it is
+    priced at that provider's list price; ``"openai-compatible"`` or ``"local"``
+    (free) when the model is unknown. ``None`` for a call to a provider's own API
+    or to a host mapped with ``TokenTracker(hosts=...)``.
     """
 
     timestamp: datetime
@@ -44,6 +52,7 @@ class CallRecord:
     tags: Mapping[str, str] = field(default_factory=SharedDefault(MappingProxyType({})))
     raw_usage: Any = None
     price_version: str | None = None
+    via: str | None = None
 
     __reduce__ = reduce_frozen
 

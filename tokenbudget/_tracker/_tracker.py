@@ -32,6 +32,7 @@ from ..store import (
 )
 from ._clients import TrackerClients
 from ._history import TrackerHistory
+from ._hosts import price_by_model
 from ._prices import PriceSource, TrackerPrices
 from ._results import TrackerResults
 from ._tags import current_tags
@@ -50,8 +51,11 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
             ``PriceBook``; default: the built-in prices plus ``$TOKENBUDGET_PRICES``.
         inject_stream_usage: ask OpenAI and Azure for usage on streamed chat calls
             that did not ask for it, hiding the extra chunk from the caller.
-        hosts: extra hosts to track, e.g. ``{"localhost:8000": "openai"}`` for a
-            gateway or local server speaking a known provider's API.
+        hosts: hosts to track as a provider of your choice, e.g.
+            ``{"llm-gw.internal": "openai"}`` for a gateway speaking OpenAI's API,
+            or ``{"localhost:4000": "local"}`` for a free local server. Unmapped
+            hosts that speak a known API are recognised by path and priced by
+            model name (``CallRecord.via`` names them, a warning says so once).
         max_records: how many recent call records to keep in memory; totals are
             always exact over every call.
         max_tag_values: at most this many values per tag name get totals of their
@@ -150,12 +154,15 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
         """Track calls to ``host`` (``"name"`` or ``"name:port"``) as ``provider`` speaks.
 
         ``provider`` is a provider object or the name of a built-in one
-        (``"openai"``, ``"azure"``...).
+        (``"openai"``, ``"azure"``...). ``"local"`` makes the host's calls free,
+        silently, whatever their models; ``"openai-compatible"`` recognises every
+        API by path and prices by model name, as for unmapped hosts.
         """
         if isinstance(provider, str):
             found = self._registry.provider_named(provider)
             if found is None:
-                raise ValueError(f"unknown provider {provider!r}")
+                known = ", ".join(self._registry.names())
+                raise ValueError(f"unknown provider {provider!r} (known: {known})")
             provider = found
         self._registry.register(provider, hosts=[host])
 
@@ -222,6 +229,8 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
             return None
         if endpoint is None:
             return None
+        if endpoint.via is not None:  # a gateway or local server: priced by model name
+            price_by_model(endpoint, self._prices)
         # Positional: a class called with keywords builds a dict for them, on every call.
         return Exchange(
             self._ports, endpoint, request, self, current_tags(), self.inject_stream_usage

@@ -161,6 +161,26 @@ class PriceBook:
                     return found
         return None
 
+    def list_provider(self, model: str) -> str | None:
+        """The provider whose list price ``model`` is billed at when the host names none.
+
+        The provider the book resolves ``model`` at without one: the maker for a
+        maker's model (``gpt-4o`` -> ``"openai"``, ``claude-sonnet-4-5`` ->
+        ``"anthropic"``, ``gemini-2.5-flash`` -> ``"google"``), else the host it
+        is known from. ``None`` when the book does not know the model, knows it
+        without a published price, or knows it only from a ``register_model``
+        entry without a provider or for a free provider (``"local"``). Used to
+        price calls to gateways and local servers, which do not say whose model
+        they serve.
+        """
+        price = self.resolve(model)
+        if price is None or price.unpriced is not None:
+            return None
+        provider = canonical_provider(price.provider)
+        if provider is None or provider in FREE_PROVIDERS:
+            return None
+        return provider
+
     def suggestions(self, model: str, provider: str | None = None) -> list[str]:
         """Known names close to ``model`` (for error messages)."""
         names: set[str] = set()
@@ -184,7 +204,8 @@ class PriceBook:
 
         A cost the provider reported itself (``usage.reported_cost_usd``) wins.
         A model served by a local server (provider ``"local"``: Ollama, vLLM, LM
-        Studio) costs zero unless a price was registered for it.
+        Studio) costs zero unless a price was registered for it (the tracker
+        prices a paying provider's model answered there by :meth:`list_provider`).
         An unknown model, or one with no published price, returns ``None``; the
         reason is logged once per (provider, model) at DEBUG level (the tracker
         warns the user once per model).

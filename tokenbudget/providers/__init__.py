@@ -1,10 +1,13 @@
 """Providers: how each API's requests are recognised and its usage read.
 
 Built in: OpenAI and Azure (:mod:`.openai`), Anthropic (:mod:`.anthropic`),
-Gemini and Vertex AI (:mod:`.google`), OpenAI-compatible hosts, local servers
-and a fallback for any other OpenAI-style host (:mod:`.compatible`). Each API
-is a package that owns all its wire knowledge behind its ``__init__``; other
-packages use only the names it exports.
+Gemini and Vertex AI (:mod:`.google`), OpenAI-compatible hosts
+(:mod:`.compatible`), and for every other host, gateways and local servers
+included, :class:`AnyHostProvider`, which tells the OpenAI, Anthropic and Gemini
+APIs apart by their paths and marks the call with the host (``via``) so that the
+tracker prices it by model name (``_anyhost``). Each API is a package that owns
+all its wire knowledge behind its ``__init__``; other packages use only the
+names it exports.
 
 To track a host tokenbudget does not know, register a :class:`Provider` for it
 (a :class:`~.custom.CustomProvider` needs only a few functions), or map the
@@ -22,6 +25,7 @@ from collections.abc import Iterable
 
 from .._core import Endpoint, EventFilter, Observation, OutputText, RequestView, UsageReader
 from .._data import MAX_TOKENS
+from ._anyhost import AnyHostProvider
 from ._base import OUTPUT_LIMIT_KEYS, Provider
 from ._figures import UsageFigures
 from ._registry import ProviderRegistry, default_registry
@@ -36,6 +40,7 @@ __all__ = [
     "MAX_TOKENS",
     "OUTPUT_LIMIT_KEYS",
     "AnthropicProvider",
+    "AnyHostProvider",
     "CustomProvider",
     "Endpoint",
     "EventFilter",

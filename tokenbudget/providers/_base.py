@@ -47,6 +47,8 @@ class Provider(ABC):
 
     #: Provider name used when a request matches this provider.
     name: str = ""
+    #: The name of the API it speaks, for messages (``"OpenAI"``, ``"Anthropic"``, ``"Gemini"``).
+    api: str = ""
 
     @abstractmethod
     def match(self, request: RequestView) -> Endpoint | None:

@@ -77,6 +77,11 @@ class ProviderRegistry:
             return self._parent.provider_named(name)
         return found
 
+    def names(self) -> list[str]:
+        """The names of the providers registered here or in the parent, sorted."""
+        parent = self._parent.names() if self._parent is not None else []
+        return sorted({*self._named, *parent})
+
     def for_host(self, host: str, port: int | None = None) -> Provider | None:
         """The provider for ``host`` (and ``port``), or ``None``."""
         if self._parent is not None:
@@ -120,6 +125,7 @@ _MISSING = object()
 
 
 def _build_default() -> ProviderRegistry:
+    from ._anyhost import register_any_host
     from .anthropic import AnthropicProvider
     from .compatible import register_compatible_hosts
     from .google import VERTEX_HOST_SUFFIXES, VERTEX_HOSTS, GoogleProvider
@@ -141,6 +147,7 @@ def _build_default() -> ProviderRegistry:
         GoogleProvider("vertex"), hosts=VERTEX_HOSTS, host_suffixes=VERTEX_HOST_SUFFIXES
     )
     register_compatible_hosts(registry)
+    register_any_host(registry)
     return registry
 
 

@@ -32,16 +32,26 @@ is not "identical". Per host (each from its own API reference):
   reference: ``stream_options.include_usage`` "has no effect. Full usage details
   are always included"), so nothing is added and nothing hidden: that chunk is
   the provider's own.
-- **local** (``localhost``/loopback; Ollama ``:11434``, vLLM ``:8000``, LM Studio
-  ``:1234``, and any other loopback port with an OpenAI-style path): tokens are
-  recorded; the price book prices ``local`` models at zero unless a price is
-  registered. ``stream_options`` is added for Ollama and vLLM, which document it.
+- **local** (Ollama ``:11434``, vLLM ``:8000``, LM Studio ``:1234`` on
+  ``localhost``/``127.0.0.1``, and any other loopback host): tokens are recorded
+  and a model the price book does not sell costs zero (``llama3.2``), unless a
+  price is registered for it. A model it sells at a paying provider (``gpt-4o``:
+  a LiteLLM proxy on localhost) is priced at that provider's list price, the
+  record names the host (``via``) and a warning says so once per host and model:
+  never $0 silently. ``TokenTracker(hosts={"localhost:4000": "local"})`` is the
+  explicit choice of free. ``stream_options`` is added for Ollama and vLLM,
+  which document it.
 - **openai-compatible**: any other host, when the request is a JSON ``POST`` to an
   OpenAI-style path (``.../chat/completions``, ``.../v1/completions``,
-  ``.../v1/embeddings``, ``.../v1/responses``) naming a ``model``. Other
-  requests to unknown hosts are never read. Nothing is added to the request.
-  The record's model is ``"{host}/{model}"`` so that calls to different hosts
-  stay apart; ``request_model`` keeps the name the caller sent.
+  ``.../v1/embeddings``, ``.../v1/responses``, any prefix) naming a ``model``
+  (:class:`OpenAICompatibleProvider`; the Anthropic and Gemini APIs at any host
+  are recognised beside it, see ``tokenbudget.providers._anyhost``). Other
+  requests to unknown hosts are never read. Nothing is added to the request. A
+  model the price book sells is recorded under its provider (``gpt-4o`` ->
+  ``openai``) at its list price, the host in ``via``, and the host named once in
+  the log; an unknown model stays ``openai-compatible`` (unpriced) with the
+  record's model ``"{host}/{model}"`` so that calls to different hosts stay
+  apart; ``request_model`` keeps the name the caller sent.
 
 Every host's usage also goes through :func:`normalise_openai_compatible_usage`,
 which adds reasoning tokens to the output when the host's own ``total_tokens``
@@ -56,16 +66,18 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from .._core import INVALID_USAGE, Endpoint, Observation, RequestView, UsageReader
+from .._core import INVALID_USAGE, Endpoint, RequestView, UsageReader
 from .._data import Usage, is_count
 from ._base import Provider
 from ._figures import UsageFigures, validating
+from ._via import Labelled, mark_via
 from .openai import OpenAIProvider, OpenAIReader, UsageNormaliser, normalise_openai_usage
 
 if TYPE_CHECKING:
     from ._registry import ProviderRegistry
 
 __all__ = [
+    "OPENAI_PATH",
     "CompatibleProvider",
     "CompatibleReader",
     "GroqProvider",
@@ -78,9 +90,8 @@ __all__ = [
     "register_compatible_hosts",
 ]
 
-_LOOPBACK = ("localhost", "::1", "0.0.0.0")
-# Distinctive OpenAI-style paths: only these make the fallback read a body.
-_OPENAI_PATH = re.compile(
+#: Distinctive OpenAI-style paths: only these make a request to an unknown host be read.
+OPENAI_PATH = re.compile(
     r"(?:/chat/completions|/v\d+[a-z0-9]*/(?:completions|embeddings|responses))$"
 )
 
@@ -259,59 +270,49 @@ class GroqProvider(CompatibleProvider):
         return GroqReader(endpoint, self.normalise)
 
 
-def is_loopback(host: str) -> bool:
-    """True for ``localhost``, ``127.x.x.x``, ``::1`` and ``0.0.0.0``."""
-    return host in _LOOPBACK or host.startswith("127.") or host.endswith(".localhost")
-
-
-class _LabelledReader(CompatibleReader):
-    """Records the billed model as ``"{host}/{model}"``."""
-
-    def __init__(self, endpoint: Endpoint, normalise: UsageNormaliser, label: str) -> None:
-        super().__init__(endpoint, normalise)
-        self._label = label
-
-    def result(self) -> Observation:
-        observation = super().result()
-        model = observation.model or self.endpoint.request_model
-        if model is not None and not model.startswith(self._label + "/"):
-            observation.model = f"{self._label}/{model}"
-        return observation
+class _LabelledReader(Labelled, CompatibleReader):
+    """Records the billed model as ``"{host}/{model}"`` (see :class:`._via.Labelled`)."""
 
 
 class OpenAICompatibleProvider(CompatibleProvider):
-    """The fallback for hosts no provider claims: OpenAI-style paths only, nothing injected.
+    """OpenAI-style requests at a host that is not their provider's: a gateway or a local server.
 
-    Loopback hosts are recorded as ``"local"``; every other host as
-    ``"openai-compatible"`` with the host in the record's model.
+    Only JSON ``POST`` requests to OpenAI-style paths naming a model; nothing is
+    added to the request unless ``inject_usage``. With ``assumed`` (the host
+    was not mapped by the user) the endpoint is marked with the host
+    (:func:`._via.mark_via`): recorded as ``local_name`` on loopback, as
+    ``name`` with the host in the model elsewhere, until the tracker prices it
+    by its model name.
     """
 
-    def __init__(self, name: str = "openai-compatible", *, local_name: str = "local") -> None:
-        super().__init__(name, inject_usage=False, normalise=normalise_openai_compatible_usage)
+    def __init__(
+        self,
+        name: str = "openai-compatible",
+        *,
+        local_name: str = "local",
+        inject_usage: bool = False,
+        assumed: bool = True,
+    ) -> None:
+        super().__init__(
+            name, inject_usage=inject_usage, normalise=normalise_openai_compatible_usage
+        )
         self.local_name = local_name
+        self.assumed = assumed
 
     def match(self, request: RequestView) -> Endpoint | None:
-        if request.method != "POST" or not _OPENAI_PATH.search(request.path):
+        if request.method != "POST" or not OPENAI_PATH.search(request.path):
             return None
         if "json" not in request.headers.get("content-type", "").lower():
             return None
         endpoint = super().match(request)
         if endpoint is None or not endpoint.request_model:
             return None
-        if is_loopback(request.host):
-            endpoint.provider = self.local_name
-        else:
-            endpoint.model_label = request.host_port
-        return endpoint
-
-    def prepare(self, endpoint: Endpoint, request: RequestView) -> bytes | None:
-        return None
+        return mark_via(endpoint, request, local_name=self.local_name, assumed=self.assumed)
 
     def reader(self, endpoint: Endpoint) -> UsageReader:
-        label = endpoint.model_label
-        if label is None:
+        if endpoint.model_label is None:
             return CompatibleReader(endpoint, self.normalise)
-        return _LabelledReader(endpoint, self.normalise, label)
+        return _LabelledReader(endpoint, self.normalise)
 
 
 def _compatible(name: str, inject: bool, normalise: UsageNormaliser) -> CompatibleProvider:
@@ -319,7 +320,8 @@ def _compatible(name: str, inject: bool, normalise: UsageNormaliser) -> Compatib
 
 
 def register_compatible_hosts(registry: ProviderRegistry) -> None:
-    """Register every known OpenAI-compatible host, local servers and the fallback."""
+    """Register every known OpenAI-compatible API host (local servers and any other
+    host are registered by ``tokenbudget.providers._anyhost``)."""
     plain = normalise_openai_compatible_usage
     table: list[tuple[Provider, list[str], list[str]]] = [
         (GroqProvider(), ["api.groq.com"], []),
@@ -333,8 +335,3 @@ def register_compatible_hosts(registry: ProviderRegistry) -> None:
     ]
     for provider, hosts, suffixes in table:
         registry.register(provider, hosts=hosts, host_suffixes=suffixes)
-    # Local servers: Ollama and vLLM document stream_options.include_usage; LM Studio does not.
-    for port, inject in (("11434", True), ("8000", True), ("1234", False)):
-        local = _compatible("local", inject, plain)
-        registry.register(local, hosts=[f"{host}:{port}" for host in ("localhost", "127.0.0.1")])
-    registry.register_fallback(OpenAICompatibleProvider())

@@ -8,7 +8,7 @@ when they are read, with messages that name the bad value and the valid ones.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from ..budgets import parse_dollars
 
-__all__ = ["Mode", "RunOptions", "TokenbudgetOptions"]
+__all__ = ["Mode", "RunOptions", "TokenbudgetOptions", "parse_hosts"]
 
 #: ``live``: calls go to the providers; ``record``: and are written to a directory;
 #: ``replay``: they are answered from one, never sent.
@@ -29,6 +29,26 @@ def _count(name: str, value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"{name} must be a non-negative int, not {value!r}")
     return value
+
+
+def parse_hosts(values: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """``HOST=PROVIDER`` texts as ``(host, provider)`` pairs, checked; later ones win.
+
+    ``HOST`` is ``name`` or ``name:port`` (no scheme, no path); spaces around
+    ``=`` are allowed (ini lines). Raises ``ValueError`` naming the bad value.
+    """
+    pairs: dict[str, str] = {}
+    for value in values:
+        host, sep, provider = value.partition("=")
+        host, provider = host.strip().lower(), provider.strip()
+        if not sep or not host or not provider or "/" in host or "=" in provider:
+            raise ValueError(
+                "--tokenbudget-host (and the ini option tokenbudget_hosts) takes "
+                f"HOST=PROVIDER, e.g. localhost:4000=local or llm-gw.internal=openai, not {value!r}"
+            )
+        pairs.pop(host, None)
+        pairs[host] = provider
+    return tuple(pairs.items())
 
 
 @dataclass(frozen=True)
@@ -84,6 +104,8 @@ class RunOptions:
     record_dir: Path | None = None
     replay_dir: Path | None = None
     ignore_fields: tuple[str, ...] = ()
+    #: ``(host, provider)`` pairs: the hosts mapped to a provider for every tracker of the run.
+    hosts: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_values(
@@ -96,6 +118,7 @@ class RunOptions:
         record: str | None = None,
         replay: str | None = None,
         ignore_fields: tuple[str, ...] = (),
+        hosts: Iterable[str] = (),
     ) -> RunOptions:
         """Checked options; paths are made absolute against ``base`` (the invocation dir).
 
@@ -130,6 +153,7 @@ class RunOptions:
             record_dir=path(record),
             replay_dir=replay_dir,
             ignore_fields=ignore_fields,
+            hosts=parse_hosts(hosts),
         )
 
     @property

@@ -85,6 +85,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="answer LLM calls from DIR (made by --tokenbudget-record) and never send one: "
         "a call that was not recorded fails its test",
     )
+    group.addoption(
+        "--tokenbudget-host",
+        metavar="HOST=PROVIDER",
+        action="append",
+        default=[],
+        help="track calls to HOST (name or name:port) as PROVIDER speaks, e.g. "
+        "localhost:4000=local (free) or llm-gw.internal=openai; repeatable",
+    )
+    parser.addini(
+        "tokenbudget_hosts",
+        type="linelist",
+        default=[],
+        help="hosts mapped to a provider, one HOST=PROVIDER a line (as --tokenbudget-host)",
+    )
     parser.addini(
         "tokenbudget_ignore_fields",
         type="linelist",
@@ -123,11 +137,12 @@ def pytest_configure(config: pytest.Config) -> None:
             record=config.getoption("tokenbudget_record"),
             replay=config.getoption("tokenbudget_replay"),
             ignore_fields=tuple(config.getini("tokenbudget_ignore_fields")),
+            hosts=[*config.getini("tokenbudget_hosts"), *config.getoption("tokenbudget_host")],
         )
+        workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
+        run.configure(options, workerinput["workerid"] if workerinput else None)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
-    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
-    run.configure(options, workerinput["workerid"] if workerinput else None)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -55,7 +55,15 @@ class Run:
         self._patch.remove()
 
     def configure(self, options: RunOptions, worker: str | None) -> None:
-        """Apply the command-line options (before any test runs)."""
+        """Apply the command-line options (before any test runs).
+
+        Raises ``ValueError`` for a host mapped to a provider that does not exist.
+        """
+        for host, provider in options.hosts:
+            try:
+                self.session_tracker.register_host(host, provider)
+            except ValueError as exc:
+                raise ValueError(f"--tokenbudget-host {host}={provider}: {exc}") from None
         self.options = options
         self.worker = worker
         directory = options.recording_dir

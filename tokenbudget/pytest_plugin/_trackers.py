@@ -161,7 +161,12 @@ class PytestTracker(_Watching, TokenTracker):
         self.unrecorded: list[TokenBudgetError] = []
         answers = _TestAnswers(run.recording, self.limits) if run.recording is not None else None
         # The session's price book: loaded once per run, not once per test.
-        super().__init__(name=nodeid, cache=answers, prices=run.session_tracker.prices)
+        super().__init__(
+            name=nodeid,
+            cache=answers,
+            prices=run.session_tracker.prices,
+            hosts=dict(run.options.hosts),
+        )
 
     def __repr__(self) -> str:
         usage = self.usage

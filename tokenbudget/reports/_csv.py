@@ -17,6 +17,8 @@ Columns, in order (:data:`CSV_COLUMNS`):
 - ``status_code``, ``error``, ``latency_ms``, ``stream``, ``service_tier``,
   ``request_id``, ``response_id``
 - ``tags``: JSON object; ``price_version``: the price data the cost came from
+- ``via``: the gateway or local server that answered when it is not the
+  provider's own API (empty for direct calls)
 
 UTF-8, comma-separated, ``\\r\\n`` line ends (RFC 4180). No prompt, reply,
 header or key is in a record, so none is in the file.
@@ -63,11 +65,12 @@ CSV_COLUMNS: tuple[str, ...] = (
     "tags",
     "price_version",
     "estimate_reason",
+    "via",
 )
 
 
 #: Columns later versions added: an export written before them still reads.
-_ADDED = frozenset(("estimate_reason",))
+_ADDED = frozenset(("estimate_reason", "via"))
 
 
 def _text(value: object) -> str:
@@ -104,6 +107,7 @@ def _row(record: CallRecord) -> list[str]:
         tags=json.dumps(dict(record.tags), ensure_ascii=False, sort_keys=True),
         price_version=record.price_version,
         estimate_reason=usage.estimate_reason,
+        via=record.via,
     )
     return [_text(values[name]) for name in CSV_COLUMNS]
 
@@ -166,6 +170,7 @@ def _record(row: dict[str, str]) -> CallRecord:
         error=row["error"] or None,
         tags=MappingProxyType(json.loads(row["tags"] or "{}")),
         price_version=row["price_version"] or None,
+        via=row.get("via") or None,
     )
 
 

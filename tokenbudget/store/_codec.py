@@ -108,6 +108,7 @@ def record_to_dict(record: CallRecord) -> dict[str, Any]:
         "tags": dict(record.tags),
         "raw_usage": json.loads(dump_json(record.raw_usage)),
         "price_version": record.price_version,
+        "via": record.via,
     }
 
 
@@ -135,4 +136,5 @@ def record_from_dict(data: Mapping[str, Any]) -> CallRecord:
         tags=MappingProxyType({str(k): str(v) for k, v in (data.get("tags") or {}).items()}),
         raw_usage=data.get("raw_usage"),
         price_version=data.get("price_version"),
+        via=data.get("via"),
     )

@@ -39,7 +39,7 @@ __all__ = [
 
 #: ``PRAGMA application_id`` of a tokenbudget store: "tokb".
 APPLICATION_ID = 0x746F6B62
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = (
     f"""CREATE TABLE calls (
@@ -66,7 +66,8 @@ SCHEMA = (
     tags TEXT NOT NULL DEFAULT '{{}}',
     raw_usage TEXT,
     price_version TEXT,
-    estimate_reason TEXT
+    estimate_reason TEXT,
+    via TEXT
 )""",
     "CREATE INDEX calls_ts ON calls (ts_us)",
     "CREATE INDEX calls_model ON calls (model, ts_us)",
@@ -103,11 +104,13 @@ COLUMNS: tuple[str, ...] = (
     "raw_usage",
     "price_version",
     "estimate_reason",
+    "via",
 )
 
 #: What a store of an older schema version is brought up to date with, by version.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("ALTER TABLE calls ADD COLUMN estimate_reason TEXT",),
+    2: ("ALTER TABLE calls ADD COLUMN via TEXT",),
 }
 
 INSERT_CALL = f"INSERT INTO calls ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
@@ -189,6 +192,7 @@ def record_to_row(record: CallRecord) -> tuple[Any, ...]:
         None if record.raw_usage is None else dump_json(record.raw_usage),
         record.price_version,
         usage.estimate_reason,
+        record.via,
     )
 
 
@@ -225,4 +229,5 @@ def record_from_row(row: Sequence[Any]) -> CallRecord:
         tags=MappingProxyType(json.loads(values["tags"] or "{}")),
         raw_usage=None if raw is None else json.loads(raw),
         price_version=values["price_version"],
+        via=values["via"],
     )

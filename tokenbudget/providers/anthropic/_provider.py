@@ -20,6 +20,8 @@ _COUNT_TOKENS = "/v1/messages/count_tokens"
 class AnthropicProvider(Provider):
     """The Anthropic Messages API at api.anthropic.com (or any host that speaks it)."""
 
+    api = "Anthropic"
+
     def __init__(self, name: str = "anthropic") -> None:
         self.name = name
 

@@ -54,6 +54,8 @@ def parse_model_path(path: str) -> tuple[str | None, str, str] | None:
 class GoogleProvider(Provider):
     """Gemini models at the Gemini API (``"google"``) or Vertex AI (``"vertex"``)."""
 
+    api = "Gemini"
+
     def __init__(self, name: str = "google") -> None:
         self.name = name
         self._anthropic = AnthropicProvider(name)
@@ -67,7 +69,15 @@ class GoogleProvider(Provider):
         path = request.path
         if "/openai/" in path or "/endpoints/openapi/" in path:
             return self._openai.match(request)
-        parsed = parse_model_path(path)
+        return self.match_model_path(request)
+
+    def match_model_path(self, request: RequestView) -> Endpoint | None:
+        """The endpoint of a ``.../models/{model}:{method}`` request, or ``None``.
+
+        Reads no body, except for Claude on Vertex (``publishers/anthropic``),
+        whose body names the model of a token count.
+        """
+        parsed = parse_model_path(request.path)
         if parsed is None:
             return None
         publisher, model, method = parsed

@@ -52,6 +52,7 @@ class OpenAIProvider(Provider):
     #: The field that limits a chat answer's length: OpenAI and Azure deprecated
     #: ``max_tokens`` for chat; compatible hosts still name it so.
     chat_output_limit = "max_completion_tokens"
+    api = "OpenAI"
 
     def __init__(
         self,
