@@ -195,3 +195,36 @@ def test_the_marker_is_registered(pytester: pytest.Pytester) -> None:
             "@pytest.mark.fake_llm(*args, **kwargs): *",
         ]
     )
+
+
+def test_a_test_limit_refuses_when_the_request_is_built(pytester: pytest.Pytester) -> None:
+    """Old SDKs wrap and retry whatever the transport raises: the plugin's limits refuse
+    earlier, in the client's ``build_request``, so the request hooks never see the call."""
+    suite(
+        pytester,
+        test_early="""
+        import httpx2
+        import openai
+        import pytest
+        from tokenbudget.pytest_plugin import CallLimitReached
+        from tokenbudget.testing import FakeLLM
+
+        @pytest.mark.tokenbudget(max_calls=1)
+        def test_early():
+            fake, hooked = FakeLLM(), []
+            http = httpx2.Client(transport=fake, event_hooks={"request": [hooked.append]})
+            client = openai.OpenAI(api_key="k", http_client=http)
+            ask = lambda: client.chat.completions.create(
+                model="gpt-4o", messages=[{"role": "user", "content": "Hi"}]
+            )
+            ask()
+            with pytest.raises(CallLimitReached):
+                ask()
+            print("HOOKED", len(hooked), "SENT", fake.calls)
+        """,
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-s")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*HOOKED 1 SENT 1*", "*test tried to make more than max_calls=1 LLM calls*"]
+    )

@@ -267,14 +267,22 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
             type(self).refuse_early is TokenTracker.refuse_early
         ):
             return  # a subclass's own gates: only its admit() knows them
-        cache = exchange.ports.cache
-        if cache is not None:
-            may_answer = getattr(cache, "may_answer", None)
-            if may_answer is None or may_answer(exchange):
-                return
+        if self.cache_may_answer(exchange):
+            return
         error = would_refuse(exchange, covering(self, self.budgets))
         if error is not None:
             raise error
+
+    def cache_may_answer(self, exchange: Exchange) -> bool:
+        """True when the cache may answer ``exchange`` (or cannot tell): never refuse it early.
+
+        A cache hit costs nothing, so only the transport, after its lookup, may refuse it.
+        """
+        cache = exchange.ports.cache
+        if cache is None:
+            return False
+        may_answer = getattr(cache, "may_answer", None)
+        return may_answer is None or bool(may_answer(exchange))
 
 
 _default_lock = threading.Lock()

@@ -62,6 +62,30 @@ class CallLimits:
                 self.admitted += 1
             return error
 
+    def refuse_early(self, exchange: Exchange) -> None:
+        """Raise (and remember) now the refusal :meth:`admit` would raise; count nothing.
+
+        The dry run a tracked client makes when it builds a request, before an
+        SDK could wrap and retry a refusal raised while sending.
+        """
+        __tracebackhide__ = True
+        if not exchange.endpoint.billable:
+            return
+        with self._lock:
+            error = self._refusal(exchange)
+        if error is not None:
+            self.refused.append(error)
+            raise error
+
+    @property
+    def active(self) -> bool:
+        """True when the test sets a limit, so a call may be refused."""
+        options = self._tracker.options
+        return any(
+            limit is not None
+            for limit in (options.max_calls, options.max_cost_usd, options.max_tokens)
+        )
+
     def release(self, exchange: Exchange) -> None:
         """Give back an admission: another gate refused the call after this one let it through."""
         if exchange.endpoint.billable:

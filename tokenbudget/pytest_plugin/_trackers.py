@@ -264,6 +264,17 @@ class PytestTracker(_Watching, TokenTracker):
         _ADMITTED.set(exchange)
         return guards
 
+    def may_refuse(self) -> bool:
+        return self.limits.active or super().may_refuse()
+
+    def refuse_early(self, exchange: Exchange) -> None:
+        """The test's limits, then the budgets, refuse the call when it is built."""
+        __tracebackhide__ = True
+        if self.cache_may_answer(exchange):
+            return
+        self.limits.refuse_early(exchange)
+        super().refuse_early(exchange)
+
 
 class SessionTracker(_Watching, TokenTracker):
     """The tracker ``patch_all`` points at during a pytest session; see the module docstring."""
@@ -283,6 +294,10 @@ class SessionTracker(_Watching, TokenTracker):
         if test is not None:
             return test.begin(request)
         return super().begin(request)
+
+    def may_refuse(self) -> bool:
+        test = self._run.current
+        return (test is not None and test.may_refuse()) or super().may_refuse()
 
     def admit(self, exchange: Exchange) -> Sequence[CallGuard]:
         __tracebackhide__ = True
