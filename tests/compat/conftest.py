@@ -1,0 +1,190 @@
+"""The compatibility suite's fixtures, its no-skip rule for a session's target, and its results.
+
+In a nox session (``noxfile.py``), ``TOKENBUDGET_COMPAT_TARGET`` names the SDK or
+framework the session installed: a skip of one of its tests is turned into a
+failure (unless the installed version lacks the scenario), and a session in
+which none of them passed fails. With ``TOKENBUDGET_COMPAT_RESULTS`` set to a
+folder, the session writes ``<TOKENBUDGET_COMPAT_SESSION>.json`` there: the
+versions installed, each scenario's outcomes and what every refusal looked
+like to the user. ``python -m tests.compat.table`` turns those files into the
+README's table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tokenbudget import TokenTracker
+
+from .helpers import NOT_IN_THIS_VERSION, Refusal, target
+from .wire import WireServer
+
+RESULTS_ENV = "TOKENBUDGET_COMPAT_RESULTS"
+SESSION_ENV = "TOKENBUDGET_COMPAT_SESSION"
+
+#: Distributions whose installed versions a result names, when present.
+DISTRIBUTIONS = (
+    "openai",
+    "anthropic",
+    "google-genai",
+    "langchain-openai",
+    "langchain-core",
+    "litellm",
+    "pydantic-ai-slim",
+    "instructor",
+    "httpx",
+    "httpx2",
+    "aiohttp",
+    "requests",
+)
+
+
+class Results:
+    """Outcomes by scenario and the refusals observed, gathered during the run."""
+
+    def __init__(self) -> None:
+        self.scenarios: dict[str, dict[str, int]] = defaultdict(
+            lambda: {"passed": 0, "failed": 0, "skipped": 0, "n/a": 0}
+        )
+        self.refusals: list[dict[str, Any]] = []
+        self.target_passed = 0
+
+    def add(self, scenario: str, outcome: str) -> None:
+        self.scenarios[scenario][outcome] += 1
+
+    def as_json(self) -> dict[str, Any]:
+        packages = {}
+        for name in DISTRIBUTIONS:
+            try:
+                packages[name] = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                continue
+        return {
+            "session": os.environ.get(SESSION_ENV, "main"),
+            "target": target(),
+            "python": platform.python_version(),
+            "packages": packages,
+            "scenarios": dict(sorted(self.scenarios.items())),
+            "refusals": self.refusals,
+        }
+
+
+RESULTS = Results()
+
+
+def _target_of(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("compat")
+    return str(marker.args[0]) if marker else None
+
+
+def _scenario_of(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("scenario")
+    if marker is not None:
+        return str(marker.args[0])
+    return "other tests" if _target_of(item) is None else item.name
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    own = _target_of(item) is not None and _target_of(item) == target()
+    if own and report.skipped:
+        reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else ""
+        if NOT_IN_THIS_VERSION not in reason:
+            report.outcome = "failed"
+            report.longrepr = f"the session's own target must not skip: {reason}"
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        skipped_as_na = report.skipped and NOT_IN_THIS_VERSION in str(report.longrepr)
+        RESULTS.add(_scenario_of(item), "n/a" if skipped_as_na else report.outcome)
+        if own and report.passed:
+            RESULTS.target_passed += 1
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if target() and RESULTS.target_passed == 0 and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print(f"\nno test of the session's target {target()!r} passed")
+    folder = os.environ.get(RESULTS_ENV)
+    if folder and not hasattr(session.config, "workerinput"):  # not in an xdist worker
+        path = Path(folder) / f"{os.environ.get(SESSION_ENV, 'main')}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(RESULTS.as_json(), indent=2, sort_keys=True) + "\n")
+
+
+@pytest.fixture
+def wire() -> Iterator[WireServer]:
+    """The independent loopback server, running for the test."""
+    server = WireServer()
+    with server.serving():
+        yield server
+
+
+@pytest.fixture
+def tracker(request: pytest.FixtureRequest, wire: WireServer) -> TokenTracker:
+    """A tracker that maps the server to the module's ``PROVIDER`` (a cache when asked:
+    ``@pytest.mark.parametrize("tracker", [{"cache": "memory"}], indirect=True)``)."""
+    options: dict[str, Any] = getattr(request, "param", {})
+    return TokenTracker(hosts={wire.host: request.module.PROVIDER}, **options)
+
+
+@pytest.fixture(params=["http_client", "patch_all"])
+def route(request: pytest.FixtureRequest) -> str:
+    """How the SDK's client is tracked: given a tracked client, or by ``patch_all()``."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def observe(request: pytest.FixtureRequest) -> Callable[[Refusal], None]:
+    """``observe(outcome)`` keeps what a refusal looked like to the user, for the table."""
+
+    def keep(outcome: Refusal) -> None:
+        RESULTS.refusals.append(describe(request.node, outcome))
+
+    return keep
+
+
+def describe(item: pytest.Item, outcome: Refusal) -> dict[str, Any]:
+    """A refusal as the results file keeps it: the user's exception and what it holds."""
+    import tokenbudget
+
+    error = outcome.error
+    finder = getattr(tokenbudget, "budget_refusal", None)
+    found = None if finder is None or error is None else finder(error) is outcome.refused
+    return {
+        "test": item.nodeid,
+        "scenario": _scenario_of(item),
+        "type": _name(type(error)) if error is not None else None,
+        "budget_error_itself": isinstance(error, tokenbudget.BudgetExceeded),
+        "chain": _chain(error),
+        "found_by_budget_refusal": found,
+        "refusals": len(outcome.refusals),
+        "requests": outcome.requests,
+        "seconds": round(outcome.elapsed, 3),
+    }
+
+
+def _name(cls: type) -> str:
+    """``package.Class``: where a user would import the class from."""
+    return f"{cls.__module__.split('.')[0]}.{cls.__qualname__}"
+
+
+def _chain(error: BaseException | None) -> list[str]:
+    """The exception's ``__cause__`` / ``__context__`` chain, by type name."""
+    names: list[str] = []
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen and len(names) < 8:
+        seen.add(id(error))
+        names.append(_name(type(error)))
+        error = error.__cause__ or error.__context__
+    return names
