@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -103,17 +103,43 @@ class Refusal:
         return self.refusals[0] if self.refusals else None
 
 
-@contextmanager
-def refusing(wire: WireServer) -> Iterator[Refusal]:
-    """A block inside a budget no call fits in; counts refusals, times the call.
+def refuse(wire: WireServer, action: Callable[[], Any]) -> Refusal:
+    """Run ``action`` inside a budget no call fits in: what the user got, how fast.
 
-    The block's exception is caught and kept in the result, whatever its type, so
-    the test can say what the user saw before it asserts.
+    It runs twice and the second run is measured: the first call of a process
+    imports what SDKs load lazily, which is no part of a refusal (a retry would
+    happen on every run, so the second still shows it). Every exception is kept,
+    whatever its type, so the test can say what the user saw before it asserts.
     """
+    _warm_tokenizers()
+    with _refusing(Refusal()):
+        action()
     outcome = Refusal()
-    for model in WARM_MODELS:  # the tokenizer's first load is no part of a refusal's time
+    with _refusing(outcome):
+        action()
+    outcome.requests = len(wire.requests)
+    return outcome
+
+
+async def refuse_async(wire: WireServer, action: Callable[[], Awaitable[Any]]) -> Refusal:
+    """:func:`refuse` for a coroutine."""
+    _warm_tokenizers()
+    with _refusing(Refusal()):
+        await action()
+    outcome = Refusal()
+    with _refusing(outcome):
+        await action()
+    outcome.requests = len(wire.requests)
+    return outcome
+
+
+def _warm_tokenizers() -> None:
+    for model in WARM_MODELS:  # a tokenizer's first load is no part of a refusal either
         count_text_tokens("warm up", model)
 
+
+@contextmanager
+def _refusing(outcome: Refusal) -> Iterator[None]:
     def count(error: BaseException) -> None:
         outcome.refusals.append(error)
         raise error
@@ -121,11 +147,11 @@ def refusing(wire: WireServer) -> Iterator[Refusal]:
     started = time.perf_counter()
     try:
         with budget(max_cost_usd=TINY, on_exceed=count):
-            yield outcome
+            yield
     except Exception as error:  # what the user gets, whatever it is
         outcome.error = error
-    outcome.elapsed = time.perf_counter() - started
-    outcome.requests = len(wire.requests)
+    finally:
+        outcome.elapsed = time.perf_counter() - started
 
 
 def assert_refused_at_once(outcome: Refusal, *, budget_error_itself: bool = True) -> None:

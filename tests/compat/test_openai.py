@@ -17,7 +17,8 @@ from .helpers import (
     assert_tracked,
     need,
     not_in_this_version,
-    refusing,
+    refuse,
+    refuse_async,
 )
 from .wire import WireServer
 
@@ -137,8 +138,7 @@ async def test_responses_async_stream(make: Make, tracker: TokenTracker, wire: W
 @pytest.mark.scenario("refusal")
 def test_refusal(make: Make, wire: WireServer, observe: Any) -> None:
     client = make()
-    with refusing(wire) as outcome:
-        client.chat.completions.create(model=MODEL, messages=MESSAGES)
+    outcome = refuse(wire, lambda: client.chat.completions.create(model=MODEL, messages=MESSAGES))
     observe(outcome)
     assert_refused_at_once(outcome)
 
@@ -146,8 +146,9 @@ def test_refusal(make: Make, wire: WireServer, observe: Any) -> None:
 @pytest.mark.scenario("refusal")
 async def test_async_refusal(make: Make, wire: WireServer, observe: Any) -> None:
     client = make(is_async=True)
-    with refusing(wire) as outcome:
-        await client.chat.completions.create(model=MODEL, messages=MESSAGES)
+    outcome = await refuse_async(
+        wire, lambda: client.chat.completions.create(model=MODEL, messages=MESSAGES)
+    )
     observe(outcome)
     assert_refused_at_once(outcome)
 
@@ -155,8 +156,10 @@ async def test_async_refusal(make: Make, wire: WireServer, observe: Any) -> None
 @pytest.mark.scenario("refusal")
 def test_stream_refusal(make: Make, wire: WireServer, observe: Any) -> None:
     client = make()
-    with refusing(wire) as outcome:
-        list(client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True))
+    outcome = refuse(
+        wire,
+        lambda: list(client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True)),
+    )
     observe(outcome)
     assert_refused_at_once(outcome)
 
