@@ -23,9 +23,9 @@ from typing import Any
 
 import pytest
 
-from tokenbudget import TokenTracker
+from tokenbudget import TokenTracker, patched
 
-from .helpers import NOT_IN_THIS_VERSION, Refusal, target
+from .helpers import NOT_IN_THIS_VERSION, App, Refusal, target
 from .wire import WireServer
 
 RESULTS_ENV = "TOKENBUDGET_COMPAT_RESULTS"
@@ -86,11 +86,11 @@ def _target_of(item: pytest.Item) -> str | None:
     return str(marker.args[0]) if marker else None
 
 
-def _scenario_of(item: pytest.Item) -> str:
+def _scenarios_of(item: pytest.Item) -> list[str]:
     marker = item.get_closest_marker("scenario")
     if marker is not None:
-        return str(marker.args[0])
-    return "other tests" if _target_of(item) is None else item.name
+        return [str(name) for name in marker.args]
+    return ["other tests" if _target_of(item) is None else item.name]
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -105,7 +105,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.longrepr = f"the session's own target must not skip: {reason}"
     if report.when == "call" or (report.when == "setup" and not report.passed):
         skipped_as_na = report.skipped and NOT_IN_THIS_VERSION in str(report.longrepr)
-        RESULTS.add(_scenario_of(item), "n/a" if skipped_as_na else report.outcome)
+        for scenario in _scenarios_of(item):
+            RESULTS.add(scenario, "n/a" if skipped_as_na else report.outcome)
         if own and report.passed:
             RESULTS.target_passed += 1
 
@@ -144,6 +145,30 @@ def route(request: pytest.FixtureRequest) -> str:
     return name
 
 
+@pytest.fixture(scope="module")
+def running_app() -> Iterator[App]:
+    """One server and one patched, caching tracker for a framework's module.
+
+    Frameworks keep the clients they build (per process, per base URL), bound to
+    the tracker of the moment, so their tests share one, as an application does.
+    """
+    server = WireServer()
+    with server.serving():
+        tracker = TokenTracker(hosts={server.host: "openai"}, cache="memory")
+        with patched(tracker):
+            yield App(tracker, server)
+
+
+@pytest.fixture
+def app(running_app: App) -> App:
+    """The framework module's application, with no record, no stored answer, no request."""
+    running_app.tracker.reset()
+    running_app.tracker.clear_cache()
+    running_app.wire.requests.clear()
+    running_app.wire.sent.clear()
+    return running_app
+
+
 @pytest.fixture
 def observe(request: pytest.FixtureRequest) -> Callable[[Refusal], None]:
     """``observe(outcome)`` keeps what a refusal looked like to the user, for the table."""
@@ -163,7 +188,7 @@ def describe(item: pytest.Item, outcome: Refusal) -> dict[str, Any]:
     found = None if finder is None or error is None else finder(error) is outcome.refused
     return {
         "test": item.nodeid,
-        "scenario": _scenario_of(item),
+        "scenario": _scenarios_of(item)[0],
         "type": _name(type(error)) if error is not None else None,
         "budget_error_itself": isinstance(error, tokenbudget.BudgetExceeded),
         "chain": _chain(error),
@@ -180,11 +205,27 @@ def _name(cls: type) -> str:
 
 
 def _chain(error: BaseException | None) -> list[str]:
-    """The exception's ``__cause__`` / ``__context__`` chain, by type name."""
-    names: list[str] = []
+    """How the refusal hangs in the user's exception: each link's type and the way to it
+    (``__cause__``, ``__context__``, or an attribute of the exception that holds it)."""
+    links: list[str] = []
     seen: set[int] = set()
-    while error is not None and id(error) not in seen and len(names) < 8:
+    way = ""
+    while error is not None and id(error) not in seen and len(links) < 8:
         seen.add(id(error))
-        names.append(_name(type(error)))
-        error = error.__cause__ or error.__context__
-    return names
+        links.append(f"{way}{_name(type(error))}")
+        held = [(name, value) for name, value in _attributes(error) if id(value) not in seen]
+        if error.__cause__ is not None:
+            way, error = "__cause__: ", error.__cause__
+        elif error.__context__ is not None and not error.__suppress_context__:
+            way, error = "__context__: ", error.__context__
+        elif held:
+            way, error = f".{held[0][0]}: ", held[0][1]
+        else:
+            error = None
+    return links
+
+
+def _attributes(error: BaseException) -> list[tuple[str, BaseException]]:
+    """The exceptions an exception holds in its attributes (frameworks keep the original)."""
+    values = getattr(error, "__dict__", {})
+    return [(name, value) for name, value in values.items() if isinstance(value, BaseException)]

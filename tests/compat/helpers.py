@@ -39,6 +39,29 @@ REFUSAL_SECONDS = 0.2
 WARM_MODELS = ("gpt-4o-mini", "claude-3-5-haiku-20241022", "gemini-2.0-flash")
 
 
+#: An OpenAI-style function tool (the server answers it with ``{"city": "Paris"}``).
+WEATHER: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "The weather in a city.",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    },
+}
+
+
+@dataclass
+class App:
+    """An application that called ``patch_all()`` once at start, with its tracker and server."""
+
+    tracker: TokenTracker
+    wire: WireServer
+
+
 def target() -> str | None:
     """The target whose tests must run in this session, if any."""
     return os.environ.get(TARGET_ENV) or None
@@ -49,7 +72,7 @@ def need(module: str, of: str) -> ModuleType:
     if target() == of:
         return importlib.import_module(module)
     return pytest.importorskip(
-        module, reason=f"not installed: {module} (nox -s 'compat-{of}' runs these tests)"
+        module, reason=f"not installed: {module} (nox -t {of} runs these tests)"
     )
 
 

@@ -12,6 +12,7 @@ import pytest
 from tokenbudget import TokenTracker, patched
 
 from .helpers import (
+    WEATHER,
     assert_cache_hit,
     assert_refused_at_once,
     assert_tracked,
@@ -28,19 +29,6 @@ pytestmark = pytest.mark.compat("openai")
 PROVIDER = "openai"
 MODEL = "gpt-4o-mini"
 MESSAGES = [{"role": "user", "content": "Say hello."}]
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "The weather in a city.",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-        },
-    },
-}
-
 Make = Callable[..., Any]
 
 

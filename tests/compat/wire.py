@@ -37,6 +37,11 @@ TOOL_ARGUMENTS: dict[str, dict[str, Any]] = {
 }
 
 
+def arguments_of(tool: str) -> dict[str, Any]:
+    """What the server passes to ``tool`` (instructor streams ``Person`` as ``PartialPerson``)."""
+    return TOOL_ARGUMENTS.get(tool.removeprefix("Partial"), {})
+
+
 @dataclass(frozen=True)
 class Sent:
     """The usage one answer carried, in the API's own terms turned into plain figures.
@@ -54,11 +59,12 @@ class Sent:
     streamed: bool
 
 
-#: (api, kind) -> (input, output) tokens; kind is "text", "tool" or "stream".
+#: (api, kind) -> (input, output) tokens; kind is "text", "tool", "stream" or "tool stream".
 FIGURES: dict[tuple[str, str], tuple[int, int]] = {
     ("chat", "text"): (31, 7),
     ("chat", "tool"): (57, 18),
     ("chat", "stream"): (23, 11),
+    ("chat", "tool stream"): (61, 19),
     ("responses", "text"): (29, 6),
     ("responses", "stream"): (33, 13),
     ("embeddings", "text"): (6, 0),
@@ -109,16 +115,18 @@ class WireServer(LoopbackServer):
 
     def _chat(self, handler: BaseHTTPRequestHandler) -> None:
         body = _body(handler)
+        tools = body.get("tools") or []
+        answered = (body.get("messages") or [{}])[-1].get("role") == "tool"
+        # a tool's result, sent back, gets a text answer
+        tool = tools[0]["function"]["name"] if tools and not answered else None
         if body.get("stream"):
             usage_asked = bool((body.get("stream_options") or {}).get("include_usage"))
-            self._openai_stream(handler, usage_asked)
+            self._openai_stream(handler, tool, usage_asked)
             return
-        tools = body.get("tools") or []
-        if tools:
-            name = tools[0]["function"]["name"]
-            arguments = json.dumps(TOOL_ARGUMENTS.get(name, {}))
+        if tool is not None:
+            arguments = json.dumps(arguments_of(tool))
             call = {"id": "call_1", "type": "function"}
-            call["function"] = {"name": name, "arguments": arguments}  # type: ignore[assignment]
+            call["function"] = {"name": tool, "arguments": arguments}  # type: ignore[assignment]
             message: dict[str, Any] = {"role": "assistant", "content": None}
             message["tool_calls"] = [call]
             kind, finish = "tool", "tool_calls"
@@ -141,18 +149,33 @@ class WireServer(LoopbackServer):
             },
         )
 
-    def _openai_stream(self, handler: BaseHTTPRequestHandler, usage_asked: bool) -> None:
+    def _openai_stream(
+        self, handler: BaseHTTPRequestHandler, tool: str | None, usage_asked: bool
+    ) -> None:
         start_response(handler, {"content-type": "text/event-stream"})
 
-        def chunk(delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
+        def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
             choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
             return _chunk(choices=[choice])
 
-        events = [chunk({"role": "assistant", "content": ""}, None)]
-        events += [chunk({"content": word}, None) for word in ("Hello", " there", ".")]
-        events.append(chunk({}, "stop"))
+        if tool is None:
+            kind, finish = "stream", "stop"
+            events = [chunk({"role": "assistant", "content": ""})]
+            events += [chunk({"content": word}) for word in ("Hello", " there", ".")]
+        else:  # the call's arguments arrive in pieces, as OpenAI sends them
+            kind, finish = "tool stream", "tool_calls"
+            arguments = json.dumps(arguments_of(tool))
+            head = {"index": 0, "id": "call_1", "type": "function"}
+            head["function"] = {"name": tool, "arguments": ""}
+            events = [chunk({"role": "assistant", "content": None, "tool_calls": [head]})]
+            middle = len(arguments) // 2
+            for part in (arguments[:middle], arguments[middle:]):
+                events.append(
+                    chunk({"tool_calls": [{"index": 0, "function": {"arguments": part}}]})
+                )
+        events.append(chunk({}, finish))
         if usage_asked:  # as OpenAI does: usage only when the request asks for it
-            prompt, completion = self._record("openai", "chat", "stream", OPENAI_MODEL)
+            prompt, completion = self._record("openai", "chat", kind, OPENAI_MODEL)
             events.append(_chunk(choices=[], usage=_openai_usage(prompt, completion)))
         _sse(handler, [(None, event) for event in events], done=True)
 
@@ -211,8 +234,7 @@ class WireServer(LoopbackServer):
         if tools:
             name = tools[0]["name"]
             content: list[dict[str, Any]] = [
-                {"type": "tool_use", "id": "toolu_1", "name": name}
-                | {"input": TOOL_ARGUMENTS.get(name, {})}
+                {"type": "tool_use", "id": "toolu_1", "name": name} | {"input": arguments_of(name)}
             ]
             kind, stop = "tool", "tool_use"
         else:
@@ -278,7 +300,7 @@ class WireServer(LoopbackServer):
         if declarations:
             name = declarations[0]["name"]
             parts: list[dict[str, Any]] = [
-                {"functionCall": {"name": name, "args": TOOL_ARGUMENTS.get(name, {})}}
+                {"functionCall": {"name": name, "args": arguments_of(name)}}
             ]
             kind = "tool"
         else:
