@@ -24,7 +24,7 @@ import nox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tests.compat.matrix import (  # noqa: E402
+from tests.compat.matrix import (
     ENVIRONMENTS,
     RESULTS,
     TEST_REQUIREMENTS,

@@ -36,7 +36,7 @@ TINY = Decimal("0.000000001")
 #: The issue's bound for a refusal: it arrives at once, with no retry sleep.
 REFUSAL_SECONDS = 0.2
 #: Models whose tokenizer a refusal's pre-flight estimate loads.
-WARM_MODELS = ("gpt-4o-mini", "claude-3-5-haiku-20241022", "gemini-2.0-flash")
+WARM_MODELS = ("gpt-4o-mini", "claude-haiku-4-5", "gemini-2.0-flash")
 
 
 #: An OpenAI-style function tool (the server answers it with ``{"city": "Paris"}``).

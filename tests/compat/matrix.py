@@ -8,6 +8,7 @@ pin here and regenerate the table (README, "Compatibility").
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +39,13 @@ class Environment:
 
     @property
     def session(self) -> str:
+        """The nox session's name."""
         return f"compat-{self.name}"
+
+    @property
+    def pinned(self) -> list[str]:
+        """The distributions this environment pins (their versions go in the table)."""
+        return [re.split(r"[=<>!~\[ ;]", requirement)[0] for requirement in self.install]
 
 
 def _sdk(name: str, target: str, test: str, *install: str, note: str = "") -> Environment:
@@ -57,17 +64,24 @@ ENVIRONMENTS: tuple[Environment, ...] = (
     _sdk("anthropic-2.17", "anthropic", "test_anthropic.py", "anthropic==2.17.0"),
     _sdk("google-genai-1.0", "google-genai", "test_google.py", "google-genai==1.0.0",
          note="oldest supported; sends with requests"),
-    _sdk("google-genai-1.6", "google-genai", "test_google.py", "google-genai==1.6.0",
-         note="first on httpx"),
+    # 1.6.0 is the first on httpx, but its own sync stream fails (it looks for bytes in
+    # httpx's text lines), with or without tokenbudget; 1.7.0 fixed that.
+    _sdk("google-genai-1.7", "google-genai", "test_google.py", "google-genai==1.7.0",
+         note="first on httpx with a working stream"),
     _sdk("google-genai-2.34", "google-genai", "test_google.py", "google-genai==2.34.0"),
     _sdk("google-genai-3.6", "google-genai", "test_google.py", "google-genai==3.6.1"),
     _sdk("google-genai-3.6-aiohttp", "google-genai", "test_google.py", "google-genai==3.6.1",
          "aiohttp==3.14.5", note="with aiohttp installed, async goes through aiohttp"),
+    # Frameworks: the current release, on the openai SDK it resolves to today (pinned,
+    # so that the table stays what it says), with everything else it brings.
     _sdk("langchain-openai", "langchain-openai", "test_langchain_openai.py",
-         "langchain-openai==1.8.1"),
-    _sdk("litellm", "litellm", "test_litellm.py", "litellm==1.110.2"),
-    _sdk("pydantic-ai", "pydantic-ai", "test_pydantic_ai.py", "pydantic-ai-slim[openai]==2.78.0"),
-    _sdk("instructor", "instructor", "test_instructor.py", "instructor==1.17.0"),
+         "langchain-openai==1.8.1", "openai==3.60.0"),
+    _sdk("litellm", "litellm", "test_litellm.py", "litellm==1.110.2", "openai==3.60.0",
+         note="brings aiohttp; set LITELLM_LOCAL_MODEL_COST_MAP=True offline"),
+    _sdk("pydantic-ai", "pydantic-ai", "test_pydantic_ai.py",
+         "pydantic-ai-slim[openai]==2.78.0", "openai==3.60.0"),
+    _sdk("instructor", "instructor", "test_instructor.py", "instructor==1.17.0",
+         "openai==3.3.0", note="brings aiohttp; resolves to openai 3.3"),
 )  # fmt: skip
 
 #: More test files a target's sessions run when they exist (other suites that

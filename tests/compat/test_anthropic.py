@@ -24,7 +24,7 @@ anthropic = need("anthropic", "anthropic")
 
 pytestmark = pytest.mark.compat("anthropic")
 PROVIDER = "anthropic"
-MODEL = "claude-3-5-haiku-latest"
+MODEL = "claude-haiku-4-5"  # not one the SDK warns is deprecated
 ASK: dict[str, Any] = {
     "model": MODEL,
     "max_tokens": 64,

@@ -27,7 +27,7 @@ from ..loopback import LoopbackServer, start_response
 
 OPENAI_MODEL = "gpt-4o-mini-2024-07-18"
 EMBEDDING_MODEL = "text-embedding-3-small"
-ANTHROPIC_MODEL = "claude-3-5-haiku-20241022"
+ANTHROPIC_MODEL = "claude-haiku-4-5-20251001"
 GEMINI_MODEL = "gemini-2.0-flash"
 
 #: The arguments the server gives a tool call, by tool name (others get ``{}``).
