@@ -16,7 +16,6 @@ target fails it, and writes ``.compat-results/<name>.json``.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -29,48 +28,17 @@ from tests.compat.matrix import (
     RESULTS,
     TEST_REQUIREMENTS,
     Environment,
+    pip_settings,
     tests_of,
+    uv_environment,
 )
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = []  # a bare ``nox`` lists the sessions; ``-t compat`` runs them
 nox.options.error_on_missing_interpreters = True
 
 
-def _pip_config() -> dict[str, str]:
-    """pip's settings on this machine (``pip config list``: files and ``PIP_*``)."""
-    listed = subprocess.run(
-        [sys.executable, "-m", "pip", "config", "list"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
-    settings: dict[str, str] = {}
-    for line in listed.splitlines():
-        key, _, value = line.partition("=")
-        name = key.rpartition(".")[2]
-        # later lines (user files, then the environment) override earlier ones
-        settings[name] = value.strip().strip("'\"")
-    return settings
-
-
-def _uv_environment() -> dict[str, str]:
-    """uv reads no pip.conf: hand it the same links, indexes and constraints as pip uses."""
-    pip = _pip_config()
-    uv: dict[str, str] = {}
-    if "index-url" in pip:
-        uv["UV_INDEX_URL"] = pip["index-url"]
-    if "extra-index-url" in pip:
-        uv["UV_EXTRA_INDEX_URL"] = pip["extra-index-url"]
-        uv["UV_INDEX_STRATEGY"] = "unsafe-best-match"  # pip's way: the best version anywhere
-    if "find-links" in pip:
-        uv["UV_FIND_LINKS"] = ",".join(pip["find-links"].split())
-    if "constraint" in pip:
-        uv["UV_CONSTRAINT"] = pip["constraint"]
-    return {name: value for name, value in uv.items() if name not in os.environ}
-
-
-os.environ.update(_uv_environment())
+#: uv reads no pip.conf: the sessions hand it the indexes and links pip is configured with.
+UV_ENVIRONMENT = uv_environment(pip_settings(), os.environ)
 
 
 def _session(environment: Environment) -> None:
@@ -78,7 +46,9 @@ def _session(environment: Environment) -> None:
     def compat(session: nox.Session) -> None:
         result = RESULTS / f"{environment.name}.json"
         result.unlink(missing_ok=True)  # a failed install leaves no stale success behind
-        session.install("-e", ".[httpx2]", *environment.install, *TEST_REQUIREMENTS)
+        session.install(
+            "-e", ".[httpx2]", *environment.install, *TEST_REQUIREMENTS, env=UV_ENVIRONMENT
+        )
         session.run(
             "python",
             "-m",

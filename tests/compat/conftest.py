@@ -58,6 +58,7 @@ class Results:
             lambda: {"passed": 0, "failed": 0, "skipped": 0, "n/a": 0}
         )
         self.refusals: list[dict[str, Any]] = []
+        self.failures: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.target_passed = 0
 
     def add(self, scenario: str, outcome: str) -> None:
@@ -77,6 +78,10 @@ class Results:
             "packages": packages,
             "scenarios": dict(sorted(self.scenarios.items())),
             "refusals": self.refusals,
+            "failures": {
+                route: dict(sorted(errors.items()))
+                for route, errors in sorted(self.failures.items())
+            },
         }
 
 
@@ -119,6 +124,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             RESULTS.add(scenario, "n/a" if skipped_as_na else report.outcome)
         if own and report.passed:
             RESULTS.target_passed += 1
+        if report.failed:
+            error = call.excinfo.typename if call.excinfo is not None else "failed"
+            RESULTS.failures[_route_of(item)][error] += 1
+
+
+def _route_of(item: pytest.Item) -> str:
+    """How the test's client was tracked (``patch_all`` for the frameworks' tests)."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return str(params.get("route", "patch_all"))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -196,6 +210,8 @@ def describe(item: pytest.Item, outcome: Refusal) -> dict[str, Any]:
     error = outcome.error
     finder = getattr(tokenbudget, "budget_refusal", None)
     found = None if finder is None or error is None else finder(error) is outcome.refused
+    if finder is None:
+        found = "no tokenbudget.budget_refusal"
     return {
         "test": item.nodeid,
         "scenario": _scenarios_of(item)[0],

@@ -9,6 +9,9 @@ pin here and regenerate the table (README, "Compatibility").
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +39,7 @@ class Environment:
     install: tuple[str, ...]
     tests: tuple[str, ...]
     note: str = ""
+    framework: bool = False
 
     @property
     def session(self) -> str:
@@ -50,6 +54,10 @@ class Environment:
 
 def _sdk(name: str, target: str, test: str, *install: str, note: str = "") -> Environment:
     return Environment(name, target, install, (f"tests/compat/{test}",), note)
+
+
+def _framework(name: str, test: str, *install: str, note: str = "") -> Environment:
+    return Environment(name, name, install, (f"tests/compat/{test}",), note, framework=True)
 
 
 ENVIRONMENTS: tuple[Environment, ...] = (
@@ -74,14 +82,14 @@ ENVIRONMENTS: tuple[Environment, ...] = (
          "aiohttp==3.14.5", note="with aiohttp installed, async goes through aiohttp"),
     # Frameworks: the current release, on the openai SDK it resolves to today (pinned,
     # so that the table stays what it says), with everything else it brings.
-    _sdk("langchain-openai", "langchain-openai", "test_langchain_openai.py",
-         "langchain-openai==1.8.1", "openai==3.60.0"),
-    _sdk("litellm", "litellm", "test_litellm.py", "litellm==1.110.2", "openai==3.60.0",
-         note="brings aiohttp; set LITELLM_LOCAL_MODEL_COST_MAP=True offline"),
-    _sdk("pydantic-ai", "pydantic-ai", "test_pydantic_ai.py",
-         "pydantic-ai-slim[openai]==2.78.0", "openai==3.60.0"),
-    _sdk("instructor", "instructor", "test_instructor.py", "instructor==1.17.0",
-         "openai==3.3.0", note="brings aiohttp; resolves to openai 3.3"),
+    _framework("langchain-openai", "test_langchain_openai.py", "langchain-openai==1.8.1",
+               "openai==3.60.0"),
+    _framework("litellm", "test_litellm.py", "litellm==1.110.2", "openai==3.60.0",
+               note="brings aiohttp"),
+    _framework("pydantic-ai", "test_pydantic_ai.py", "pydantic-ai-slim[openai]==2.78.0",
+               "openai==3.60.0"),
+    _framework("instructor", "test_instructor.py", "instructor==1.17.0", "openai==3.3.0",
+               note="brings aiohttp; resolves to openai 3.3"),
 )  # fmt: skip
 
 #: More test files a target's sessions run when they exist (other suites that
@@ -97,3 +105,39 @@ def tests_of(environment: Environment) -> list[str]:
     """The test paths of ``environment``'s session that exist in this tree."""
     paths = [*environment.tests, *EXTRA_TESTS.get(environment.target, ())]
     return [path for path in paths if (ROOT / path).exists()]
+
+
+def pip_settings() -> dict[str, str]:
+    """pip's settings on this machine, from ``pip config list`` (its files and ``PIP_*``)."""
+    listed = subprocess.run(
+        [sys.executable, "-m", "pip", "config", "list"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    settings: dict[str, str] = {}
+    for line in listed.splitlines():  # global.find-links='/opt/wheels'
+        key, _, value = line.partition("=")
+        # later lines (user files, then the environment) override earlier ones
+        settings[key.rpartition(".")[2]] = value.strip().strip("'\"")
+    return settings
+
+
+def uv_environment(pip: Mapping[str, str], environ: Mapping[str, str]) -> dict[str, str]:
+    """The ``UV_*`` variables that give uv the indexes, links and constraints pip has.
+
+    pip picks the best version across all its indexes; uv, by default, only looks
+    at the first index that has a package, hence ``unsafe-best-match`` when extra
+    indexes are set. A variable the user set already wins.
+    """
+    uv: dict[str, str] = {}
+    if "index-url" in pip:
+        uv["UV_INDEX_URL"] = pip["index-url"]
+    if "extra-index-url" in pip:
+        uv["UV_EXTRA_INDEX_URL"] = pip["extra-index-url"]
+        uv["UV_INDEX_STRATEGY"] = "unsafe-best-match"
+    if "find-links" in pip:
+        uv["UV_FIND_LINKS"] = ",".join(pip["find-links"].split())
+    if "constraint" in pip:
+        uv["UV_CONSTRAINT"] = pip["constraint"]
+    return {name: value for name, value in uv.items() if name not in environ}

@@ -25,8 +25,8 @@ END = "<!-- compat-table:end -->"
 TRACKED = ("sync", "async", "stream", "tools", "embeddings", "Responses", "cache", "other tests")
 HEADER = (
     "| SDK / framework | versions tried | tracked exactly (vs. the server's figures) "
-    "| refusal: what the user gets | refused at once, nothing sent |\n"
-    "|---|---|---|---|---|"
+    "| refusal: what the user gets | refused at once, nothing sent | failing tests |\n"
+    "|---|---|---|---|---|---|"
 )
 
 
@@ -43,7 +43,7 @@ def render(results: Path = RESULTS) -> str:
 def _row(environment: Environment, result: dict[str, Any] | None) -> str:
     name = environment.target + (f" ({environment.note})" if environment.note else "")
     if result is None:
-        return f"| {name} | {' '.join(environment.install)} | not run | | |"
+        return f"| {name} | {' '.join(environment.install)} | not run | | | |"
     packages = result["packages"]
     versions = ", ".join(
         f"{package} {packages.get(package, '?')}" for package in environment.pinned
@@ -55,8 +55,19 @@ def _row(environment: Environment, result: dict[str, Any] | None) -> str:
     refusal = scenarios.get("refusal")
     at_once = _mark(refusal) if refusal else "✗ not tested"
     if refusal and _mark(refusal) == "✗":
-        at_once += _how(result["refusals"])
-    return f"| {name} | {versions} | {tracked} | {_seen(result['refusals'])} | {at_once} |"
+        at_once += _how(result["refusals"], environment.framework)
+    seen = _seen(result["refusals"])
+    return f"| {name} | {versions} | {tracked} | {seen} | {at_once} | {_failing(result)} |"
+
+
+def _failing(result: dict[str, Any]) -> str:
+    """How many tests failed, by route and exception type (the run's log has the rest)."""
+    failures: dict[str, dict[str, int]] = result.get("failures", {})
+    parts = [
+        f"`{route}`: " + ", ".join(f"{error} ({count})" for error, count in errors.items())
+        for route, errors in failures.items()
+    ]
+    return "<br>".join(parts) or "none"
 
 
 def _mark(outcomes: dict[str, int]) -> str:
@@ -66,32 +77,45 @@ def _mark(outcomes: dict[str, int]) -> str:
 
 
 def _seen(refusals: list[dict[str, Any]]) -> str:
-    """The distinct ways the refusal reached the user, e.g. ``X`` → ``__cause__`` ``Y``."""
+    """The distinct ways the refusal reached the user, down to tokenbudget's error."""
     seen: list[str] = []
     for refusal in refusals:
-        links = [_link(link) for link in refusal["chain"]]
+        links: list[str] = []
+        for link in refusal["chain"]:
+            links.append(_link(link))
+            if link.rpartition(": ")[2].startswith("tokenbudget."):
+                break
         text = " → ".join(links) if links else "nothing raised"
         if text not in seen:
             seen.append(text)
-    return "<br>".join(seen) or "–"
+    return "<br>".join(seen) or "-"
 
 
 def _link(link: str) -> str:
     way, _, name = link.rpartition(": ")
     name = f"`{name.removeprefix('tokenbudget.')}`"
-    return f"{way} {name}" if way else name
+    return f"`{way}` {name}" if way else name
 
 
-def _how(refusals: list[dict[str, Any]]) -> str:
-    """Why a refusal failed, in figures that do not vary (counts, not seconds)."""
+def _how(refusals: list[dict[str, Any]], framework: bool) -> str:
+    """Why a refusal failed, in figures that do not vary (counts, not seconds).
+
+    ``budget_refusal`` matters where the user does not get the budget error itself,
+    and for every framework (whose tests ask it).
+    """
     notes: list[str] = []
     for refusal in refusals:
         note = []
         if refusal["refusals"] > 1:
-            note.append(f"retried: refused {refusal['refusals']}×")
+            note.append(f"retried: refused {refusal['refusals']} times")
         if refusal["requests"]:
             note.append(f"{refusal['requests']} sent")
-        if not refusal["budget_error_itself"] and refusal["found_by_budget_refusal"] is not True:
+        found = refusal["found_by_budget_refusal"]
+        if refusal["budget_error_itself"] and not framework:
+            found = None
+        if isinstance(found, str):
+            note.append(found.replace("tokenbudget.budget_refusal", "`budget_refusal`"))
+        elif found is False:
             note.append("not found by `budget_refusal`")
         text = ", ".join(note)
         if text and text not in notes:
