@@ -162,13 +162,6 @@ def tracker(request: pytest.FixtureRequest, wire: WireServer) -> TokenTracker:
     return TokenTracker(hosts={wire.host: request.module.PROVIDER}, **options)
 
 
-@pytest.fixture(params=["http_client", "patch_all"])
-def route(request: pytest.FixtureRequest) -> str:
-    """How the SDK's client is tracked: given a tracked client, or by ``patch_all()``."""
-    name: str = request.param
-    return name
-
-
 @pytest.fixture(scope="module")
 def running_app() -> Iterator[App]:
     """One server and one patched, caching tracker for a framework's module.

@@ -43,6 +43,13 @@ WEATHER = {
 Make = Callable[..., Any]
 
 
+@pytest.fixture(params=["http_client", "wrap_anthropic", "patch_all"])
+def route(request: pytest.FixtureRequest) -> str:
+    """A tracked client, a tracked copy (``tracker.wrap_anthropic``), or ``patch_all()``."""
+    name: str = request.param
+    return name
+
+
 @pytest.fixture
 def make(route: str, tracker: TokenTracker, wire: WireServer) -> Iterator[Make]:
     """``make(is_async=False)``: an anthropic client on the server, tracked by ``route``."""
@@ -52,7 +59,8 @@ def make(route: str, tracker: TokenTracker, wire: WireServer) -> Iterator[Make]:
         if route == "http_client":
             http = tracker.async_httpx_client() if is_async else tracker.httpx_client()
             options["http_client"] = http
-        return (anthropic.AsyncAnthropic if is_async else anthropic.Anthropic)(**options)
+        client = (anthropic.AsyncAnthropic if is_async else anthropic.Anthropic)(**options)
+        return tracker.wrap_anthropic(client) if route == "wrap_anthropic" else client
 
     with patched(tracker) if route == "patch_all" else nullcontext():
         yield build

@@ -32,6 +32,13 @@ MESSAGES = [{"role": "user", "content": "Say hello."}]
 Make = Callable[..., Any]
 
 
+@pytest.fixture(params=["http_client", "wrap_openai", "patch_all"])
+def route(request: pytest.FixtureRequest) -> str:
+    """A tracked client, a tracked copy (``tracker.wrap_openai``), or ``patch_all()``."""
+    name: str = request.param
+    return name
+
+
 @pytest.fixture
 def make(route: str, tracker: TokenTracker, wire: WireServer) -> Iterator[Make]:
     """``make(is_async=False)``: an openai client on the server, tracked by ``route``."""
@@ -41,7 +48,8 @@ def make(route: str, tracker: TokenTracker, wire: WireServer) -> Iterator[Make]:
         if route == "http_client":
             http = tracker.async_httpx_client() if is_async else tracker.httpx_client()
             options["http_client"] = http
-        return (openai.AsyncOpenAI if is_async else openai.OpenAI)(**options)
+        client = (openai.AsyncOpenAI if is_async else openai.OpenAI)(**options)
+        return tracker.wrap_openai(client) if route == "wrap_openai" else client
 
     with patched(tracker) if route == "patch_all" else nullcontext():
         yield build
