@@ -56,6 +56,8 @@ def _session(environment: Environment) -> None:
             "-q",
             "-p",
             "no:cacheprovider",
+            "-p",
+            "tests.compat.results",
             *tests_of(environment),
             *session.posargs,
             env={

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+import tokenbudget
 from tokenbudget import BudgetExceeded, CallRecord, TokenTracker, budget, calculate_cost
 from tokenbudget.providers import count_text_tokens
 
@@ -183,8 +184,6 @@ def assert_refused_at_once(outcome: Refusal, *, budget_error_itself: bool = True
     With ``budget_error_itself`` the user got ``BudgetExceeded`` itself (an SDK);
     otherwise (a framework that wraps every exception) ``budget_refusal`` finds it.
     """
-    import tokenbudget
-
     assert outcome.error is not None, "the call was not refused"
     assert outcome.requests == 0, f"{outcome.requests} requests reached the server"
     assert len(outcome.refusals) == 1, f"refused {len(outcome.refusals)} times (retried)"
