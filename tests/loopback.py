@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -27,7 +28,8 @@ class LoopbackServer:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
-                server.requests.append((self.path, self.rfile.read(length)))
+                self.body = self.rfile.read(length)  # this request's, for its route
+                server.requests.append((self.path, self.body))
                 route = server.routes.get(self.path.split("?")[0])
                 if route is None:
                     self.send_error(404)
@@ -48,7 +50,9 @@ class LoopbackServer:
 
     @contextmanager
     def running(self) -> Iterator[LoopbackServer]:
-        thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # a short poll: shutdown() waits for it, once per test
+        serve = functools.partial(self._httpd.serve_forever, poll_interval=0.02)
+        thread = threading.Thread(target=serve, daemon=True)
         thread.start()
         try:
             yield self
