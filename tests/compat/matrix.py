@@ -94,10 +94,18 @@ ENVIRONMENTS: tuple[Environment, ...] = (
 
 #: More test files a target's sessions run when they exist (other suites that
 #: exercise one SDK generation: add them here).
+_REFUSALS = ("tests/budgets/test_refusal_sdks.py", "tests/budgets/test_budget_refusal.py")
+_FAMILIES = ("tests/adapters/test_family_choice_sdks.py",)
 EXTRA_TESTS: dict[str, tuple[str, ...]] = {
-    "openai": (),
-    "anthropic": (),
-    "google-genai": (),
+    "openai": (*_REFUSALS, *_FAMILIES, "tests/tracker/test_patch_existing.py"),
+    "anthropic": (*_REFUSALS, *_FAMILIES),
+    "google-genai": (
+        *_REFUSALS,
+        *_FAMILIES,
+        "tests/tracker/test_google_wrap.py",
+        "tests/tracker/test_google_patch_all.py",
+        "tests/adapters/test_requests_genai.py",
+    ),
 }
 
 

@@ -49,12 +49,12 @@ class FakeServer:
                     if name.lower() not in _HOP_HEADERS:
                         self.send_header(name, value)
                 self.end_headers()
-                body = bytearray()
-                for chunk in response.stream:
-                    body += chunk
+                chunks = list(response.stream)
+                # kept before writing: a client may act on the last event before we return
+                server.sent.append((self.path, b"".join(chunks)))
+                for chunk in chunks:
                     self.wfile.write(chunk)
                     self.wfile.flush()
-                server.sent.append((self.path, bytes(body)))
 
             def log_message(self, *args: Any) -> None:
                 pass
