@@ -112,6 +112,9 @@ def tracked_copy(http_client: Any, tracker: CallSource) -> Any:
             transport=http_client._transport,
         )
     copy._mounts = dict(http_client._mounts)
+    # SDKs' own http clients close their transport when collected (``__del__``), which
+    # would close the pool the copy shares: the copy keeps the original alive.
+    copy._tokenbudget_shares = http_client
     return instrument_client(copy, tracker)
 
 
