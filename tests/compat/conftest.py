@@ -5,6 +5,9 @@ The sessions' plugin (the no-skip rule, the results file) is ``results.py``.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -26,6 +29,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("compat") is not None:
             item.add_marker(pytest.mark.filterwarnings(THEIR_DEPRECATIONS), append=False)
+
+
+@pytest.fixture(autouse=True)
+def close_a_loop_left_current(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A sync test's framework may leave a new event loop set as current and never close
+    it (pydantic-ai's ``run_sync``, litellm): closed here, or collecting it later warns
+    (``unclosed event loop``, an error under ``filterwarnings = error``) in another test."""
+    yield
+    if inspect.iscoroutinefunction(getattr(request, "function", None)):
+        return  # pytest-asyncio's own loop: it closes it
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            loop = asyncio.get_event_loop()
+        except RuntimeError:
+            return
+    if not loop.is_running() and not loop.is_closed():
+        loop.close()
 
 
 @pytest.fixture

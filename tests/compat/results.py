@@ -99,6 +99,17 @@ def _scenarios_of(item: pytest.Item) -> list[str]:
     return ["other tests" if _target_of(item) is None else item.name]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # In a session, an old SDK's or a framework's own deprecation notices are no part of
+    # what any of its test files checks (tests/compat's conftest does the same for its
+    # own tests in the main suite); tokenbudget's are.
+    for item in items:
+        item.add_marker(
+            pytest.mark.filterwarnings("ignore::DeprecationWarning:(?!tokenbudget)"),
+            append=False,
+        )
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield

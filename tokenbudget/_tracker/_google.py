@@ -58,7 +58,8 @@ def wrap_google_client(client: C, source: CallSource) -> C:
     if kind == "requests":
         raise TypeError(
             f"tokenbudget: google-genai {'.'.join(map(str, version))} sends through "
-            "`requests`, which wrap_google() cannot track; upgrade to google-genai >= 1.6"
+            "`requests`, a new session per call, which no copy of one client can reach: "
+            "track it with tokenbudget.patch_all(tracker), or upgrade to google-genai >= 1.6"
         )
     # Where the original sends async calls by aiohttp, the copy keeps its one pool per loop.
     pool_args = sdk_client_args(api) if may_use_aiohttp(api) else None
