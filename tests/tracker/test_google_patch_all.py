@@ -58,14 +58,15 @@ async def test_every_call_of_a_client_built_under_patch_all_is_tracked(
 async def test_unpatch_all_gives_google_genai_back_its_own_choice() -> None:
     from google.genai import _api_client
 
-    before = dict(vars(_api_client.BaseApiClient)), _api_client.__dict__.get("has_aiohttp")
+    api_class = getattr(_api_client, "BaseApiClient", None) or _api_client.ApiClient  # 1.0
+    before = dict(vars(api_class)), _api_client.__dict__.get("has_aiohttp")
     with gemini_server() as server:
         tracker = server.tracker()
         with tokenbudget.patched(tracker):
             pass
         client = genai.Client(api_key="g-key", http_options={"base_url": server.url})
         assert await ask(client, "async", False) == TEXT
-    after = dict(vars(_api_client.BaseApiClient)), _api_client.__dict__.get("has_aiohttp")
+    after = dict(vars(api_class)), _api_client.__dict__.get("has_aiohttp")
     assert after == before
     assert len(server.seen) == 1
     assert tracker.usage.calls == 0

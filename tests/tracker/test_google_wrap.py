@@ -29,6 +29,21 @@ from ..gemini_loopback import (
 )
 from ..support import StubBook
 
+_REQUESTS_ERA = tuple(int(part) for part in genai.__version__.split(".")[:2]) < (1, 6)
+
+
+def test_wrap_google_on_a_requests_release_says_to_use_patch_all() -> None:
+    """google-genai 1.0-1.5 build a ``requests`` session per call: nothing to copy."""
+    if not _REQUESTS_ERA:
+        pytest.skip(f"google-genai {genai.__version__} sends through httpx")
+    client = genai.Client(api_key="g-key", http_options={"base_url": "http://127.0.0.1:9/"})
+    with pytest.raises(TypeError, match=r"patch_all\(tracker\)"):
+        TokenTracker().wrap_google(client)
+
+
+if _REQUESTS_ERA:  # everything below is about copies, which those releases cannot have
+    pytest.skip("google-genai < 1.6: wrap_google refuses", allow_module_level=True)
+
 pytestmark = pytest.mark.filterwarnings(
     # google-genai 3.x subclasses aiohttp's ClientSession, which aiohttp 3.14 frowns on;
     # only the untracked original client goes through aiohttp here.
