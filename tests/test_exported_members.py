@@ -16,6 +16,7 @@ TOP_LEVEL = [
     "BudgetWarning",
     "CacheStats",
     "CallRecord",
+    "FamilyConflict",
     "ModelPrice",
     "PriceBook",
     "PriceDataError",
@@ -101,6 +102,7 @@ def test_the_exceptions_users_catch_are_at_the_top_level() -> None:
     }
     assert caught == {
         "BudgetExceeded",
+        "FamilyConflict",
         "BudgetWarning",
         "PriceDataError",
         "StoreError",

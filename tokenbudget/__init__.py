@@ -28,6 +28,7 @@ from ._data import (
     UsageSummary,
 )
 from ._tracker import (
+    FamilyConflict,
     TokenTracker,
     current_tags,
     get_tracker,
@@ -59,6 +60,7 @@ __all__ = [
     "BudgetWarning",
     "CacheStats",
     "CallRecord",
+    "FamilyConflict",
     "ModelPrice",
     "PriceBook",
     "PriceDataError",

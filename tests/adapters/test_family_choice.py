@@ -14,6 +14,7 @@ import httpx
 import httpx2
 import pytest
 
+import tokenbudget
 from tokenbudget import TokenTracker
 from tokenbudget._adapters import (
     FamilyConflict,
@@ -92,7 +93,7 @@ def test_a_conflict_is_raised_where_the_client_is_asked_for(
 ) -> None:
     installed.update({"openai": (1, 99, 9), "anthropic": (2, 17, 0)})
     tracker = TokenTracker()
-    with pytest.raises(FamilyConflict, match=r'family="httpx"'):
+    with pytest.raises(tokenbudget.FamilyConflict, match=r'family="httpx"'):
         tracker.httpx_client()
     with pytest.raises(FamilyConflict):
         tracker.async_httpx_client()

@@ -9,6 +9,7 @@ client built afterwards (``_patching``).
 
 from __future__ import annotations
 
+from .._adapters import FamilyConflict
 from ._google_patch import patch_google, unpatch_google
 from ._patching import is_patched, patch_all, patched, unpatch_all
 from ._prices import PriceSource, TrackerPrices
@@ -16,6 +17,7 @@ from ._tags import current_tags, tag
 from ._tracker import TokenTracker, get_tracker
 
 __all__ = [
+    "FamilyConflict",
     "PriceSource",
     "TokenTracker",
     "TrackerPrices",
