@@ -2,9 +2,10 @@
 
 A book resolves a ``(provider, model)`` pair by trying the lookup keys of the
 name (``_names.py``) in the merged index (``_layers.py``) of each provider of
-the search order (``_providers.py``). The result, a :class:`ModelPrice` or
-``None``, is cached in a dict, so pricing a call costs one dict lookup plus the
-arithmetic in ``_rates.py``.
+the search order (``_providers.py``). The result, a :class:`ModelPrice`, a
+dated alias (``_aliases.py``: the model depends on the call's date, so the
+alias itself is cached and asked per call) or ``None``, is cached in a dict, so
+pricing a call costs one dict lookup plus the arithmetic in ``_rates.py``.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from typing import Any
 
 from .._core import renew_after_fork
 from .._data import Usage
+from ._aliases import AliasRoute
 from ._data import default_override_path, load_override
 from ._errors import PriceDataError
-from ._layers import PriceLayers
+from ._layers import Named, PriceLayers
 from ._model import ModelPrice
 from ._names import candidates, normalize
 from ._providers import FREE_PROVIDERS, canonical_provider, search_order
@@ -66,7 +68,7 @@ class PriceBook:
             overrides, override_version=override_version, builtin=builtin, registry=self._registry
         )
         self._registry.subscribe(self)
-        self._cache: dict[tuple[str | None, str], ModelPrice | None] = {}
+        self._cache: dict[tuple[str | None, str], Named | None] = {}
         self._unpriced = UnpricedLog()
         self._version: str | None = None
 
@@ -135,12 +137,22 @@ class PriceBook:
 
     # -- resolution --------------------------------------------------------------------
 
-    def resolve(self, model: str, provider: str | None = None) -> ModelPrice | None:
+    def resolve(
+        self, model: str, provider: str | None = None, *, at: datetime | None = None
+    ) -> ModelPrice | None:
         """The prices of ``model`` at ``provider`` (any provider when ``None``).
 
         Returns ``None`` for an unknown model. A known model without a published
         price resolves to a :class:`ModelPrice` whose ``unpriced`` gives the reason.
+        A dated alias (``mistral-large-latest``) resolves to the model it means
+        at ``at`` (now when ``None``; a naive datetime is UTC).
         """
+        found = self._named(model, provider)
+        if type(found) is AliasRoute:
+            return found.at(at)
+        return found  # type: ignore[return-value]
+
+    def _named(self, model: str, provider: str | None) -> Named | None:
         key = (provider, model)
         found = self._cache.get(key, _MISS)
         if found is _MISS:
@@ -151,7 +163,7 @@ class PriceBook:
                 self._cache[key] = found
         return found  # type: ignore[no-any-return]
 
-    def _lookup(self, model: str, provider: str | None) -> ModelPrice | None:
+    def _lookup(self, model: str, provider: str | None) -> Named | None:
         keys = candidates(model)
         for name in search_order(model, provider, self.providers()):
             index = self._layers.index(name)
@@ -214,7 +226,9 @@ class PriceBook:
             return usage.reported_cost_usd
         price = self._cache.get((provider, model), _MISS)
         if price is _MISS:
-            price = self.resolve(model, provider)
+            price = self._named(model, provider)
+        if type(price) is AliasRoute:
+            price = price.at(at)
         if price is not None:
             result: Decimal | None = price.cost(
                 usage, service_tier=service_tier, batch=batch, at=at
@@ -265,6 +279,9 @@ class PriceBook:
         for name in chain:
             seen: set[int] = set()
             for price in self._layers.index(name).values():
+                if type(price) is AliasRoute:
+                    continue
+                assert isinstance(price, ModelPrice)
                 if id(price) in seen or (provider is None and price.provider != name):
                     continue
                 seen.add(id(price))

@@ -31,17 +31,20 @@ __all__ = [
 ]
 
 
-def get_price(model: str, provider: str | None = None) -> ModelPrice:
+def get_price(model: str, provider: str | None = None, *, at: datetime | None = None) -> ModelPrice:
     """The prices of ``model`` (at ``provider``, else at its maker) in the default book.
 
-    Raises :class:`UnknownModelError` (naming close matches) for an unknown
+    A dated alias (``mistral-large-latest``) gives the model it means at ``at``
+    (default now). Raises :class:`UnknownModelError` (naming close matches) for an unknown
     model, and :class:`UnpricedModelError` for a model with no published price.
     """
-    return _require(PriceBook.default(), model, provider)
+    return _require(PriceBook.default(), model, provider, at)
 
 
-def _require(book: PriceBook, model: str, provider: str | None) -> ModelPrice:
-    price = book.resolve(model, provider)
+def _require(
+    book: PriceBook, model: str, provider: str | None, at: datetime | None = None
+) -> ModelPrice:
+    price = book.resolve(model, provider, at=at)
     if price is None:
         raise UnknownModelError(model, provider, book.suggestions(model, provider))
     if price.unpriced is not None:
@@ -68,6 +71,8 @@ def calculate_cost(
 
     ``input_tokens`` includes cache reads and writes; ``output_tokens`` includes
     reasoning, so ``reasoning_tokens`` is informational and never added again.
+    ``at`` (default now) picks the price period, and the model a dated alias
+    such as ``mistral-large-latest`` means on that date.
     Raises :class:`UnknownModelError` for a model without a price, and
     ``TypeError`` / ``ValueError`` for a count that is not an int from 0 to
     1,000,000,000.
@@ -82,7 +87,7 @@ def calculate_cost(
         extra=extra or {},
     )
     check_usage(usage)
-    price = _require(PriceBook.default(), model, provider)
+    price = _require(PriceBook.default(), model, provider, at)
     cost = price.cost(usage, service_tier=service_tier, batch=batch, at=at)
     assert cost is not None  # _require rejected unpriced models
     return cost

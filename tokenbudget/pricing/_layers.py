@@ -6,7 +6,10 @@ provider's own, and among each ``register_model`` entries before the book's own
 (``PriceBook.register``). Each provider's names are merged once into a dict from lookup key (see
 ``_names.py``) to :class:`ModelPrice`, so that a later layer's entry replaces an
 earlier one's name by name: an override of ``gpt-4o`` leaves the built-in
-``gpt-4o-2024-05-13`` snapshot in place.
+``gpt-4o-2024-05-13`` snapshot in place. A file's dated aliases
+(``_aliases.py``) are names too: a later layer's model or alias of the same name
+replaces them, and their targets are looked up once every layer is merged, so an
+override of a target's prices applies to the alias as well.
 """
 
 from __future__ import annotations
@@ -17,17 +20,20 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from .._core import renew_after_fork
+from ._aliases import AliasRoute, compile_alias
 from ._data import builtin_providers, builtin_version, load_builtin
 from ._model import ModelPrice
 from ._names import normalize
 from ._providers import sort_providers
 from ._registry import Registry
-from ._schema import ModelEntry, PriceFile
+from ._schema import DatedAlias, ModelEntry, PriceFile
 
-__all__ = ["PriceLayers"]
+__all__ = ["Named", "PriceLayers"]
 
-#: One layer: (origin, owning provider, entries, batch multiplier).
-_Layer = tuple[str, str, Iterable[ModelEntry], "Decimal | None"]
+#: One layer: (origin, owning provider, entries, batch multiplier, dated aliases).
+_Layer = tuple[str, str, Iterable[ModelEntry], "Decimal | None", Iterable[DatedAlias]]
+#: What a name of a provider's index means: a model, or a dated alias of its models.
+Named = ModelPrice | AliasRoute
 
 
 class PriceLayers:
@@ -56,7 +62,7 @@ class PriceLayers:
         self._override_version = override_version
         self._registry = registry
         self._local: dict[str | None, dict[str, ModelEntry]] = {}
-        self._indexes: dict[str, dict[str, ModelPrice]] = {}
+        self._indexes: dict[str, dict[str, Named]] = {}
         self._shared: dict[int, ModelPrice] = {}
 
     def providers(self) -> list[str]:
@@ -101,8 +107,8 @@ class PriceLayers:
 
     # -- the merged index ----------------------------------------------------------------
 
-    def index(self, provider: str) -> dict[str, ModelPrice]:
-        """Lookup key -> prices, for every name of every model ``provider`` has."""
+    def index(self, provider: str) -> dict[str, Named]:
+        """Lookup key -> prices (or dated alias), for every name ``provider`` has."""
         index = self._indexes.get(provider)
         if index is None:
             with self._lock:
@@ -111,9 +117,10 @@ class PriceLayers:
                     index = self._indexes[provider] = self._build_index(provider)
         return index
 
-    def _build_index(self, provider: str) -> dict[str, ModelPrice]:
-        index: dict[str, ModelPrice] = {}
-        for origin, owner, entries, batch in self._layers(provider):
+    def _build_index(self, provider: str) -> dict[str, Named]:
+        index: dict[str, Named] = {}
+        pending: dict[str, DatedAlias] = {}
+        for origin, owner, entries, batch, aliases in self._layers(provider):
             for entry in entries:
                 if owner == "custom":
                     price = self._shared_price(entry)
@@ -121,8 +128,16 @@ class PriceLayers:
                     price = ModelPrice(entry.id, owner, entry, origin, batch)
                 for name in entry.names():
                     index[normalize(name)] = price
+                    pending.pop(normalize(name), None)
                 if entry.id.lower().endswith("-latest"):
                     index.setdefault(normalize(entry.id[: -len("-latest")]), price)
+            for alias in aliases:
+                index.pop(normalize(alias.alias), None)
+                pending[normalize(alias.alias)] = alias
+        for key, alias in pending.items():
+            route = compile_alias(alias, index, provider)
+            if route is not None:
+                index[key] = route
         return index
 
     def _layers(self, provider: str) -> list[_Layer]:
@@ -131,14 +146,14 @@ class PriceLayers:
         multiplier = builtin.batch_multiplier if builtin else None
         layers: list[_Layer] = []
         if builtin is not None:
-            layers.append(("built-in", provider, builtin.models, multiplier))
+            layers.append(("built-in", provider, builtin.models, multiplier, builtin.dated_aliases))
         for file in self._overrides.get(provider, ()):
             own = file.batch_multiplier if file.batch_multiplier is not None else multiplier
-            layers.append(("override", provider, file.models, own))
+            layers.append(("override", provider, file.models, own, file.dated_aliases))
         for shared in (self._registry.entries(None), self._local_entries(None)):
-            layers.append(("registered", "custom", shared, None))
+            layers.append(("registered", "custom", shared, None, ()))
         for own_entries in (self._registry.entries(provider), self._local_entries(provider)):
-            layers.append(("registered", provider, own_entries, multiplier))
+            layers.append(("registered", provider, own_entries, multiplier, ()))
         return layers
 
     def _builtin_file(self, provider: str) -> PriceFile | None:

@@ -19,6 +19,9 @@ Semantics, enforced by the engine (``_model.py``, ``_period.py``, ``_rates.py``)
 - ``windows`` are UTC times of day with their own partial sheet (peak pricing).
 - ``prices`` is a history: each period applies from its ``from`` date until the
   next period's; only the first may omit ``from``.
+- ``dated_aliases`` (of a provider file): names that mean different models over
+  time (``mistral-large-latest``). Each target applies from its ``from`` date
+  until the next one's, like price periods, and is priced with its own history.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 __all__ = [
     "RATE_FIELDS",
+    "AliasTarget",
+    "DatedAlias",
     "ModelEntry",
     "OverrideFile",
     "Period",
@@ -62,6 +67,29 @@ _PROVIDER = r"^[a-z0-9][a-z0-9._-]*$"
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _date_to_datetime(value: object) -> object:
+    """A ``from`` date means its midnight UTC."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    return value
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """A naive ``from`` date-time is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def _check_history(dates: list[datetime | None], what: str) -> None:
+    """Only the first may omit ``from``; the others strictly increase."""
+    if any(d is None for d in dates[1:]):
+        raise ValueError(f"only the first {what} may omit 'from'")
+    known = [d for d in dates if d is not None]
+    if known != sorted(set(known)) or len(known) != len(set(known)):
+        raise ValueError(f"{what}s must have strictly increasing 'from' dates")
 
 
 class Rates(_Strict):
@@ -141,19 +169,8 @@ class Period(Sheet):
     service_tiers: dict[str, Sheet] = Field(default_factory=dict)
     windows: list[Window] = Field(default_factory=list)
 
-    @field_validator("from_", mode="before")
-    @classmethod
-    def _date_to_datetime(cls, value: object) -> object:
-        if isinstance(value, date) and not isinstance(value, datetime):
-            return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
-        return value
-
-    @field_validator("from_")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value
+    _from_date = field_validator("from_", mode="before")(_date_to_datetime)
+    _from_utc = field_validator("from_")(_utc)
 
     @model_validator(mode="after")
     def _check_base(self) -> Period:
@@ -187,12 +204,7 @@ class ModelEntry(_Strict):
             return self
         if not self.prices:
             raise ValueError("needs 'prices' (or 'unpriced' with the reason there is no price)")
-        dates = [period.from_ for period in self.prices]
-        if any(d is None for d in dates[1:]):
-            raise ValueError("only the first price period may omit 'from'")
-        known = [d for d in dates if d is not None]
-        if known != sorted(set(known)) or len(known) != len(set(known)):
-            raise ValueError("price periods must have strictly increasing 'from' dates")
+        _check_history([period.from_ for period in self.prices], "price period")
         return self
 
     def names(self) -> list[str]:
@@ -200,8 +212,40 @@ class ModelEntry(_Strict):
         return [self.id, *self.aliases]
 
 
+class AliasTarget(_Strict):
+    """The model a dated alias means from ``from`` on (a date, or an ISO date-time; UTC)."""
+
+    from_: datetime | None = Field(default=None, alias="from")
+    model: str = Field(min_length=1)
+
+    _from_date = field_validator("from_", mode="before")(_date_to_datetime)
+    _from_utc = field_validator("from_")(_utc)
+
+
+class DatedAlias(_Strict):
+    """A name that means different models over time, such as ``mistral-large-latest``.
+
+    Each target applies from its ``from`` until the next target's; only the
+    first may omit ``from`` (it then also applies before any later date). A
+    call is priced at the target of its own date, with that model's prices.
+    """
+
+    alias: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    note: str | None = None
+    targets: list[AliasTarget] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check_targets(self) -> DatedAlias:
+        _check_history([target.from_ for target in self.targets], "alias target")
+        for target in self.targets:
+            if target.model.strip().lower() == self.alias.strip().lower():
+                raise ValueError(f"alias {self.alias!r} cannot point at itself")
+        return self
+
+
 class PriceFile(_Strict):
-    """All models of one provider."""
+    """All models of one provider, and its dated aliases."""
 
     provider: str = Field(pattern=_PROVIDER)
     name: str = Field(min_length=1)
@@ -209,18 +253,21 @@ class PriceFile(_Strict):
     batch_multiplier: Money | None = None
     note: str | None = None
     models: list[ModelEntry]
+    dated_aliases: list[DatedAlias] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check_unique(self) -> PriceFile:
         seen: dict[str, str] = {}
-        for entry in self.models:
-            for name in entry.names():
+        owned = [(entry.id, entry.names()) for entry in self.models]
+        owned += [(f"dated alias {a.alias}", [a.alias]) for a in self.dated_aliases]
+        for owner, names in owned:
+            for name in names:
                 key = name.lower()
                 if key in seen:
                     raise ValueError(
-                        f"name {name!r} of model {entry.id!r} is already used by {seen[key]!r}"
+                        f"name {name!r} of model {owner!r} is already used by {seen[key]!r}"
                     )
-                seen[key] = entry.id
+                seen[key] = owner
         return self
 
 
