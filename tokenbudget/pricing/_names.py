@@ -5,8 +5,10 @@ Names arrive as the SDKs and APIs spell them: exact ids, dated snapshots
 ``claude-3-5-sonnet@20240620``, Gemini's ``...-preview-05-20``), with provider or
 path prefixes (``openai/gpt-4o``, ``models/gemini-2.5-pro``,
 ``accounts/fireworks/models/x``), with ``-latest`` aliases, and with dots or dashes
-in version numbers (``claude-sonnet-4.5``). :func:`candidates` lists the keys to
-try, most specific first, so a snapshot the data knows exactly is always found
+in version numbers (``claude-sonnet-4.5``), and with Claude's family word and version
+in either order (``claude-4-opus``, ``claude-sonnet-3-7``: Anthropic's own ids put
+the version first up to 3.7 and the family first since 4). :func:`candidates`
+lists the keys to try, most specific first, so a snapshot the data knows exactly is always found
 before its base model. This runs once per distinct name: results are cached.
 """
 
@@ -29,6 +31,14 @@ _SUFFIXES = (
 )
 _DOT_VERSION = re.compile(r"(?<=\d)\.(?=\d)")
 _DASH_VERSION = re.compile(r"(?<=-\d)-(?=\d(?:$|-))")
+#: A Claude name (after any path): one family word and one version, in either order, then an
+#: optional date or ``-latest``. Versions are one or two numbers (``4``, ``3-5``,
+#: ``4.5``); an 8-digit date is never read as a minor version.
+_CLAUDE = re.compile(
+    r"(?P<path>(?:[^/]+/)*)claude-(?:(?P<family>[a-z]{3,})-(?P<version>\d{1,2}(?:[.-]\d{1,2})?)"
+    r"|(?P<version_first>\d{1,2}(?:[.-]\d{1,2})?)-(?P<family_last>[a-z]{3,}))"
+    r"(?P<tail>-\d{8}|-latest|@\d{8}|@latest)?"
+)
 
 #: Path prefixes that name the provider that makes the model.
 _PREFIX_PROVIDERS = {
@@ -80,6 +90,22 @@ def _strip_snapshot(name: str) -> list[str]:
             return forms
 
 
+def _claude_orders(name: str) -> list[str]:
+    """Both word orders of a Claude name, version dashed: ``claude-4.5-haiku`` ->
+    ``claude-haiku-4-5``, ``claude-4-5-haiku``. Empty for any other name.
+
+    Only the order and the separator change, never the family, the version or the
+    date, so a spelling can only reach the model it names.
+    """
+    match = _CLAUDE.fullmatch(name) if "claude-" in name else None
+    if match is None:
+        return []
+    family = match["family"] or match["family_last"]
+    version = (match["version"] or match["version_first"]).replace(".", "-")
+    path, tail = match["path"], match["tail"] or ""
+    return [f"{path}claude-{family}-{version}{tail}", f"{path}claude-{version}-{family}{tail}"]
+
+
 def _fine_tune_base(name: str) -> str | None:
     """``ft:gpt-4o-mini-2024-07-18:org::id`` -> ``ft:gpt-4o-mini-2024-07-18``."""
     if not name.startswith("ft:"):
@@ -92,8 +118,9 @@ def candidates(name: str) -> list[str]:
     """Lookup keys for ``name``, most specific first, without duplicates.
 
     Order: the name itself; the name without each leading path segment; then for
-    each of those, the forms with snapshot suffixes stripped; then the same with
-    version dots and dashes swapped (``4.5`` <-> ``4-5``). Fine-tuned names
+    each of those, the forms with snapshot suffixes stripped; then a Claude name's
+    forms in both word orders; then all of these with version dots and dashes
+    swapped (``4.5`` <-> ``4-5``). Fine-tuned names
     (``ft:...``) only ever match fine-tune prices, never their base model's.
     """
     key = normalize(name)
@@ -103,6 +130,7 @@ def candidates(name: str) -> list[str]:
     parts = key.split("/")
     paths = ["/".join(parts[i:]) for i in range(len(parts)) if parts[i]]
     forms = [form for path in paths for form in _strip_snapshot(path)]
+    forms += [order for form in forms for order in _claude_orders(form)]
     swapped: list[str] = []
     for form in forms:
         dashed = _DOT_VERSION.sub("-", form)
