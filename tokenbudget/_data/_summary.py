@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ._plain import plain_decimal
 from ._records import CallRecord
 
 __all__ = ["RunningTotals", "UsageSummary"]
@@ -16,7 +17,7 @@ _ZERO = Decimal(0)
 class UsageSummary:
     """Totals over a set of calls: what ``tracker.usage`` returns.
 
-    ``cost_usd`` is exact (``Decimal``) and counts priced calls only;
+    ``cost_usd`` is exact (``Decimal``, without trailing zeros) and counts priced calls only;
     ``total_cost_usd`` is the same figure as a float, for display.
     ``unpriced_calls`` says how many calls had no known price and are missing
     from the cost.
@@ -121,5 +122,8 @@ class RunningTotals:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def snapshot(self) -> UsageSummary:
-        """An immutable copy of the totals."""
-        return UsageSummary(**{name: getattr(self, name) for name in self.__slots__})
+        """An immutable copy of the totals (costs without trailing zeros)."""
+        totals = {name: getattr(self, name) for name in self.__slots__}
+        totals["cost_usd"] = plain_decimal(self.cost_usd)
+        totals["saved_cost_usd"] = plain_decimal(self.saved_cost_usd)
+        return UsageSummary(**totals)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from .._data import Usage
+from .._data import Usage, plain_decimal
 from ._schema import RATE_FIELDS, Rates, Sheet
 
 __all__ = ["CompiledRates", "CompiledSheet", "compile_sheet", "merge_sheet"]
@@ -101,7 +101,7 @@ class CompiledRates:
         self._extra = {unit: _whole(p, scale + 6) for unit, p in self.extra.items()}
 
     def cost(self, usage: Usage) -> Decimal:
-        """Dollars for ``usage``: tokens and per-unit extras, exact."""
+        """Dollars for ``usage``: tokens and per-unit extras, exact, without trailing zeros."""
         cached = usage.cached_input_tokens
         write = usage.cache_write_tokens
         uncached = usage.input_tokens - cached - write
@@ -124,7 +124,7 @@ class CompiledRates:
                 price = prices.get(unit)
                 if price is not None:
                     total += count * price
-        return total * self._unit
+        return plain_decimal(total * self._unit)
 
     def as_dict(self) -> dict[str, Decimal]:
         """The effective prices, per 1M tokens (extras per unit, as ``extra.KEY``)."""
