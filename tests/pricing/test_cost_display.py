@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,12 +18,24 @@ import openai
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tokenbudget import TokenTracker, calculate_cost
+from tokenbudget import CallRecord, TokenTracker, Usage, UsageSummary, budget, calculate_cost
 from tokenbudget._data import plain_decimal
 from tokenbudget.reports import write_csv
+from tokenbudget.store import SQLiteStore, add_summaries
 from tokenbudget.testing import FakeLLM
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def record(cost: str) -> CallRecord:
+    return CallRecord(
+        timestamp=datetime(2026, 1, 5, tzinfo=timezone.utc),
+        provider="openai",
+        model="gpt-4o",
+        endpoint="chat",
+        usage=Usage(input_tokens=100, output_tokens=20),
+        cost_usd=Decimal(cost),  # as a store written before costs were plain holds it
+    )
 
 
 def is_plain(value: Decimal) -> bool:
@@ -93,3 +106,21 @@ def test_a_real_sdk_call_records_and_totals_plain_costs() -> None:
     write_csv(tracker.records, out)
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert [row["cost_usd"] for row in rows] == [str(record.cost_usd)] * 3
+
+
+def test_summaries_of_any_origin_and_a_budget_s_remainder_are_plain(tmp_path: Path) -> None:
+    summary = UsageSummary(cost_usd=Decimal("0.15"), saved_cost_usd=Decimal("0.0500"))
+    total = add_summaries(summary, UsageSummary(cost_usd=Decimal("0.05")))
+    assert repr(total.cost_usd) == "Decimal('0.2')"  # not 0.20
+    assert repr(summary.saved_cost_usd) == "Decimal('0.05')"
+    with SQLiteStore(tmp_path / "u.db") as store:
+        store.append([record(cost="0.00400000"), record(cost="0.0010")])
+        [first, second] = list(store.records())
+        assert (str(first.cost_usd), str(second.cost_usd)) == ("0.004", "0.001")
+        assert str(store.summary().cost_usd) == "0.005"
+    tracker = TokenTracker()
+    client = openai.OpenAI(api_key="sk-fake", http_client=tracker.httpx_client(transport=FakeLLM()))
+    with budget(max_cost_usd=1) as ctx:
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi"}])
+        remaining = ctx.remaining_budget
+    assert remaining is not None and is_plain(remaining), remaining

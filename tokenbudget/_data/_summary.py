@@ -36,6 +36,12 @@ class UsageSummary:
     failed_calls: int = 0
     estimated_calls: int = 0
 
+    def __post_init__(self) -> None:
+        # Summed in many places (ledger, stores, exports): a sum of plain costs can
+        # end in zeros again (0.15 + 0.05), so every summary is made plain here.
+        object.__setattr__(self, "cost_usd", plain_decimal(self.cost_usd))
+        object.__setattr__(self, "saved_cost_usd", plain_decimal(self.saved_cost_usd))
+
     @property
     def total_tokens(self) -> int:
         """Input plus output tokens."""
@@ -122,8 +128,5 @@ class RunningTotals:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def snapshot(self) -> UsageSummary:
-        """An immutable copy of the totals (costs without trailing zeros)."""
-        totals = {name: getattr(self, name) for name in self.__slots__}
-        totals["cost_usd"] = plain_decimal(self.cost_usd)
-        totals["saved_cost_usd"] = plain_decimal(self.saved_cost_usd)
-        return UsageSummary(**totals)
+        """An immutable copy of the totals."""
+        return UsageSummary(**{name: getattr(self, name) for name in self.__slots__})
