@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import MAX_PREC, Context, Decimal
+from decimal import MAX_PREC, Context, Decimal, InvalidOperation
 
 __all__ = ["plain_decimal"]
 
@@ -25,13 +25,15 @@ def plain_decimal(value: Decimal) -> Decimal:
     digits; ``format(cost, "f")`` never does.) Zero is ``Decimal('0')``;
     NaN and infinities come back as they are.
     """
-    if not value.is_finite():
+    # Priced on every call: the common case (a finite cost under $10) costs one
+    # normalize() and one chained comparison; NaN makes the comparison raise.
+    try:
+        reduced = value.normalize(_EXACT)
+        if _MINUS_TEN < reduced < _TEN:
+            return reduced or _ZERO  # -0 too
+        # Only a whole number from ten up can reduce to a positive exponent (1E+1).
+        if reduced == reduced.to_integral_value(context=_EXACT):
+            return reduced.quantize(_ONE, context=_EXACT)
+    except InvalidOperation:  # NaN, sNaN; an infinity cannot be quantized
         return value
-    reduced = value.normalize(_EXACT)
-    if not reduced:
-        return _ZERO  # 0E-7, 0E+3 and -0 alike
-    # Only a whole number from ten up can reduce to a positive exponent (1E+1);
-    # two comparisons are cheaper than as_tuple() on every cost.
-    if not _MINUS_TEN < reduced < _TEN and reduced == reduced.to_integral_value(context=_EXACT):
-        return reduced.quantize(_ONE, context=_EXACT)
     return reduced
