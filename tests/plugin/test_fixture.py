@@ -229,7 +229,7 @@ def test_cost_assertion_failure_lists_the_calls(pytester: pytest.Pytester) -> No
         [
             ">*tokenbudget.assert_cost_below(0.000001)",  # the test's line, not the helper's
             f"E*AssertionError: tokenbudget: expected the test's LLM calls to cost below "
-            f"$0.00000100, they cost {usd(cost)} (2 calls):",
+            f"$0.000001, they cost {usd(cost)} (2 calls):",
             f"E*1. openai gpt-4o chat: * in + * out tokens, {usd(cost_of())}",
             "E*2. openai gpt-4o-mini* chat: *",
         ]

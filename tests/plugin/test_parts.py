@@ -120,7 +120,7 @@ def test_models_are_ranked_by_cost_and_replayed_calls_count_their_recorded_cost(
     }
     replayed = by_model(records, replaying=True)
     assert list(replayed) == ["b", "a"]
-    assert top_models(replayed, limit=1) == "b $0.5000, and 1 more"
+    assert top_models(replayed, limit=1) == "b $0.5, and 1 more"
     lines = call_lines([record("a", 10, 5, None)] * 12, replaying=False)
     assert lines[0] == "  1. openai a chat: 10 in + 5 out tokens, unpriced"
     assert lines[-1] == "  ... and 2 more" and len(lines) == 11

@@ -53,9 +53,9 @@ def test_workers_results_are_merged_on_the_controller(pytester: pytest.Pytester)
     result.assert_outcomes(passed=4)
     assert result.ret == 1  # the merged total is over the limit; neither worker alone is
     result.stdout.fnmatch_lines_random(
-        [f"│ {nodeid} *│*1 │*│ {usd(cost)} │" for nodeid, cost in costs.items()]
+        [f"│ {nodeid} *│*1 │*│*{usd(cost)} │" for nodeid, cost in costs.items()]
         + [
-            f"│ Total (4 tests) *│*4 │*│ {usd(total)} │",
+            f"│ Total (4 tests) *│*4 │*│*{usd(total)} │",
             f"tokenbudget: the run's LLM calls cost {usd(total)} > "
             f"--tokenbudget-max-cost={usd(limit)}: the run fails",
             "tokenbudget: recorded 4 answers in */recorded (4 files)",

@@ -260,9 +260,10 @@ def test_cost(
 def test_billion_tokens_prints_exactly() -> None:
     cost = make_book().cost("acme", "acme-pro", Usage(input_tokens=10**9, output_tokens=10**9))
     assert cost == Decimal("18000")
-    assert format(cost, "f").rstrip("0").rstrip(".") == "18000"
+    assert str(cost) == format(cost, "f") == "18000"  # no trailing zeros, no 1.8E+4
     tiny = make_book().cost("acme", "acme-mini", Usage(input_tokens=1))
     assert tiny == Decimal("0.0000004")  # $0.4 per 1M tokens, one token
+    assert tiny is not None and format(tiny, "f") == "0.0000004"
 
 
 def test_reported_cost_wins() -> None:

@@ -147,7 +147,7 @@ def test_report_reads_a_redis_store(
         tracker.track("gpt-4o", 1000, 200)
     assert main(["report", redis_url, "--by", "model"]) == 0
     out = capsys.readouterr().out
-    assert "gpt-4o" in out and "1.20k" in out and "$0.00450" in out
+    assert "gpt-4o" in out and "1.20k" in out and "$0.0045" in out
     prefixed = redis_url + "?prefix=elsewhere"
     assert main(["report", prefixed]) == 1
     assert "no tokenbudget usage store there" in capsys.readouterr().err

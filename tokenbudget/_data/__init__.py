@@ -18,6 +18,7 @@ from ._counts import (
 )
 from ._errors import BudgetExceeded, BudgetWarning, TokenBudgetError, TokenLimitReached
 from ._frozen import SharedDefault, frozen_builder, reduce_frozen
+from ._plain import plain_decimal
 from ._records import CallRecord, make_record
 from ._summary import RunningTotals, UsageSummary
 from ._usage import Usage, make_usage
@@ -42,6 +43,7 @@ __all__ = [
     "is_count",
     "make_record",
     "make_usage",
+    "plain_decimal",
     "reduce_frozen",
     "short_repr",
 ]

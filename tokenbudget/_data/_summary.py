@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ._plain import plain_decimal
 from ._records import CallRecord
 
 __all__ = ["RunningTotals", "UsageSummary"]
@@ -16,7 +17,7 @@ _ZERO = Decimal(0)
 class UsageSummary:
     """Totals over a set of calls: what ``tracker.usage`` returns.
 
-    ``cost_usd`` is exact (``Decimal``) and counts priced calls only;
+    ``cost_usd`` is exact (``Decimal``, without trailing zeros) and counts priced calls only;
     ``total_cost_usd`` is the same figure as a float, for display.
     ``unpriced_calls`` says how many calls had no known price and are missing
     from the cost.
@@ -34,6 +35,12 @@ class UsageSummary:
     saved_cost_usd: Decimal = _ZERO
     failed_calls: int = 0
     estimated_calls: int = 0
+
+    def __post_init__(self) -> None:
+        # Summed in many places (ledger, stores, exports): a sum of plain costs can
+        # end in zeros again (0.15 + 0.05), so every summary is made plain here.
+        object.__setattr__(self, "cost_usd", plain_decimal(self.cost_usd))
+        object.__setattr__(self, "saved_cost_usd", plain_decimal(self.saved_cost_usd))
 
     @property
     def total_tokens(self) -> int:

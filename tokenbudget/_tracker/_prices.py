@@ -71,12 +71,17 @@ class TrackerPrices:
             logger.debug("pricing failure", exc_info=True)
             return None
         if cost is None:
+            # A call tracked by hand may name no provider: say so rather than "None".
+            asked = (
+                f"{provider} model {model!r}"
+                if provider
+                else f"model {model!r} (no provider given)"
+            )
             warn_once(
                 f"unpriced:{provider}:{model}",
-                "tokenbudget: no price known for %s model %r; its calls are recorded "
+                "tokenbudget: no price known for %s; its calls are recorded "
                 "as unpriced (register_model() or a price file adds it)",
-                provider,
-                model,
+                asked,
             )
         return cost
 

@@ -29,7 +29,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, TypeVar, cast
 
-from .._data import UsageSummary
+from .._data import UsageSummary, plain_decimal
 from ._admission import left
 from ._arguments import OnExceed, Preflight, check_arguments, parse_dollars
 from ._backends import shared_backend
@@ -193,7 +193,8 @@ class Budget:
         """Dollars left: the limit minus what was spent and what calls in flight reserve."""
         if self.limits.cost_usd is None:
             return None
-        return max(left(self, self.state).cost_usd, _ZERO)
+        # Reserving and settling leave zeros behind (0.99980): print like any cost.
+        return plain_decimal(max(left(self, self.state).cost_usd, _ZERO))
 
     @property
     def remaining_tokens(self) -> int | None:

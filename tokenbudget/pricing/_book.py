@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .._core import renew_after_fork
-from .._data import Usage
+from .._data import Usage, plain_decimal
 from ._aliases import AliasRoute
 from ._data import default_override_path, load_override
 from ._errors import PriceDataError
@@ -223,7 +223,7 @@ class PriceBook:
         warns the user once per model).
         """
         if usage.reported_cost_usd is not None:
-            return usage.reported_cost_usd
+            return plain_decimal(usage.reported_cost_usd)
         price = self._cache.get((provider, model), _MISS)
         if price is _MISS:
             price = self._named(model, provider)

@@ -10,14 +10,18 @@ exact in decimal arithmetic: no float ever takes part.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import MAX_PREC, Context, Decimal
 
-from .._data import Usage
+from .._data import Usage, plain_decimal
 from ._schema import RATE_FIELDS, Rates, Sheet
 
 __all__ = ["CompiledRates", "CompiledSheet", "compile_sheet", "merge_sheet"]
 
 _ZERO = Decimal(0)
+_TEN = Decimal(10)
+_MINUS_TEN = -_TEN
+#: Precision enough that dropping trailing zeros never rounds.
+_EXACT = Context(prec=MAX_PREC)
 
 
 class CompiledRates:
@@ -101,7 +105,7 @@ class CompiledRates:
         self._extra = {unit: _whole(p, scale + 6) for unit, p in self.extra.items()}
 
     def cost(self, usage: Usage) -> Decimal:
-        """Dollars for ``usage``: tokens and per-unit extras, exact."""
+        """Dollars for ``usage``: tokens and per-unit extras, exact, without trailing zeros."""
         cached = usage.cached_input_tokens
         write = usage.cache_write_tokens
         uncached = usage.input_tokens - cached - write
@@ -124,7 +128,9 @@ class CompiledRates:
                 price = prices.get(unit)
                 if price is not None:
                     total += count * price
-        return total * self._unit
+        cost = (total * self._unit).normalize(_EXACT)
+        # plain_decimal() inlined for the common case (under $10), as every call is priced.
+        return cost if _MINUS_TEN < cost < _TEN else plain_decimal(cost)
 
     def as_dict(self) -> dict[str, Decimal]:
         """The effective prices, per 1M tokens (extras per unit, as ``extra.KEY``)."""

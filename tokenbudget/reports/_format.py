@@ -33,9 +33,11 @@ def human_tokens(count: int) -> str:
 def usd(value: Decimal) -> str:
     """Dollars with enough digits that a small call never reads as zero.
 
-    ``$1,234.57`` from one dollar up; four places from a cent (``$0.0421``);
-    below a cent three significant digits (``$0.000135``); exactly zero is
-    ``$0.00``; below a ten-billionth of a dollar ``<$0.0000000001``.
+    ``$1,234.57`` from one dollar up; up to four places from a cent
+    (``$0.0421``, ``$0.5``); below a cent up to three significant digits
+    (``$0.000135``, ``$0.004``); exactly zero is ``$0.00``; below a
+    ten-billionth of a dollar ``<$0.0000000001``. Below a dollar the rounded
+    amount drops its trailing zeros, like every cost tokenbudget shows.
     """
     sign = "-" if value < 0 else ""
     amount = abs(value)
@@ -47,11 +49,11 @@ def usd(value: Decimal) -> str:
         places = 2 - amount.adjusted()
         amount = amount.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
         if amount < _CENT:
-            return f"{sign}${amount:f}"
+            return f"{sign}${amount.normalize():f}"
     if amount < 1:
         amount = amount.quantize(Decimal("0.0001"), ROUND_HALF_UP)
         if amount < 1:
-            return f"{sign}${amount:f}"
+            return f"{sign}${amount.normalize():f}"
     return f"{sign}${amount.quantize(_CENT, ROUND_HALF_UP):,.2f}"
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any
 
-from .._data import COUNT_FIELDS, CallRecord, Usage
+from .._data import COUNT_FIELDS, CallRecord, Usage, plain_decimal
 from ._query import to_utc
 
 __all__ = [
@@ -50,7 +50,7 @@ def decimal_or_none(value: object) -> Decimal | None:
     if isinstance(value, float):
         raise ValueError(f"money must be an exact decimal string, not the float {value!r}")
     try:
-        return Decimal(str(value))
+        return plain_decimal(Decimal(str(value)))
     except InvalidOperation:
         raise ValueError(f"not a decimal amount: {value!r}") from None
 
