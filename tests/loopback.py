@@ -15,10 +15,14 @@ Route = Callable[[BaseHTTPRequestHandler], None]
 
 
 class LoopbackServer:
-    """Routes by path to functions that write raw responses; records what it saw."""
+    """Routes by path to functions that write raw responses; records what it saw.
+
+    ``default`` answers every path ``routes`` does not name (404 when unset).
+    """
 
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
+        self.default: Route | None = None
         self.requests: list[tuple[str, bytes]] = []
         self.disconnects = 0
         server = self
@@ -30,7 +34,7 @@ class LoopbackServer:
                 length = int(self.headers.get("content-length") or 0)
                 self.body = self.rfile.read(length)  # this request's, for its route
                 server.requests.append((self.path, self.body))
-                route = server.routes.get(self.path.split("?")[0])
+                route = server.routes.get(self.path.split("?")[0], server.default)
                 if route is None:
                     self.send_error(404)
                     return

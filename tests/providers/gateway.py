@@ -10,71 +10,48 @@ of tokenbudget.
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx2
 
 from tokenbudget.testing import FakeLLM
 
+from ..loopback import LoopbackServer
+
 _HOP_HEADERS = {"content-length", "transfer-encoding", "connection"}
 
 
-class FakeServer:
+class FakeServer(LoopbackServer):
     """Answers every ``POST`` with ``fake`` (a :class:`FakeLLM`); keeps each answer's bytes."""
 
     def __init__(self, fake: FakeLLM) -> None:
+        super().__init__()
         self.fake = fake
         #: ``(path, bytes sent)`` of each answer, in order.
         self.sent: list[tuple[str, bytes]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"  # the body ends when the connection closes
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                request = httpx2.Request(
-                    "POST",
-                    f"http://{server.host}{self.path}",
-                    headers=[(k, v) for k, v in self.headers.items() if k.lower() != "host"],
-                    content=self.rfile.read(length),
-                )
-                response = server.fake.handle_request(request)
-                self.send_response(response.status_code)
-                for name, value in response.headers.multi_items():
-                    if name.lower() not in _HOP_HEADERS:
-                        self.send_header(name, value)
-                self.end_headers()
-                chunks = list(response.stream)
-                # kept before writing: a client may act on the last event before we return
-                server.sent.append((self.path, b"".join(chunks)))
-                for chunk in chunks:
-                    self.wfile.write(chunk)
-                    self.wfile.flush()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self.port: int = self._httpd.server_address[1]
-        self.host = f"127.0.0.1:{self.port}"
         self.url = f"http://{self.host}"
+        self.default = self._answer
 
-    @contextmanager
-    def running(self) -> Iterator[FakeServer]:
-        thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            thread.join(5)
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        request = httpx2.Request(
+            "POST",
+            f"{self.url}{handler.path}",
+            headers=[(k, v) for k, v in handler.headers.items() if k.lower() != "host"],
+            content=handler.body,  # type: ignore[attr-defined]
+        )
+        response = self.fake.handle_request(request)
+        handler.send_response(response.status_code)
+        for name, value in response.headers.multi_items():
+            if name.lower() not in _HOP_HEADERS:
+                handler.send_header(name, value)
+        handler.end_headers()
+        chunks = list(response.stream)
+        # kept before writing: a client may act on the last event before we return
+        self.sent.append((handler.path, b"".join(chunks)))
+        for chunk in chunks:
+            handler.wfile.write(chunk)
+            handler.wfile.flush()
 
     def last_usage(self) -> dict[str, Any]:
         """The usage object the server sent last: its JSON body's, or its stream's last one.
