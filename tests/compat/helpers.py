@@ -14,7 +14,7 @@ import importlib
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import ModuleType
@@ -23,7 +23,14 @@ from typing import Any
 import pytest
 
 import tokenbudget
-from tokenbudget import BudgetExceeded, CallRecord, TokenTracker, budget, calculate_cost
+from tokenbudget import (
+    BudgetExceeded,
+    CallRecord,
+    TokenTracker,
+    budget,
+    calculate_cost,
+    patched,
+)
 from tokenbudget.providers import count_text_tokens
 
 from .wire import Sent, WireServer
@@ -197,3 +204,31 @@ def assert_refused_at_once(outcome: Refusal, *, budget_error_itself: bool = True
         assert isinstance(outcome.error, BudgetExceeded), repr(outcome.error)
     else:
         assert tokenbudget.budget_refusal(outcome.error) is outcome.refused  # type: ignore[attr-defined]
+
+
+#: ``make(is_async=False)``: an SDK client on the server, tracked by the test's route.
+Make = Callable[..., Any]
+
+
+@contextmanager
+def stainless_clients(
+    route: str,
+    tracker: TokenTracker,
+    classes: tuple[type[Any], type[Any]],
+    wrap: Callable[[Any], Any],
+    **options: Any,
+) -> Iterator[Make]:
+    """``make(is_async=False)`` for an openai/anthropic-style SDK: a client of
+    ``classes`` (sync, async) built with ``options``, tracked by ``route``: a
+    tracked ``http_client``, a ``wrap_*`` copy, or ``patch_all()`` for the block."""
+
+    def build(is_async: bool = False) -> Any:
+        kwargs = dict(options)
+        if route == "http_client":
+            http = tracker.async_httpx_client() if is_async else tracker.httpx_client()
+            kwargs["http_client"] = http
+        client = classes[is_async](**kwargs)
+        return wrap(client) if route.startswith("wrap_") else client
+
+    with patched(tracker) if route == "patch_all" else nullcontext():
+        yield build

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import nullcontext
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tokenbudget import TokenTracker, patched
+from tokenbudget import TokenTracker
 
 from .helpers import (
+    Make,
     assert_cache_hit,
     assert_refused_at_once,
     assert_tracked,
     need,
     refuse,
     refuse_async,
+    stainless_clients,
 )
 from .wire import WireServer
 
@@ -40,8 +41,6 @@ WEATHER = {
     },
 }
 
-Make = Callable[..., Any]
-
 
 @pytest.fixture(params=["http_client", "wrap_anthropic", "patch_all"])
 def route(request: pytest.FixtureRequest) -> str:
@@ -53,16 +52,9 @@ def route(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def make(route: str, tracker: TokenTracker, wire: WireServer) -> Iterator[Make]:
     """``make(is_async=False)``: an anthropic client on the server, tracked by ``route``."""
-
-    def build(is_async: bool = False) -> Any:
-        options: dict[str, Any] = {"api_key": "sk-ant-test", "base_url": wire.root}
-        if route == "http_client":
-            http = tracker.async_httpx_client() if is_async else tracker.httpx_client()
-            options["http_client"] = http
-        client = (anthropic.AsyncAnthropic if is_async else anthropic.Anthropic)(**options)
-        return tracker.wrap_anthropic(client) if route == "wrap_anthropic" else client
-
-    with patched(tracker) if route == "patch_all" else nullcontext():
+    classes = (anthropic.Anthropic, anthropic.AsyncAnthropic)
+    options = {"api_key": "sk-ant-test", "base_url": wire.root}
+    with stainless_clients(route, tracker, classes, tracker.wrap_anthropic, **options) as build:
         yield build
 
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import nullcontext
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tokenbudget import TokenTracker, patched
+from tokenbudget import TokenTracker
 
 from .helpers import (
     WEATHER,
+    Make,
     assert_cache_hit,
     assert_refused_at_once,
     assert_tracked,
@@ -20,6 +20,7 @@ from .helpers import (
     not_in_this_version,
     refuse,
     refuse_async,
+    stainless_clients,
 )
 from .wire import WireServer
 
@@ -29,7 +30,6 @@ pytestmark = pytest.mark.compat("openai")
 PROVIDER = "openai"
 MODEL = "gpt-4o-mini"
 MESSAGES = [{"role": "user", "content": "Say hello."}]
-Make = Callable[..., Any]
 
 
 @pytest.fixture(params=["http_client", "wrap_openai", "patch_all"])
@@ -42,16 +42,9 @@ def route(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def make(route: str, tracker: TokenTracker, wire: WireServer) -> Iterator[Make]:
     """``make(is_async=False)``: an openai client on the server, tracked by ``route``."""
-
-    def build(is_async: bool = False) -> Any:
-        options: dict[str, Any] = {"api_key": "sk-test", "base_url": wire.base_url}
-        if route == "http_client":
-            http = tracker.async_httpx_client() if is_async else tracker.httpx_client()
-            options["http_client"] = http
-        client = (openai.AsyncOpenAI if is_async else openai.OpenAI)(**options)
-        return tracker.wrap_openai(client) if route == "wrap_openai" else client
-
-    with patched(tracker) if route == "patch_all" else nullcontext():
+    classes = (openai.OpenAI, openai.AsyncOpenAI)
+    options = {"api_key": "sk-test", "base_url": wire.base_url}
+    with stainless_clients(route, tracker, classes, tracker.wrap_openai, **options) as build:
         yield build
 
 
