@@ -6,6 +6,16 @@ sheet and, optionally, a batch sheet, service-tier sheets (``flex``,
 them once (``_rates.py``) and picks the one a call is billed at. A variant the
 data does not have is billed at the standard price, which is logged once per
 model and variant at DEBUG level.
+
+One rule for every provider, shared by tracking and ``calculate_cost``:
+
+- ``batch=True`` and ``service_tier="batch"`` (Anthropic's ``usage.service_tier``
+  of a Message Batches result) are the same thing: the batch sheet, whatever
+  other tier is named beside ``batch=True``.
+- Tier names are matched case-insensitively, with the providers' spellings
+  folded together: ``"SERVICE_TIER_FLEX"`` (Gemini) and ``"ON_DEMAND_FLEX"``
+  (Vertex ``trafficType``) mean ``"flex"``; the names in :data:`STANDARD_TIERS`
+  (``default``, ``auto``, ``on_demand``, ``unspecified``...) mean the standard price.
 """
 
 from __future__ import annotations
@@ -24,15 +34,37 @@ logger = logging.getLogger("tokenbudget.pricing")
 _UTC = timezone.utc
 
 #: Service-tier names that mean "the standard price".
-STANDARD_TIERS = frozenset({"", "default", "standard", "auto", "on_demand", "on-demand", "scale"})
+STANDARD_TIERS = frozenset(
+    {
+        "",
+        "default",
+        "standard",
+        "standard_only",
+        "auto",
+        "on_demand",
+        "on-demand",
+        "scale",
+        "unspecified",
+    }
+)
+#: Provider prefixes of tier names: ``SERVICE_TIER_FLEX`` (Gemini), ``ON_DEMAND_FLEX`` (Vertex).
+_TIER_PREFIXES = ("service_tier_", "on_demand_")
 _logged_tiers: set[tuple[str, str]] = set()
 
 
 def normalize_tier(service_tier: str | None) -> str | None:
-    """Lower-case a reported service tier; ``None`` for every name of the standard tier."""
+    """Lower-case a reported service tier; ``None`` for every name of the standard tier.
+
+    Provider prefixes are dropped (``"ON_DEMAND_FLEX"`` is ``"flex"``), so a
+    tier reads the same whichever way its API spells it.
+    """
     if service_tier is None:
         return None
     tier = service_tier.strip().lower()
+    for prefix in _TIER_PREFIXES:
+        if tier.startswith(prefix):
+            tier = tier[len(prefix) :]
+            break
     return None if tier in STANDARD_TIERS else tier
 
 

@@ -13,7 +13,9 @@ Usage conventions (normalised into :class:`~tokenbudget.Usage`):
   ``output_tokens_details.thinking_tokens`` (when present) is the reasoning part.
 - ``server_tool_use`` counts requests of server tools, billed per request:
   ``web_search_requests`` and the like go to ``Usage.extra`` under their own names.
-- ``usage.service_tier`` (``standard``, ``priority``, ``batch``) is the tier billed.
+- ``usage.service_tier`` (``standard``, ``priority``, ``batch``) is the tier billed;
+  ``batch`` is priced as ``calculate_cost(..., batch=True)``. ``usage.speed``
+  ``fast`` (fast mode) bills a standard-tier call at the model's ``fast`` tier.
 - Streams: ``message_start`` carries the message head and the usage so far
   (input figures, a first ``output_tokens``); each ``message_delta`` carries
   *cumulative* usage that overwrites the fields it names; ``message_stop`` ends

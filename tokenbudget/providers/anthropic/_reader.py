@@ -113,6 +113,8 @@ class AnthropicReader(UsageReader):
         tier = self._usage.get("service_tier")
         if isinstance(tier, str):
             obs.service_tier = tier
+        if self._usage.get("speed") == "fast" and obs.service_tier in (None, "standard"):
+            obs.service_tier = "fast"  # fast mode: its own prices, on the standard tier
 
     def _on_error(self, document: Mapping[str, Any]) -> None:
         error = document.get("error")

@@ -4,6 +4,10 @@ Requests name the model in the URL path, ``.../models/{model}:{method}``. Vertex
 AI also serves Anthropic models (``publishers/anthropic/...``) and an
 OpenAI-compatible API, as does the Gemini API: those go to the Anthropic and
 OpenAI-compatible providers, under this provider's name.
+
+The service tier asked for (flex, priority) is the Gemini API body's
+``serviceTier`` or Vertex AI's ``X-Vertex-AI-LLM-Shared-Request-Type`` header;
+the answer's own report (:mod:`._reader`) wins over it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from .._tokens import count_text_tokens
 from ..anthropic import AnthropicProvider
 from ..compatible import CompatibleProvider, normalise_openai_compatible_usage
 from ._content import part_texts, request_contents
-from ._reader import GeminiReader
+from ._reader import GeminiReader, gemini_service_tier
 
 __all__ = ["VERTEX_HOSTS", "VERTEX_HOST_SUFFIXES", "GoogleProvider", "parse_model_path"]
 
@@ -41,6 +45,8 @@ _GENERATE = {"generateContent": False, "streamGenerateContent": True}
 _EMBED = {"embedContent", "batchEmbedContents"}
 _FREE = {"countTokens", "computeTokens"}
 _ANTHROPIC = {"rawPredict": False, "streamRawPredict": True}
+#: Vertex AI's request header choosing Flex or Priority PayGo.
+VERTEX_TIER_HEADER = "x-vertex-ai-llm-shared-request-type"
 
 
 def parse_model_path(path: str) -> tuple[str | None, str, str] | None:
@@ -49,6 +55,17 @@ def parse_model_path(path: str) -> tuple[str | None, str, str] | None:
     if found is None:
         return None
     return found["publisher"], found["model"], found["method"]
+
+
+def requested_tier(request: RequestView) -> str | None:
+    """The tier a generate request asks for: Vertex's header, else the body's ``serviceTier``."""
+    header = request.headers.get(VERTEX_TIER_HEADER)
+    if header:
+        return gemini_service_tier(header)
+    if b"serviceTier" not in request.body:  # most requests: no JSON parse for the tier
+        return None
+    body = request.json
+    return gemini_service_tier(body.get("serviceTier")) if isinstance(body, Mapping) else None
 
 
 class GoogleProvider(Provider):
@@ -74,8 +91,9 @@ class GoogleProvider(Provider):
     def match_model_path(self, request: RequestView) -> Endpoint | None:
         """The endpoint of a ``.../models/{model}:{method}`` request, or ``None``.
 
-        Reads no body, except for Claude on Vertex (``publishers/anthropic``),
-        whose body names the model of a token count.
+        Reads the body only for Claude on Vertex (``publishers/anthropic``),
+        whose body names the model of a token count, and for a generate
+        request's ``serviceTier`` when the body names one.
         """
         parsed = parse_model_path(request.path)
         if parsed is None:
@@ -83,9 +101,10 @@ class GoogleProvider(Provider):
         publisher, model, method = parsed
         if publisher == "anthropic":
             return self._match_anthropic(request, model, method)
-        stream = False
+        stream, tier = False, None
         if method in _GENERATE:
             kind, stream = "generate_content", _GENERATE[method]
+            tier = requested_tier(request)
         elif method in _EMBED or (method == "predict" and "embedding" in model):
             kind = "embeddings"
         elif method in _FREE:
@@ -100,6 +119,7 @@ class GoogleProvider(Provider):
             stream=stream,
             billable=kind != "count_tokens",
             host=request.host,
+            service_tier=tier,
         )
 
     def _match_anthropic(self, request: RequestView, model: str, method: str) -> Endpoint | None:

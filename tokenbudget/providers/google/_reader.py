@@ -3,6 +3,8 @@
 Streams repeat *cumulative* ``usageMetadata`` in their chunks, so the last one
 wins; a chunk whose candidate has a ``finishReason`` ends the answer. Vertex
 ``:predict`` embeddings report ``predictions[].embeddings.statistics.token_count``.
+The tier served is ``usageMetadata.serviceTier`` (Gemini API) or
+``usageMetadata.trafficType`` (Vertex AI); see :func:`gemini_service_tier`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,27 @@ from .._figures import UsageFigures
 from ._content import candidate_texts
 from ._usage import normalise_gemini_usage
 
-__all__ = ["GeminiReader"]
+__all__ = ["GeminiReader", "gemini_service_tier"]
+
+# Vertex AI ``trafficType`` values that name a priced tier; the rest are standard PayGo.
+_TRAFFIC = {"ON_DEMAND_FLEX": "flex", "ON_DEMAND_PRIORITY": "priority", "ON_DEMAND": "standard"}
+
+
+def gemini_service_tier(value: Any) -> str | None:
+    """The price tier of a Gemini ``serviceTier`` or Vertex ``trafficType`` value.
+
+    ``"flex"``, ``"SERVICE_TIER_FLEX"`` and ``"ON_DEMAND_FLEX"`` all mean ``"flex"``;
+    ``"standard"``, ``"unspecified"`` and ``"ON_DEMAND"`` mean ``"standard"``.
+    ``None`` for anything that is not a non-empty string.
+    """
+    if not isinstance(value, str) or not value:
+        return None
+    name = value.strip()
+    found = _TRAFFIC.get(name.upper())
+    if found is not None:
+        return found
+    name = name.lower().removeprefix("service_tier_")
+    return "standard" if name == "unspecified" else name
 
 
 class GeminiReader(UsageReader):
@@ -91,6 +113,9 @@ class GeminiReader(UsageReader):
         if isinstance(meta, Mapping):
             obs.usage = normalise_gemini_usage(meta)
             obs.raw_usage = dict(meta)
+            tier = gemini_service_tier(meta.get("serviceTier") or meta.get("trafficType"))
+            if tier is not None:
+                obs.service_tier = tier
         elif isinstance(chunk.get("predictions"), list):
             self._on_predictions(chunk["predictions"])
         candidates = chunk.get("candidates")
