@@ -152,3 +152,24 @@ def test_tracked_tier_through_the_openai_sdk(
     assert record.cost_usd == cost(model, provider, service_tier=billed)
     if billed != "default":
         assert record.cost_usd != cost(model, provider)
+
+
+GEMINI_TIERED = [
+    "gemini-2.5-flash",
+    "gemini-2.5-flash-lite",
+    "gemini-2.5-pro",
+    "gemini-3.1-flash-lite",
+    "gemini-3.1-pro-preview",
+    "gemini-3.5-flash",
+]
+
+
+@pytest.mark.parametrize("model", GEMINI_TIERED)
+def test_gemini_flex_halves_and_priority_adds_75_to_100_percent(model: str) -> None:
+    # Uncached prompts: Google's "50% discount" / "75% to 100% more than standard".
+    standard = calculate_cost(model, 10_000, 1_000, provider="google")
+    assert calculate_cost(model, 10_000, 1_000, provider="google", service_tier="flex") == (
+        standard * HALF
+    )
+    priority = calculate_cost(model, 10_000, 1_000, provider="google", service_tier="priority")
+    assert standard * Decimal("1.75") <= priority <= standard * 2
