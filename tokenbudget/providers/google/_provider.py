@@ -5,9 +5,9 @@ AI also serves Anthropic models (``publishers/anthropic/...``) and an
 OpenAI-compatible API, as does the Gemini API: those go to the Anthropic and
 OpenAI-compatible providers, under this provider's name.
 
-The service tier asked for (flex, priority) is the Gemini API body's
-``serviceTier`` or Vertex AI's ``X-Vertex-AI-LLM-Shared-Request-Type`` header;
-the answer's own report (:mod:`._reader`) wins over it.
+The service tier asked for (flex, priority) is Vertex AI's
+``X-Vertex-AI-LLM-Shared-Request-Type`` header or the Gemini API body's
+``serviceTier``; the answer's own report (:mod:`._reader`) wins over it.
 """
 
 from __future__ import annotations
@@ -57,11 +57,8 @@ def parse_model_path(path: str) -> tuple[str | None, str, str] | None:
     return found["publisher"], found["model"], found["method"]
 
 
-def requested_tier(request: RequestView) -> str | None:
-    """The tier a generate request asks for: Vertex's header, else the body's ``serviceTier``."""
-    header = request.headers.get(VERTEX_TIER_HEADER)
-    if header:
-        return gemini_service_tier(header)
+def body_tier(request: RequestView) -> str | None:
+    """The tier a Gemini API generate request's body asks for (``serviceTier``), if any."""
     if b"serviceTier" not in request.body:  # most requests: no JSON parse for the tier
         return None
     body = request.json
@@ -86,14 +83,19 @@ class GoogleProvider(Provider):
         path = request.path
         if "/openai/" in path or "/endpoints/openapi/" in path:
             return self._openai.match(request)
-        return self.match_model_path(request)
+        endpoint = self.match_model_path(request)
+        if endpoint is not None and endpoint.kind == "generate_content":
+            endpoint.service_tier = endpoint.service_tier or body_tier(request)
+        return endpoint
 
     def match_model_path(self, request: RequestView) -> Endpoint | None:
         """The endpoint of a ``.../models/{model}:{method}`` request, or ``None``.
 
-        Reads the body only for Claude on Vertex (``publishers/anthropic``),
-        whose body names the model of a token count, and for a generate
-        request's ``serviceTier`` when the body names one.
+        Reads no body, except for Claude on Vertex (``publishers/anthropic``),
+        whose body names the model of a token count. The tier asked for is
+        Vertex's header here; the Gemini API body's ``serviceTier`` is read by
+        :meth:`match` only, at Google's own hosts (the any-host fallback reads
+        no body for a model path).
         """
         parsed = parse_model_path(request.path)
         if parsed is None:
@@ -104,7 +106,7 @@ class GoogleProvider(Provider):
         stream, tier = False, None
         if method in _GENERATE:
             kind, stream = "generate_content", _GENERATE[method]
-            tier = requested_tier(request)
+            tier = gemini_service_tier(request.headers.get(VERTEX_TIER_HEADER))
         elif method in _EMBED or (method == "predict" and "embedding" in model):
             kind = "embeddings"
         elif method in _FREE:
