@@ -7,12 +7,14 @@ docstring, ``tokenbudget.providers.openai``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
 from ..._data import Usage, make_usage
 from .._figures import UsageFigures, validating
 
-__all__ = ["UsageNormaliser", "normalise_openai_usage"]
+__all__ = ["UsageNormaliser", "normalise_openai_usage", "with_units"]
 
 #: Turns a host's ``usage`` object into normalised usage (hosts that count differently
 #: from OpenAI give :class:`~tokenbudget.providers.openai.OpenAIProvider` their own).
@@ -42,10 +44,11 @@ def normalise_openai_usage(usage: Mapping[str, Any]) -> Usage:
         in_details = get("prompt_tokens_details")
         out_details = get("completion_tokens_details")
         in_name, out_name = "prompt_tokens_details", "completion_tokens_details"
-    cached = audio_in = image_in = reasoning = audio_out = 0
+    cached = write = audio_in = image_in = reasoning = audio_out = 0
     if in_details:
         if isinstance(in_details, Mapping):
             cached = count(in_details.get("cached_tokens"), in_name, "cached_tokens")
+            write = count(in_details.get("cache_write_tokens"), in_name, "cache_write_tokens")
             audio_in = count(in_details.get("audio_tokens"), in_name, "audio_tokens")
             image_in = count(in_details.get("image_tokens"), in_name, "image_tokens")
         else:
@@ -61,9 +64,18 @@ def normalise_openai_usage(usage: Mapping[str, Any]) -> Usage:
             input_tokens=input_tokens,
             output_tokens=output_tokens,
             cached_input_tokens=cached,
+            cache_write_tokens=write,
             reasoning_tokens=reasoning,
             audio_input_tokens=audio_in,
             audio_output_tokens=audio_out,
             image_input_tokens=image_in,
         )
     )
+
+
+def with_units(usage: Usage, units: Mapping[str, int]) -> Usage:
+    """``usage`` with per-unit billables added to its ``extra`` (counts of the same unit add up)."""
+    extra = dict(usage.extra)
+    for unit, count in units.items():
+        extra[unit] = extra.get(unit, 0) + count
+    return replace(usage, extra=MappingProxyType(extra))
