@@ -74,6 +74,13 @@ class Usage:
             return replace(self, estimated=False, estimate_reason=None)
         return replace(self, estimated=True, estimate_reason=reason or self.estimate_reason)
 
+    def with_units(self, units: Mapping[str, int]) -> Usage:
+        """A copy with per-unit billables added to ``extra`` (counts of one unit add up)."""
+        extra = dict(self.extra)
+        for unit, count in units.items():
+            extra[unit] = extra.get(unit, 0) + count
+        return replace(self, extra=MappingProxyType(extra) if extra else _EMPTY)
+
     def __add__(self, other: object) -> Usage:
         if not isinstance(other, Usage):
             return NotImplemented

@@ -28,7 +28,7 @@ from ..._core import Endpoint, Observation, ServerSentEvent, UsageReader
 from .._base import DEFER_LIMIT
 from .._figures import checking, is_validating
 from ._scan import SCANNED_PROVIDERS, scan_body
-from ._usage import UsageNormaliser, with_units
+from ._usage import UsageNormaliser
 
 __all__ = ["OpenAIReader"]
 
@@ -143,9 +143,9 @@ class OpenAIReader(UsageReader):
             usage = obs.usage
         if usage is not None:
             if self._tool_calls:
-                obs.usage = with_units(usage, self._tool_calls)
+                obs.usage = usage.with_units(self._tool_calls)
             elif self.endpoint.kind == "chat" and obs.model and "-search-" in obs.model:
-                obs.usage = with_units(usage, {"web_search_requests": 1})
+                obs.usage = usage.with_units({"web_search_requests": 1})
         return obs
 
     def _count_tools(self, output: Any) -> None:

@@ -7,14 +7,12 @@ docstring, ``tokenbudget.providers.openai``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
-from types import MappingProxyType
 from typing import Any
 
 from ..._data import Usage, make_usage
 from .._figures import UsageFigures, validating
 
-__all__ = ["UsageNormaliser", "normalise_openai_usage", "with_units"]
+__all__ = ["UsageNormaliser", "normalise_openai_usage"]
 
 #: Turns a host's ``usage`` object into normalised usage (hosts that count differently
 #: from OpenAI give :class:`~tokenbudget.providers.openai.OpenAIProvider` their own).
@@ -71,11 +69,3 @@ def normalise_openai_usage(usage: Mapping[str, Any]) -> Usage:
             image_input_tokens=image_in,
         )
     )
-
-
-def with_units(usage: Usage, units: Mapping[str, int]) -> Usage:
-    """``usage`` with per-unit billables added to its ``extra`` (counts of the same unit add up)."""
-    extra = dict(usage.extra)
-    for unit, count in units.items():
-        extra[unit] = extra.get(unit, 0) + count
-    return replace(usage, extra=MappingProxyType(extra))
