@@ -152,3 +152,28 @@ def test_track_takes_service_tier_and_batch_like_calculate_cost() -> None:
     assert batch.cost_usd == calculate_cost("gpt-6-sol", 10_000, 1_000, batch=True)
     assert batch.cost_usd is not None and flex.cost_usd is not None
     assert batch.cost_usd < tracker.track("gpt-6-sol", 10_000, 1_000).cost_usd  # type: ignore[operator]
+
+
+def test_the_readme_per_unit_fees_example_runs_as_written() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Per-unit fees", 1)[1].split("\n### ", 1)[0]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    tracker = TokenTracker()
+    exec(
+        compile(block, "README.md#per-unit-fees", "exec"),
+        {"calculate_cost": calculate_cost, "tracker": tracker},
+    )
+    (record,) = tracker.records
+    assert record.cost_usd == calculate_cost("sonar-pro", 1_000, 500) + Decimal("0.014")
+
+
+def test_register_model_takes_per_part_and_per_unit_prices() -> None:
+    from tokenbudget import register_model
+
+    register_model(
+        "acme-deep", input_per_1m=1, output_per_1m=8, reasoning="3", extra={"requests": "0.002"}
+    )
+    cost = calculate_cost("acme-deep", 1_000, 1_000, reasoning_tokens=500, units={"requests": 1})
+    assert cost == (1_000 * 1 + 500 * 8 + 500 * 3) / M + Decimal("0.002")

@@ -129,8 +129,10 @@ def register_model(
     per-1k prices as in tokenbudget 0.1, or per-1M ones (``input_per_1m``,
     ``output_per_1m``, ``cached_input_per_1m``, ``cache_write_per_1m``,
     ``cache_write_1h_per_1m``), or the data schema's keys (``tiers``, ``batch``,
-    ``service_tiers``, ``extra``). ``provider=None`` (or ``"custom"``) applies
-    to whatever provider serves the model, including OpenAI-compatible hosts.
+    ``service_tiers``, ``extra`` per-unit prices, ``input_audio``,
+    ``output_audio``, ``input_image``, ``output_image``, ``reasoning``).
+    ``provider=None`` (or ``"custom"``) applies to whatever provider serves the
+    model, including OpenAI-compatible hosts.
     :func:`unregister_models` takes every registration back.
     """
     entry = entry_from_prices(
