@@ -235,3 +235,30 @@ def test_mini_audio_preview_has_audio_prices() -> None:
         audio_output_tokens=1_000,
     )
     assert cost == (1_000 * 10 + 1_000 * 20) / M
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        responses_body("gpt-6-sol", SOL_USAGE),
+        responses_body("gpt-4o-2024-08-06", PLAIN_USAGE, TOOL_ITEMS),
+    ],
+    ids=["cache-writes", "tool-calls"],
+)
+def test_the_fast_path_reads_what_a_full_parse_reads(family: str, body: bytes) -> None:
+    """api.openai.com answers are scanned, not parsed; a gateway's are parsed in full."""
+    scanned, parsed = TokenTracker(), TokenTracker()
+    handler = serve(family, body)
+    model = json.loads(body)["model"]
+    client(scanned, family, body).responses.create(model=model, input="Hi")
+    gateway = openai.OpenAI(
+        api_key="sk-test",
+        base_url="https://llm-gateway.example.net/v1",
+        http_client=sync_client(parsed, family, handler),
+        max_retries=0,
+    )
+    gateway.responses.create(model=model, input="Hi")
+    (fast,), (full,) = scanned.records, parsed.records
+    assert full.via == "llm-gateway.example.net"
+    assert fast.usage == full.usage
+    assert fast.cost_usd == full.cost_usd and fast.cost_usd is not None
