@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from .._core import CallGuard, Exchange, Ports, RequestView, logger, renew_after_fork, warn_once
-from .._data import CallRecord, Usage, check_usage, units_mapping
+from .._data import CallRecord, check_usage, make_usage, units_mapping
 from ..budgets import Budget, active_budgets, covering, hold, tracker_budgets, would_refuse
 from ..cache import CacheOption, build_cache
 from ..pricing import PriceBook
@@ -195,7 +195,7 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
         1,000,000,000: anything else raises ``TypeError`` or ``ValueError`` and
         nothing is recorded.
         """
-        usage = Usage(
+        usage = make_usage(
             input_tokens=prompt_tokens,
             output_tokens=completion_tokens,
             cached_input_tokens=cached_input_tokens,

@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from .._data import Usage, check_usage, units_mapping
+from .._data import check_usage, make_usage, units_mapping
 from ._book import PriceBook
 from ._errors import UnknownModelError, UnpricedModelError
 from ._model import ModelPrice
@@ -96,7 +96,7 @@ def calculate_cost(
             DeprecationWarning,
             stacklevel=2,
         )
-    usage = Usage(
+    usage = make_usage(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         cached_input_tokens=cached_input_tokens,
