@@ -13,10 +13,14 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import hypothesis.strategies as st
 import openai
 import pytest
+from hypothesis import given, settings
 
 from tokenbudget import TokenTracker, calculate_cost
+from tokenbudget._core import Endpoint, ServerSentEvent
+from tokenbudget.providers import OpenAIProvider
 
 from ..support import async_client, fixture_bytes, fixture_json, resolve, response, sync_client
 
@@ -262,3 +266,43 @@ def test_the_fast_path_reads_what_a_full_parse_reads(family: str, body: bytes) -
     assert full.via == "llm-gateway.example.net"
     assert fast.usage == full.usage
     assert fast.cost_usd == full.cost_usd and fast.cost_usd is not None
+
+
+_items = st.one_of(
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["web_search_call", "file_search_call", "message", "reasoning"])}
+    ),
+    st.dictionaries(
+        st.sampled_from(["type", "id", "status"]),
+        st.none() | st.integers() | st.text(max_size=4) | st.lists(st.integers(), max_size=2),
+    ),
+    st.none() | st.integers() | st.text(max_size=6) | st.lists(st.integers(), max_size=2),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(output=st.lists(_items, max_size=8) | st.none() | st.text(max_size=4), stream=st.booleans())
+def test_any_output_items_are_counted_safely(output: Any, stream: bool) -> None:
+    provider = OpenAIProvider()
+    endpoint = Endpoint("openai", "responses", provider, request_model="gpt-4o", stream=stream)
+    reader = provider.reader(endpoint)
+    document = {"id": "resp_1", "model": "gpt-4o", "output": output, "usage": PLAIN_USAGE}
+    if stream:
+        event = {"type": "response.completed", "response": document}
+        reader.on_event(ServerSentEvent(event="response.completed", data=json.dumps(event)))
+    else:
+        reader.on_body(json.dumps(document).encode())
+    usage = reader.result().usage
+    assert usage is not None
+    kinds = (
+        [i.get("type") for i in output if isinstance(i, dict)] if isinstance(output, list) else []
+    )
+    expected = {
+        unit: n
+        for unit, n in (
+            ("web_search_requests", kinds.count("web_search_call")),
+            ("file_search_requests", kinds.count("file_search_call")),
+        )
+        if n
+    }
+    assert dict(usage.extra) == expected
