@@ -21,7 +21,7 @@ from ._frozen import SharedDefault, frozen_builder, reduce_frozen
 from ._plain import plain_decimal
 from ._records import CallRecord, make_record
 from ._summary import RunningTotals, UsageSummary
-from ._usage import Usage, make_usage
+from ._usage import Usage, make_usage, units_mapping
 
 __all__ = [
     "COUNT_FIELDS",
@@ -46,4 +46,5 @@ __all__ = [
     "plain_decimal",
     "reduce_frozen",
     "short_repr",
+    "units_mapping",
 ]

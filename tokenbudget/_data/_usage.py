@@ -10,7 +10,11 @@ where a figure came from. The conventions are contracts (DESIGN.md):
 - ``output_tokens`` is every output token billed, reasoning included;
   ``reasoning_tokens`` is part of it.
 - audio and image token counts are parts of input/output as well.
-- ``extra`` holds billable units that are not tokens, e.g. ``web_search_requests``.
+- ``extra`` holds billable units that are not tokens, by unit name: the price
+  data names the same units in its ``extra`` prices (``web_search_requests``,
+  ``file_search_requests``, ``requests``, ``requests_low`` / ``_medium`` /
+  ``_high``...; the list is in ``tokenbudget.pricing``'s schema and the README).
+  ``calculate_cost()`` and ``tracker.track()`` take them as ``units={...}``.
 - ``estimated`` is true when any figure was counted by tokenbudget rather than
   reported by the provider; ``estimate_reason`` says why.
 """
@@ -25,7 +29,7 @@ from typing import Any
 
 from ._frozen import SharedDefault, frozen_builder, reduce_frozen
 
-__all__ = ["Usage", "make_usage"]
+__all__ = ["Usage", "make_usage", "units_mapping"]
 
 _EMPTY: Mapping[str, int] = MappingProxyType({})
 
@@ -69,6 +73,13 @@ class Usage:
         if not estimated:
             return replace(self, estimated=False, estimate_reason=None)
         return replace(self, estimated=True, estimate_reason=reason or self.estimate_reason)
+
+    def with_units(self, units: Mapping[str, int]) -> Usage:
+        """A copy with per-unit billables added to ``extra`` (counts of one unit add up)."""
+        extra = dict(self.extra)
+        for unit, count in units.items():
+            extra[unit] = extra.get(unit, 0) + count
+        return replace(self, extra=MappingProxyType(extra) if extra else _EMPTY)
 
     def __add__(self, other: object) -> Usage:
         if not isinstance(other, Usage):
@@ -117,3 +128,24 @@ class Usage:
 
 #: Builds a :class:`Usage` as ``Usage(...)`` does, faster (per-call paths).
 make_usage = frozen_builder(Usage)
+
+
+def units_mapping(
+    units: Mapping[str, int] | None, extra: Mapping[str, int] | None = None
+) -> Mapping[str, int]:
+    """A read-only copy of the per-unit counts a user passed (``units=``, or the older ``extra=``).
+
+    Raises ``TypeError`` when both are given or one is not a mapping; the
+    counts themselves are checked with the rest of the usage (``check_usage``).
+    """
+    if extra is not None:
+        if units is not None:
+            raise TypeError("give per-unit counts as units=..., not both units= and extra=")
+        units = extra
+    if units is None:
+        return _EMPTY
+    if not isinstance(units, Mapping):
+        raise TypeError(
+            f"units must be a mapping of unit name to count, got {type(units).__name__}"
+        )
+    return MappingProxyType(dict(units)) if units else _EMPTY

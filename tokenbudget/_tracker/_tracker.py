@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from .._core import CallGuard, Exchange, Ports, RequestView, logger, renew_after_fork, warn_once
-from .._data import CallRecord, Usage, check_usage
+from .._data import CallRecord, check_usage, make_usage, units_mapping
 from ..budgets import Budget, active_budgets, covering, hold, tracker_budgets, would_refuse
 from ..cache import CacheOption, build_cache
 from ..pricing import PriceBook
@@ -177,21 +177,36 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
         cache_write_tokens: int = 0,
         cache_write_1h_tokens: int = 0,
         reasoning_tokens: int = 0,
+        audio_input_tokens: int = 0,
+        audio_output_tokens: int = 0,
+        image_input_tokens: int = 0,
+        image_output_tokens: int = 0,
+        units: Mapping[str, int] | None = None,
+        service_tier: str | None = None,
+        batch: bool = False,
         endpoint: str = "manual",
         tags: Mapping[str, str] | None = None,
     ) -> CallRecord:
         """Record a call made without a tracked client; returns its record.
 
-        Token counts must be ints from 0 to 1,000,000,000: anything else raises
-        ``TypeError`` or ``ValueError`` and nothing is recorded.
+        The counts follow :func:`~tokenbudget.calculate_cost` (same names, same
+        conventions, same price): ``units`` are per-unit billables such as
+        ``{"web_search_requests": 2}``. Counts must be ints from 0 to
+        1,000,000,000: anything else raises ``TypeError`` or ``ValueError`` and
+        nothing is recorded.
         """
-        usage = Usage(
+        usage = make_usage(
             input_tokens=prompt_tokens,
             output_tokens=completion_tokens,
             cached_input_tokens=cached_input_tokens,
             cache_write_tokens=cache_write_tokens,
             cache_write_1h_tokens=cache_write_1h_tokens,
             reasoning_tokens=reasoning_tokens,
+            audio_input_tokens=audio_input_tokens,
+            audio_output_tokens=audio_output_tokens,
+            image_input_tokens=image_input_tokens,
+            image_output_tokens=image_output_tokens,
+            extra=units_mapping(units),
         )
         check_usage(usage)
         now = datetime.now(timezone.utc)
@@ -201,8 +216,9 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
             model=model,
             endpoint=endpoint,
             usage=usage,
-            cost_usd=self._prices.cost(provider, model, usage, None, False, now),
+            cost_usd=self._prices.cost(provider, model, usage, service_tier, batch, now),
             request_model=model,
+            service_tier=service_tier,
             tags={**current_tags(), **(tags or {})},
             price_version=self._prices.version(),
         )

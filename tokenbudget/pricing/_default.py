@@ -10,11 +10,13 @@ price, these raise :class:`UnknownModelError` naming the close matches.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from .._data import Usage, check_usage
+from .._data import check_usage, make_usage, units_mapping
 from ._book import PriceBook
 from ._errors import UnknownModelError, UnpricedModelError
 from ._model import ModelPrice
@@ -61,30 +63,51 @@ def calculate_cost(
     cache_write_tokens: int = 0,
     cache_write_1h_tokens: int = 0,
     reasoning_tokens: int = 0,
+    audio_input_tokens: int = 0,
+    audio_output_tokens: int = 0,
+    image_input_tokens: int = 0,
+    image_output_tokens: int = 0,
+    units: Mapping[str, int] | None = None,
     provider: str | None = None,
     service_tier: str | None = None,
     batch: bool = False,
     at: datetime | None = None,
-    extra: dict[str, int] | None = None,
+    extra: Mapping[str, int] | None = None,
 ) -> Decimal:
     """Dollars for one call, with the conventions of :class:`~tokenbudget.Usage`.
 
-    ``input_tokens`` includes cache reads and writes; ``output_tokens`` includes
-    reasoning, so ``reasoning_tokens`` is informational and never added again.
+    ``input_tokens`` includes cache reads and writes, and audio and image input;
+    ``output_tokens`` includes reasoning and audio and image output. The part
+    counts matter only where the model prices them apart (``gpt-4o-audio-preview``
+    audio, Perplexity deep-research reasoning); elsewhere they are informational
+    and never added again. ``units`` are per-unit billables by the price data's
+    unit names, e.g. ``{"web_search_requests": 3}`` or ``{"requests_high": 1}``
+    (the README lists them); ``extra`` is the older name of ``units``
+    (deprecated; giving both raises ``TypeError``).
     ``at`` (default now) picks the price period, and the model a dated alias
     such as ``mistral-large-latest`` means on that date.
     Raises :class:`UnknownModelError` for a model without a price, and
     ``TypeError`` / ``ValueError`` for a count that is not an int from 0 to
     1,000,000,000.
     """
-    usage = Usage(
+    if extra is not None:
+        warnings.warn(
+            "calculate_cost(extra=...) is deprecated: pass units=...",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+    usage = make_usage(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         cached_input_tokens=cached_input_tokens,
         cache_write_tokens=cache_write_tokens,
         cache_write_1h_tokens=cache_write_1h_tokens,
         reasoning_tokens=reasoning_tokens,
-        extra=extra or {},
+        audio_input_tokens=audio_input_tokens,
+        audio_output_tokens=audio_output_tokens,
+        image_input_tokens=image_input_tokens,
+        image_output_tokens=image_output_tokens,
+        extra=units_mapping(units, extra),
     )
     check_usage(usage)
     price = _require(PriceBook.default(), model, provider, at)
@@ -106,8 +129,10 @@ def register_model(
     per-1k prices as in tokenbudget 0.1, or per-1M ones (``input_per_1m``,
     ``output_per_1m``, ``cached_input_per_1m``, ``cache_write_per_1m``,
     ``cache_write_1h_per_1m``), or the data schema's keys (``tiers``, ``batch``,
-    ``service_tiers``, ``extra``). ``provider=None`` (or ``"custom"``) applies
-    to whatever provider serves the model, including OpenAI-compatible hosts.
+    ``service_tiers``, ``extra`` per-unit prices, ``input_audio``,
+    ``output_audio``, ``input_image``, ``output_image``, ``reasoning``).
+    ``provider=None`` (or ``"custom"``) applies to whatever provider serves the
+    model, including OpenAI-compatible hosts.
     :func:`unregister_models` takes every registration back.
     """
     entry = entry_from_prices(

@@ -52,6 +52,7 @@ class CompiledRates:
         "output",
         "output_audio",
         "output_image",
+        "reasoning",
     )
 
     def __init__(self, rates: Mapping[str, Decimal | None], extra: Mapping[str, Decimal]) -> None:
@@ -64,6 +65,7 @@ class CompiledRates:
         self.output_audio = rates.get("output_audio")
         self.input_image = rates.get("input_image")
         self.output_image = rates.get("output_image")
+        self.reasoning = rates.get("reasoning")
         self.extra: dict[str, Decimal] = dict(extra)
         token_prices = [
             p
@@ -77,6 +79,7 @@ class CompiledRates:
                 self.output_audio,
                 self.input_image,
                 self.output_image,
+                self.reasoning,
             )
             if p is not None
         ]
@@ -96,6 +99,7 @@ class CompiledRates:
             ("audio_output_tokens", self.output_audio, self.output),
             ("image_input_tokens", self.input_image, self.input),
             ("image_output_tokens", self.output_image, self.output),
+            ("reasoning_tokens", self.reasoning, self.output),
         )
         self._modal = tuple(
             (field, _whole(price - text, scale))
@@ -141,7 +145,7 @@ class CompiledRates:
             "cache_write": self.cache_write,
             "cache_write_1h": self.cache_write_1h,
         }
-        for name in ("input_audio", "output_audio", "input_image", "output_image"):
+        for name in ("input_audio", "output_audio", "input_image", "output_image", "reasoning"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value

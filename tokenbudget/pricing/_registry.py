@@ -37,6 +37,7 @@ _SHEET_KEYS = frozenset(
         "output_audio",
         "input_image",
         "output_image",
+        "reasoning",
     }
 )
 _ENTRY_KEYS = frozenset(

@@ -6,6 +6,30 @@ provider files in one document. All prices are US dollars **per 1M tokens**,
 except ``extra`` prices, which are dollars **per unit** (e.g. per web search).
 Prices are written as JSON strings (``"2.5"``) so no float ever touches them.
 
+Per-1M prices of token kinds that are parts of input or output
+(``input_audio``, ``output_audio``, ``input_image``, ``output_image``,
+``reasoning``) replace the text price for those tokens: the engine bills
+``count * (part price - text price)`` on top of the input or output total, so a
+model without them costs exactly what it did (and pays nothing for the check).
+``reasoning`` is for hosts that bill reasoning apart from the answer
+(Perplexity's ``sonar-deep-research``: $3 against $8 output); OpenAI, Anthropic
+and Gemini bill reasoning as output and leave it unset.
+
+``extra`` units (per-unit prices, matched by name against ``Usage.extra``; the
+readers fill them, ``calculate_cost(units=...)`` and ``tracker.track(units=...)``
+take them from users):
+
+- ``web_search_requests``: one per web search the provider ran (Anthropic
+  ``server_tool_use``, OpenAI Responses ``web_search_call`` items, OpenAI chat
+  search models one per request, Gemini grounded prompts or search queries,
+  Perplexity ``num_search_queries``).
+- ``file_search_requests``: one per OpenAI ``file_search_call``.
+- ``requests``: a flat fee per request, whatever its size.
+- ``requests_low``, ``requests_medium``, ``requests_high``: a fee per request
+  that depends on the request's ``search_context_size`` (Perplexity Sonar); the
+  reader counts the call under the size the answer reports.
+- ``search_sources``: xAI Live Search sources.
+
 Semantics, enforced by the engine (``_model.py``, ``_period.py``, ``_rates.py``):
 
 - ``input`` is the price of prompt tokens that are neither cache reads nor
@@ -58,6 +82,7 @@ RATE_FIELDS = (
     "output_audio",
     "input_image",
     "output_image",
+    "reasoning",
 )
 
 Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
@@ -104,6 +129,7 @@ class Rates(_Strict):
     output_audio: Money | None = None
     input_image: Money | None = None
     output_image: Money | None = None
+    reasoning: Money | None = None
     extra: dict[str, Money] = Field(default_factory=dict)
 
     def named(self) -> set[str]:

@@ -21,9 +21,13 @@ is not "identical". Per host (each from its own API reference):
   (``api.fireworks.ai``): OpenAI usage, reported in the last stream chunk unasked.
 - **perplexity** (``api.perplexity.ai``): ``citation_tokens`` (search results read)
   are input beside ``prompt_tokens``; top-level ``reasoning_tokens`` are output
-  beside ``completion_tokens``; ``num_search_queries`` goes to
-  ``Usage.extra["search_queries"]``; ``usage.cost.total_cost`` (dollars), when
-  present, is the reported cost. Usage is in the last stream chunks unasked.
+  beside ``completion_tokens`` (priced at the model's ``reasoning`` price where
+  it has one: ``sonar-deep-research``); ``num_search_queries`` goes to
+  ``Usage.extra["web_search_requests"]``, and the request itself to
+  ``Usage.extra["requests_<size>"]`` (``requests_low``, ``requests_medium``,
+  ``requests_high``) by the ``search_context_size`` the answer reports, so the
+  per-request fee of that size is billed; ``usage.cost.total_cost`` (dollars),
+  when present, is the reported cost. Usage is in the last stream chunks unasked.
 - **openrouter** (``openrouter.ai``): OpenAI usage plus
   ``prompt_tokens_details.cache_write_tokens`` (part of ``prompt_tokens``) and
   ``usage.cost``, the credits (dollars) charged, which is the reported cost;
@@ -183,6 +187,10 @@ def normalise_xai_usage(usage: Mapping[str, Any]) -> Usage:
     return _with_figures(normalised, figures)
 
 
+#: Perplexity's ``search_context_size`` values, each with its own per-request fee.
+_CONTEXT_SIZES = frozenset(("low", "medium", "high"))
+
+
 @validating
 def normalise_perplexity_usage(usage: Mapping[str, Any]) -> Usage:
     """Perplexity: citation tokens are input, reasoning tokens output, cost reported."""
@@ -192,13 +200,19 @@ def normalise_perplexity_usage(usage: Mapping[str, Any]) -> Usage:
     reasoning = figures.count(usage.get("reasoning_tokens"), "reasoning_tokens")
     searches = figures.count(usage.get("num_search_queries"), "num_search_queries")
     cost = figures.cost(_details(usage, "cost").get("total_cost"), "cost.total_cost")
+    units = dict(normalised.extra)
+    if searches:
+        units["web_search_requests"] = searches
+    size = usage.get("search_context_size")
+    if isinstance(size, str) and size in _CONTEXT_SIZES:
+        units[f"requests_{size}"] = 1
     return _with_figures(
         normalised,
         figures,
         input_tokens=normalised.input_tokens + citation,
         output_tokens=normalised.output_tokens + reasoning,
         reasoning_tokens=normalised.reasoning_tokens + reasoning,
-        extra=MappingProxyType({"search_queries": searches}) if searches else normalised.extra,
+        extra=MappingProxyType(units) if units else normalised.extra,
         reported_cost_usd=cost,
     )
 

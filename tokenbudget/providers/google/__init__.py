@@ -26,6 +26,10 @@ Usage conventions of ``usageMetadata`` (normalised into :class:`~tokenbudget.Usa
   is marked estimated. Vertex ``:predict`` embeddings report
   ``predictions[].embeddings.statistics.token_count``.
 - ``:countTokens`` and ``:computeTokens`` are free: recorded with zero usage and cost.
+- Grounding with Google Search: ``candidates[].groundingMetadata.webSearchQueries``
+  become ``Usage.extra`` units (:class:`GroundingCounter`): ``grounded_prompts``
+  (Gemini 2.x bills per grounded prompt) and ``web_search_requests`` (Gemini 3
+  bills per distinct non-empty query); each model's prices name its own unit.
 - Vertex AI also serves Anthropic models (``publishers/anthropic/...:rawPredict``
   and ``:streamRawPredict``), answering in the Anthropic Messages format, and an
   OpenAI-compatible ``.../endpoints/openapi/chat/completions``; the Gemini API
@@ -41,13 +45,14 @@ from __future__ import annotations
 
 from ._provider import VERTEX_HOST_SUFFIXES, VERTEX_HOSTS, GoogleProvider, parse_model_path
 from ._reader import GeminiReader
-from ._usage import normalise_gemini_usage
+from ._usage import GroundingCounter, normalise_gemini_usage
 
 __all__ = [
     "VERTEX_HOSTS",
     "VERTEX_HOST_SUFFIXES",
     "GeminiReader",
     "GoogleProvider",
+    "GroundingCounter",
     "normalise_gemini_usage",
     "parse_model_path",
 ]

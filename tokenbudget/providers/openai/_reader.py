@@ -9,6 +9,13 @@
   ``response.incomplete`` / ``response.failed``) event.
 - The billed model is the answer's ``model`` (on Azure the request names a
   deployment, not a model).
+- Built-in tools billed per call are counted into ``Usage.extra``: each
+  Responses output item of type ``web_search_call`` is one
+  ``web_search_requests``, each ``file_search_call`` one
+  ``file_search_requests`` (read from the whole answer, or from the stream's
+  final ``response.completed``). Chat models that always search
+  (``gpt-4o-search-preview``, ``gpt-5-search-api``: a ``-search-`` in the name)
+  make one ``web_search_requests`` per answered request.
 """
 
 from __future__ import annotations
@@ -25,6 +32,11 @@ from ._usage import UsageNormaliser
 
 __all__ = ["OpenAIReader"]
 
+#: Responses output item types billed per call, and the price data's unit for each.
+_TOOL_UNITS = {"web_search_call": "web_search_requests", "file_search_call": "file_search_requests"}
+#: Bytes that only a body with such an item can hold (quotes are escaped inside strings).
+_TOOL_MARKS = (b'"web_search_call"', b'"file_search_call"')
+
 
 class OpenAIReader(UsageReader):
     """Reads OpenAI JSON bodies and SSE streams of every endpoint kind."""
@@ -34,6 +46,7 @@ class OpenAIReader(UsageReader):
         self._normalise = normalise if is_validating(normalise) else checking(normalise)
         self._deferred: list[str] = []
         self._deferred_size = 0
+        self._tool_calls: dict[str, int] | None = None
         if endpoint.watch_output:
             # A budget watches this stream (stop_streams): it needs the output text as it
             # arrives. Starting at the limit turns deferring off at no per-chunk cost.
@@ -60,6 +73,8 @@ class OpenAIReader(UsageReader):
 
     def on_body(self, body: bytes) -> None:
         found = scan_body(body) if self.endpoint.provider in SCANNED_PROVIDERS else None
+        if found is not None and self.endpoint.kind == "responses" and _has_tool_calls(body):
+            found = None  # the output items are counted: read the body in full
         if found is None:
             self.on_json(json.loads(body))
             return
@@ -82,6 +97,8 @@ class OpenAIReader(UsageReader):
             return
         self._take_head(document)
         self._take_usage(document.get("usage"))
+        if self.endpoint.kind == "responses":
+            self._count_tools(document.get("output"))
         usage = self.observation.usage
         if usage is None or usage.estimated:  # the output has to be counted
             self.observation.output_text.extend(_answer_texts(document))
@@ -118,11 +135,30 @@ class OpenAIReader(UsageReader):
 
     def result(self) -> Observation:
         deferred, self._deferred = self._deferred, []
-        usage = self.observation.usage
+        obs = self.observation
+        usage = obs.usage
         if usage is None or usage.estimated:
             for data in deferred:
                 self._on_chunk(json.loads(data))
-        return self.observation
+            usage = obs.usage
+        if usage is not None:
+            if self._tool_calls:
+                obs.usage = usage.with_units(self._tool_calls)
+            elif self.endpoint.kind == "chat" and obs.model and "-search-" in obs.model:
+                obs.usage = usage.with_units({"web_search_requests": 1})
+        return obs
+
+    def _count_tools(self, output: Any) -> None:
+        """Count the output items of a whole Responses answer that are billed per call."""
+        if not isinstance(output, list):
+            return
+        counts: dict[str, int] = {}
+        for item in output:
+            kind = item.get("type") if isinstance(item, Mapping) else None
+            unit = _TOOL_UNITS.get(kind) if isinstance(kind, str) else None
+            if unit is not None:
+                counts[unit] = counts.get(unit, 0) + 1
+        self._tool_calls = counts
 
     def _on_chunk(self, chunk: Mapping[str, Any]) -> None:
         """Take one chat or completions chunk (compatible hosts' readers extend this)."""
@@ -145,6 +181,7 @@ class OpenAIReader(UsageReader):
             self._take_head(response)
             if kind in ("response.completed", "response.incomplete", "response.failed"):
                 self._take_usage(response.get("usage"))
+                self._count_tools(response.get("output"))
                 self.observation.complete = True
                 if kind == "response.failed":
                     error = response.get("error")
@@ -156,6 +193,10 @@ class OpenAIReader(UsageReader):
                 self.observation.output_text.append(event["delta"])
         elif kind == "error":
             self.observation.error = str(event.get("message") or "error event")
+
+
+def _has_tool_calls(body: bytes) -> bool:
+    return any(mark in body for mark in _TOOL_MARKS)
 
 
 def _chunk_texts(choices: Any) -> Iterable[str]:

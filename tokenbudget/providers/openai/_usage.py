@@ -42,10 +42,11 @@ def normalise_openai_usage(usage: Mapping[str, Any]) -> Usage:
         in_details = get("prompt_tokens_details")
         out_details = get("completion_tokens_details")
         in_name, out_name = "prompt_tokens_details", "completion_tokens_details"
-    cached = audio_in = image_in = reasoning = audio_out = 0
+    cached = write = audio_in = image_in = reasoning = audio_out = 0
     if in_details:
         if isinstance(in_details, Mapping):
             cached = count(in_details.get("cached_tokens"), in_name, "cached_tokens")
+            write = count(in_details.get("cache_write_tokens"), in_name, "cache_write_tokens")
             audio_in = count(in_details.get("audio_tokens"), in_name, "audio_tokens")
             image_in = count(in_details.get("image_tokens"), in_name, "image_tokens")
         else:
@@ -61,6 +62,7 @@ def normalise_openai_usage(usage: Mapping[str, Any]) -> Usage:
             input_tokens=input_tokens,
             output_tokens=output_tokens,
             cached_input_tokens=cached,
+            cache_write_tokens=write,
             reasoning_tokens=reasoning,
             audio_input_tokens=audio_in,
             audio_output_tokens=audio_out,
