@@ -18,7 +18,7 @@ from ..._data import Usage
 from .._base import DEFER_LIMIT
 from .._figures import UsageFigures
 from ._content import candidate_texts
-from ._usage import normalise_gemini_usage
+from ._usage import GroundingCounter, normalise_gemini_usage
 
 __all__ = ["GeminiReader", "gemini_service_tier"]
 
@@ -55,6 +55,7 @@ class GeminiReader(UsageReader):
         super().__init__(endpoint)
         self._pending: list[str] = []
         self._pending_size = 0
+        self._grounding = GroundingCounter()
         # A budget watching this stream (stop_streams) needs each chunk read as it comes.
         self._live = bool(endpoint.watch_output)
         if self._live:
@@ -78,19 +79,22 @@ class GeminiReader(UsageReader):
         self._pending_size += len(data)
 
     def result(self) -> Observation:
+        obs = self.observation
         pending = self._pending
-        if pending and self.observation.error is None:
+        if pending and obs.error is None:
             last = _loads(pending[-1])
             if _is_final(last):
                 self._on_chunk(last)
-                usage = self.observation.usage
+                usage = obs.usage
                 if usage is not None and not usage.estimated:
                     self._pending, self._pending_size = [], 0
-                    self.observation.output_text.clear()
-                    return self.observation
-                self.observation.output_text.clear()  # invalid figures: count every chunk
+                    obs.output_text.clear()
+                    obs.usage = self._grounding.apply(usage)
+                    return obs
+                obs.output_text.clear()  # invalid figures: count every chunk
         self._flush()
-        return self.observation
+        obs.usage = self._grounding.apply(obs.usage)
+        return obs
 
     def _flush(self) -> None:
         pending, self._pending, self._pending_size = self._pending, [], 0
@@ -120,6 +124,7 @@ class GeminiReader(UsageReader):
             self._on_predictions(chunk["predictions"])
         candidates = chunk.get("candidates")
         if isinstance(candidates, list):
+            self._grounding.feed(candidates)  # Google Search queries, billed per unit
             # Cumulative usage can be cut short with the stream: keep the text to count.
             obs.output_text.extend(candidate_texts(candidates))
             if any(isinstance(c, Mapping) and c.get("finishReason") for c in candidates):
