@@ -198,7 +198,13 @@ class PostgresConnection:
 
 def _version(conn: psycopg.Connection[Any]) -> int | None:
     """The schema version, or ``None`` when the database has no tokenbudget store."""
-    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [VERSION_TABLE]).fetchone()
+    # A query of the catalog, not to_regclass(): that reads a cache which may not yet
+    # show a table another session made while this one waited for the advisory lock.
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables"
+        " WHERE schemaname = current_schema() AND tablename = %s)",
+        [VERSION_TABLE],
+    ).fetchone()
     if row is None or not row[0]:
         return None
     found = conn.execute(f"SELECT MAX(version) FROM {VERSION_TABLE}").fetchone()

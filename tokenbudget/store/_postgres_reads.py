@@ -3,8 +3,8 @@
 The SQL twin of ``_sqlite_reads``: a :class:`~tokenbudget.store.Query` becomes a
 ``WHERE`` clause over indexed columns (a tag filter: one ``EXISTS`` per tag);
 totals are summed by the server (money as ``NUMERIC``, exactly). Group keys
-are ordered byte-wise (``COLLATE "C"``), as SQLite orders them, whatever the
-database's locale. ``PostgresStore`` inherits these methods.
+are ordered by code point, as SQLite orders them, whatever the database's
+locale. ``PostgresStore`` inherits these methods.
 """
 
 from __future__ import annotations
@@ -44,13 +44,10 @@ class PostgresReads:
         check_grouping(by)
         where, params = _where(query or Query())
         join, key, key_params = _grouping(by)
-        sql = (
-            f"SELECT {key}, {SUMS} FROM {CALLS} c{join}{where}"
-            f' GROUP BY 1 ORDER BY {key} COLLATE "C"'
-        )
+        sql = f"SELECT {key}, {SUMS} FROM {CALLS} c{join}{where} GROUP BY 1"
         with self._db.using("reading totals") as conn:
             rows = conn.execute(sql, [*key_params, *params]).fetchall()
-        return {str(row[0]): summary_from_row(row[1:]) for row in rows}
+        return {str(row[0]): summary_from_row(row[1:]) for row in sorted(rows, key=_first)}
 
     def aggregates(self) -> UsageAggregates:
         """Every total a ledger keeps, in two queries (one over calls, one over tags)."""
@@ -98,6 +95,10 @@ class PostgresReads:
             if len(rows) < PAGE:
                 return
             last = (rows[-1][1], rows[-1][0])
+
+
+def _first(row: Any) -> str:
+    return str(row[0])
 
 
 def _where(query: Query) -> tuple[str, list[Any]]:
