@@ -9,6 +9,7 @@ tests' URLs carry one, as real ones do.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -16,7 +17,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 __all__ = ["PASSWORD", "PostgresServer", "find_bin"]
@@ -124,8 +124,6 @@ class PostgresServer:
     def remove(self) -> None:
         """Stop if running, and delete the folder."""
         if self.data.exists() and (self.data / "postmaster.pid").exists():
-            try:
+            with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
                 self.stop("immediate")
-            except (RuntimeError, subprocess.TimeoutExpired):
-                pass
         shutil.rmtree(self.root, ignore_errors=True)

@@ -181,7 +181,7 @@ def test_an_estimate_keeps_its_reason_in_the_store(store_spec: str) -> None:
 
 
 def test_opening_without_create_needs_an_existing_store(store_spec: str) -> None:
-    with pytest.raises(StoreError, match="no such file|no tokenbudget usage store"):
+    with pytest.raises(StoreError, match=r"no such file|no tokenbudget usage store"):
         open_store(store_spec, create=False).summary()
     with open_store(store_spec) as made:
         made.append([record()])

@@ -7,30 +7,22 @@ processes) is tested against SQLite and PostgreSQL alike in ``test_backends``.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import sqlite3
-import subprocess
-import sys
-import textwrap
-from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from tokenbudget import TokenTracker
-from tokenbudget.reports import RecordsSource
 from tokenbudget.store import (
     Query,
     SQLiteStore,
     StoreError,
     UsageStore,
-    group_records,
     open_store,
-    summarize,
 )
 
-from ..support import T0, StubBook, record, varied_records
+from ..support import StubBook, record
 
 
 def test_range_queries_work_without_a_store() -> None:
