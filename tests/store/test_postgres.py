@@ -12,9 +12,9 @@ import json
 import multiprocessing
 import sys
 import time
-from datetime import timedelta
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
