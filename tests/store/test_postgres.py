@@ -267,3 +267,23 @@ def test_the_report_command_reads_a_postgresql_store(
     assert PASSWORD not in json.dumps(export)
     assert main(["report", pg_server.new_database()]) == 1  # an empty database: no store
     assert "holds no tokenbudget usage store" in capsys.readouterr().err
+
+
+def test_a_vanished_server_is_noticed_by_keepalives_unless_the_url_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import psycopg
+
+    seen: list[dict[str, Any]] = []
+
+    def connect(url: str, **settings: Any) -> Any:
+        seen.append(settings)
+        raise psycopg.OperationalError("no server here")
+
+    monkeypatch.setattr(psycopg, "connect", connect)
+    for url in ("postgresql://db/usage", "postgresql://db/usage?keepalives_idle=5"):
+        with pytest.raises(StoreError, match="no server here"):
+            open_store(url).summary()
+    assert seen[0]["keepalives"] == 1 and seen[0]["keepalives_idle"] == 30
+    assert seen[0]["connect_timeout"] == 5 and seen[0]["autocommit"] is True
+    assert "keepalives_idle" not in seen[1]  # the URL's own 5 s stands

@@ -37,6 +37,15 @@ if TYPE_CHECKING:
 
 __all__ = ["PostgresConnection", "import_psycopg", "safe_url"]
 
+#: TCP keepalive settings (seconds; the last in milliseconds) unless the URL gives its own.
+_KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 60_000,
+}
+
 #: Connections inherited across fork: kept, unused, so that they are never closed in the child.
 _INHERITED: list[Any] = []
 
@@ -122,7 +131,7 @@ class PostgresConnection:
         pg = self._psycopg
         try:
             conn: psycopg.Connection[Any] = pg.connect(
-                self._url, autocommit=True, connect_timeout=max(1, round(self.connect_timeout))
+                self._url, autocommit=True, **self._settings()
             )
         except pg.Error as exc:
             # from None: the chained error may quote the connection string
@@ -138,6 +147,19 @@ class PostgresConnection:
             conn.close()
             raise
         return conn
+
+    def _settings(self) -> dict[str, Any]:
+        """libpq settings the URL does not make itself: time limits, and TCP keepalives.
+
+        Keepalives notice a server that vanished from the network (a partition, a
+        machine gone) within about a minute, instead of never, while a query waits.
+        """
+        given = {name for name, _ in parse_qsl(urlsplit(self._url).query)}
+        settings: dict[str, Any] = {
+            "connect_timeout": max(1, round(self.connect_timeout)),
+            **_KEEPALIVES,
+        }
+        return {name: value for name, value in settings.items() if name not in given}
 
     def _prepare(self, conn: psycopg.Connection[Any]) -> None:
         """Check the schema: make it, migrate it, or refuse it (see ``_postgres_schema``)."""
