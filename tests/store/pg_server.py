@@ -9,6 +9,7 @@ tests' URLs carry one, as real ones do.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import glob
 import os
@@ -60,6 +61,7 @@ class PostgresServer:
             self._uid, gid = entry.pw_uid, entry.pw_gid
             os.chown(self.root, self._uid, gid)
         self._counter = 0
+        atexit.register(self.remove)  # also when the run is interrupted
 
     def url(self, database: str = "postgres", password: str = PASSWORD) -> str:
         return f"postgresql://postgres:{password}@127.0.0.1:{self.port}/{database}"
@@ -126,7 +128,7 @@ class PostgresServer:
         return self.url(name)
 
     def remove(self) -> None:
-        """Stop if running, and delete the folder."""
+        """Stop if running, and delete the folder (idempotent)."""
         if self.data.exists() and (self.data / "postmaster.pid").exists():
             with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
                 self.stop("immediate")
