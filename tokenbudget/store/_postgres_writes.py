@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._data import CallRecord
 from ._postgres_connection import PostgresConnection
@@ -23,6 +23,9 @@ from ._postgres_reads import PAGE
 from ._postgres_schema import CALLS, COPY_CALLS, COPY_TAGS, SELECT_CALLS
 from ._reprice import Pricer, RepriceResult, RepriceTally, new_costs
 from ._sqlite_schema import record_from_row, record_to_row
+
+if TYPE_CHECKING:
+    import psycopg
 
 __all__ = ["PostgresWrites"]
 
@@ -43,6 +46,8 @@ class PostgresWrites:
 
     def append(self, records: Sequence[CallRecord]) -> None:
         """Insert ``records`` in one transaction (all or none, and never twice)."""
+        if not records:
+            return
         rows = [record_to_row(record) for record in records]
         with self._db.using("writing calls") as conn:
             if self._in_doubt is not None:
@@ -79,16 +84,18 @@ class PostgresWrites:
                 raise
 
     def _settle_doubt(
-        self, conn: Any, records: Sequence[CallRecord], rows: list[tuple[Any, ...]]
+        self,
+        conn: psycopg.Connection[Any],
+        records: Sequence[CallRecord],
+        rows: list[tuple[Any, ...]],
     ) -> tuple[Sequence[CallRecord], list[tuple[Any, ...]]]:
         """Leave out the records of an unanswered ``COMMIT`` that did go in."""
         doubt = self._in_doubt
         assert doubt is not None
-        found = conn.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {CALLS} WHERE id = %s)", [doubt.first_id]
-        )
-        written = found.fetchone()[0]
-        self._in_doubt = None
+        sql = f"SELECT EXISTS (SELECT 1 FROM {CALLS} WHERE id = %s)"
+        found = conn.execute(sql, [doubt.first_id]).fetchone()
+        written = bool(found and found[0])
+        self._in_doubt = None  # only once the server has answered
         if not written:
             return records, rows
         done = {id(record) for record in doubt.records}
