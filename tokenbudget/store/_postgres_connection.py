@@ -1,8 +1,7 @@
 """Connecting to a PostgreSQL usage store, and the one connection every thread of a process shares.
 
-The connection is made on first use (so a tracker can be built while the
-server is still starting: its first read says the server is away) and again
-after it breaks: every use checks it, and a broken one is dropped and replaced
+The connection is made on first use (naming a store sends nothing; a tracker
+uses it at once, to load the store's totals) and again after it breaks: every use checks it, and a broken one is dropped and replaced
 on the next use. Errors become :class:`StoreError`; ``transient`` is true for
 the server's failures (away, restarting, out of space) and false only for a
 value the server refuses (``DataError``, ``IntegrityError``), so the store
