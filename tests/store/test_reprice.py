@@ -1,4 +1,4 @@
-"""Repricing stored calls after a price correction, from the tracker and from the CLI."""
+"""Repricing stored calls after a price correction, from the tracker and the CLI, in each store."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from tokenbudget import TokenTracker, register_model
 from tokenbudget.cli import main
 from tokenbudget.pricing import reset_default_book, unregister_models
-from tokenbudget.store import SQLiteStore
+from tokenbudget.store import open_store
 
 from ..support import Price, StubBook, record
 
@@ -28,7 +28,7 @@ def clean_registry() -> Iterator[None]:
     reset_default_book()
 
 
-def _filled(path: Path, book: StubBook) -> TokenTracker:
+def _filled(path: str, book: StubBook) -> TokenTracker:
     tracker = TokenTracker(store=path, prices=book)
     tracker.track("gpt-4o", 1_000_000, 0, provider="openai")  # $2.50
     tracker.track("gpt-4o", 2_000_000, 0, provider="openai")  # $5.00
@@ -40,9 +40,9 @@ def _filled(path: Path, book: StubBook) -> TokenTracker:
     return tracker
 
 
-def test_reprice_after_a_price_change_reports_and_updates(tmp_path: Path) -> None:
+def test_reprice_after_a_price_change_reports_and_updates(store_spec: str) -> None:
     book = StubBook()
-    tracker = _filled(tmp_path / "u.db", book)
+    tracker = _filled(store_spec, book)
     assert tracker.usage.cost_usd == Decimal("7.65")
 
     book.prices["gpt-4o"] = Price("3", "12", "1.5")  # input was 2.50
@@ -71,7 +71,7 @@ def test_reprice_after_a_price_change_reports_and_updates(tmp_path: Path) -> Non
     assert tracker.usage_by_model["gpt-4o"].saved_cost_usd == Decimal(3)
     tracker.close()
 
-    with SQLiteStore(tmp_path / "u.db", create=False) as store:
+    with open_store(store_spec, create=False) as store:
         rows = list(store.records())
     hit = next(r for r in rows if r.cached)
     assert (hit.cost_usd, hit.saved_cost_usd, hit.price_version) == (0, Decimal(3), "stub-2")
@@ -80,9 +80,9 @@ def test_reprice_after_a_price_change_reports_and_updates(tmp_path: Path) -> Non
     assert (failed.cost_usd, failed.price_version) == (0, "stub-1")
 
 
-def test_a_second_reprice_skips_calls_already_priced(tmp_path: Path) -> None:
+def test_a_second_reprice_skips_calls_already_priced(store_spec: str) -> None:
     book = StubBook()
-    tracker = _filled(tmp_path / "u.db", book)
+    tracker = _filled(store_spec, book)
     result = tracker.reprice()
     assert (result.checked, result.changed, result.skipped) == (0, 0, 6)  # same price data
     forced = tracker.reprice(force=True)
@@ -90,9 +90,9 @@ def test_a_second_reprice_skips_calls_already_priced(tmp_path: Path) -> None:
     tracker.close()
 
 
-def test_dry_run_changes_nothing(tmp_path: Path) -> None:
+def test_dry_run_changes_nothing(store_spec: str) -> None:
     book = StubBook()
-    tracker = _filled(tmp_path / "u.db", book)
+    tracker = _filled(store_spec, book)
     book.prices["gpt-4o"] = Price("5", "5", "5")
     book.version = "stub-2"
     result = tracker.reprice(dry_run=True)
@@ -108,8 +108,8 @@ def test_reprice_needs_a_store() -> None:
         TokenTracker().reprice()
 
 
-def test_register_model_then_reprice_prices_past_unpriced_calls(tmp_path: Path) -> None:
-    with TokenTracker(store=tmp_path / "u.db") as tracker:
+def test_register_model_then_reprice_prices_past_unpriced_calls(store_spec: str) -> None:
+    with TokenTracker(store=store_spec) as tracker:
         tracker.track("acme-finetune", 2_000_000, 1_000_000, provider="openai")
         assert tracker.usage.unpriced_calls == 1
         register_model("acme-finetune", input_per_1m="1", output_per_1m="4", provider="openai")
@@ -119,8 +119,10 @@ def test_register_model_then_reprice_prices_past_unpriced_calls(tmp_path: Path) 
         assert tracker.usage.unpriced_calls == 0
 
 
-def test_cli_reprice_with_a_price_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with TokenTracker(store=tmp_path / "u.db") as tracker:
+def test_cli_reprice_with_a_price_file(
+    store_spec: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with TokenTracker(store=store_spec) as tracker:
         tracker.track("gpt-4o", 1_000_000, 0)  # built-in price: $2.50 per 1M input tokens
     override = {
         "format": "tokenbudget-prices/1",
@@ -143,11 +145,11 @@ def test_cli_reprice_with_a_price_file(tmp_path: Path, capsys: pytest.CaptureFix
     prices = tmp_path / "prices.json"
     prices.write_text(json.dumps(override))
 
-    assert main(["reprice", str(tmp_path / "u.db"), "--prices", str(prices), "--dry-run"]) == 0
+    assert main(["reprice", store_spec, "--prices", str(prices), "--dry-run"]) == 0
     assert "would change 1" in capsys.readouterr().out
-    assert main(["reprice", str(tmp_path / "u.db"), "--prices", str(prices)]) == 0
+    assert main(["reprice", store_spec, "--prices", str(prices)]) == 0
     out = capsys.readouterr().out
     assert "checked 1 calls, changed 1" in out
     assert "total: $2.5 -> $3 (+$0.5)" in out
-    with SQLiteStore(tmp_path / "u.db", create=False) as store:
+    with open_store(store_spec, create=False) as store:
         assert store.summary().cost_usd == Decimal(3)

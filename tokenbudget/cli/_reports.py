@@ -96,11 +96,15 @@ def add_report_arguments(sub: argparse._SubParsersAction[P]) -> P:
         "report",
         help="show where the money went, from a usage store or an export",
         description=(
-            "Report usage from a store (usage.db, sqlite:///path) or a JSON/CSV export: "
+            "Report usage from a store (usage.db, sqlite:///path, postgresql://...) or a"
+            " JSON/CSV export: "
             "a table, CSV or JSON on stdout, and optionally a one-file HTML page with charts."
         ),
     )
-    parser.add_argument("source", help="usage.db, sqlite:///path, usage.json or usage.csv")
+    parser.add_argument(
+        "source",
+        help="usage.db, sqlite:///path, postgresql://user@host/db, usage.json or usage.csv",
+    )
     parser.add_argument("--by", type=_grouping, default="provider", help=_BY_HELP)
     parser.add_argument(
         "--since", type=parse_since, help="from this long ago (7d, 12h, 30m, 2w, today) or time"
@@ -194,7 +198,7 @@ def add_reprice_arguments(sub: argparse._SubParsersAction[P]) -> P:
             "costs that changed."
         ),
     )
-    parser.add_argument("store", help="usage.db or sqlite:///path")
+    parser.add_argument("store", help="usage.db, sqlite:///path or postgresql://user@host/db")
     parser.add_argument("--prices", metavar="FILE", help="a price override file to use")
     parser.add_argument("--dry-run", action="store_true", help="report, change nothing")
     parser.add_argument(

@@ -7,9 +7,10 @@ Layout::
 
     Ledger                  every call of a tracker in memory: exact totals, recent records
     UsageStore (ABC)        append / summary / breakdown / records / reprice / close
-      └─ SQLiteStore        one file, WAL, several processes on one machine
+      ├─ SQLiteStore        one file, WAL, several processes on one machine
+      └─ PostgresStore      a PostgreSQL database, many processes and machines
     StoreWriter             a background thread putting queued records into a store
-    open_store(spec)        "usage.db", "sqlite:///path", "redis://..." -> a store
+    open_store(spec)        "usage.db", "sqlite:///path", "postgresql://...", "redis://..."
     register_scheme         another URL scheme (tokenbudget.redis registers redis://)
     Query                   time range, provider, model, tags
 
@@ -44,6 +45,7 @@ from ._ledger import (
     RecordCallback,
 )
 from ._open import StoreFactory, StoreSpec, open_store, register_scheme
+from ._postgres import PostgresStore
 from ._query import GROUPINGS, Query, TimeLike, check_grouping, to_utc, utc_day
 from ._reprice import ModelChange, Pricer, RepriceResult
 from ._sqlite import SQLiteStore
@@ -69,6 +71,7 @@ __all__ = [
     "Ledger",
     "ModelChange",
     "OTHER_TAG_VALUE",
+    "PostgresStore",
     "Pricer",
     "Query",
     "RecordCallback",

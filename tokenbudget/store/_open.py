@@ -1,11 +1,13 @@
-"""Choosing a store from a string: ``"usage.db"``, ``"sqlite:///path"``, ``"redis://..."``.
+"""Choosing a store from a string: ``"usage.db"``, ``"sqlite:///path"``, ``"postgresql://..."``.
 
 A plain path (no ``scheme://``) is a SQLite file. URLs pick their store by
 scheme; :func:`register_scheme` adds one. ``tokenbudget.redis`` registers
 ``redis``/``rediss`` (a :class:`tokenbudget.redis.RedisStore`, needing
 ``tokenbudget[redis]``) and is imported on the first use of one of them.
-``sqlite:///relative.db`` and ``sqlite:////abs/path.db`` follow SQLAlchemy's
-spelling; ``sqlite://`` and ``":memory:"`` are in memory.
+``postgresql``/``postgres`` open a :class:`~tokenbudget.store.PostgresStore`
+(needing ``tokenbudget[postgres]``). ``sqlite:///relative.db`` and
+``sqlite:////abs/path.db`` follow SQLAlchemy's spelling; ``sqlite://`` and
+``":memory:"`` are in memory.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 from collections.abc import Callable
 
 from ._base import UsageStore
+from ._postgres import PostgresStore
 from ._sqlite import SQLiteStore
 
 __all__ = ["StoreFactory", "StoreSpec", "open_store", "register_scheme"]
@@ -32,7 +35,15 @@ def _sqlite(url: str, create: bool) -> UsageStore:
     return SQLiteStore(path[1:] if path.startswith("/") else path, create=create)
 
 
-_SCHEMES: dict[str, StoreFactory] = {"sqlite": _sqlite}
+def _postgres(url: str, create: bool) -> UsageStore:
+    return PostgresStore(url, create=create)
+
+
+_SCHEMES: dict[str, StoreFactory] = {
+    "sqlite": _sqlite,
+    "postgresql": _postgres,
+    "postgres": _postgres,
+}
 #: Schemes whose factory a module of tokenbudget registers when it is imported.
 _PROVIDED_BY = {"redis": "tokenbudget.redis", "rediss": "tokenbudget.redis"}
 
