@@ -32,7 +32,9 @@ STREAM = (
 )
 
 
-def _heard(on_exceed: Any, calls: int = 2, **limits: Any) -> tuple[list[str], int]:
+def _heard(
+    on_exceed: Any, calls: int = 2, request_max: int = 5, **limits: Any
+) -> tuple[list[str], int]:
     """Make ``calls`` calls under a budget named 'soft'; the texts it gave, calls sent."""
     fake = FakeLLM(reply=REPLY)
     client = openai_client(tracker(), fake)
@@ -45,7 +47,7 @@ def _heard(on_exceed: Any, calls: int = 2, **limits: Any) -> tuple[list[str], in
     with _warnings() as warned, budget(on_exceed=react, name="soft", **limits):
         for _ in range(calls):
             try:
-                chat(client, max_tokens=5)
+                chat(client, max_tokens=request_max)
             except TokenBudgetError as error:
                 texts.append(str(error))
     return texts + warned, fake.calls
@@ -126,3 +128,20 @@ def test_a_watched_stream(on_exceed: str, said: str) -> None:
             texts.append(str(error))
     assert (texts + warned)[0] == said
     assert words == (20 if on_exceed != "raise" else 5)
+
+
+@pytest.mark.parametrize(
+    ("on_exceed", "ending", "sent"),
+    [
+        ("raise", "", 0),
+        ("warn", "; the call is sent anyway (on_exceed='warn')", 1),
+        ("callable", "; the call is sent unless on_exceed raises", 1),
+    ],
+)
+def test_a_call_that_cannot_be_clamped(on_exceed: str, ending: str, sent: int) -> None:
+    texts, calls = _heard(on_exceed, calls=1, request_max=100, max_tokens=8 + 15, preflight="clamp")
+    assert texts[0] == (
+        "budget 'soft' cannot fit a call to gpt-4o-mini even with its output lowered to"
+        " min_output_tokens=16: 23 tokens is left (0 of 23 tokens used)" + ending
+    )
+    assert calls == sent
