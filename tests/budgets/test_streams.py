@@ -140,10 +140,11 @@ def test_on_exceed_warn_lets_a_watched_stream_finish() -> None:
         )
     assert len(texts) == 20 and record.error is None
     said = [str(warning.message) for warning in caught]
-    assert said[0].startswith("budget stopped a stream of gpt-4o-mini after ~6 output tokens:")
+    assert said[0].startswith("budget would stop a stream of gpt-4o-mini after ~6 output tokens:")
+    assert said[0].endswith("; the stream goes on (on_exceed='warn')")
     assert said[1] == (
         "budget was crossed by a call to gpt-4o-mini ($0.000048 spent of $0.000018); "
-        "no more calls are sent"
+        "later calls are still sent (on_exceed='warn')"
     )
     assert len(said) == 2
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import struct
 import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -47,8 +49,15 @@ def test_an_empty_report_says_so() -> None:
     assert page.count("No calls in this range.") == 2
 
 
-def _chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
+def _chromium() -> str:
+    """The browser, or a skip; a failure when ``TOKENBUDGET_REQUIRE_BROWSER=1`` (CI sets it)."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        reason = "needs Debian's chromium package (apt-get install -y chromium)"
+        if os.environ.get("TOKENBUDGET_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{reason}, and TOKENBUDGET_REQUIRE_BROWSER=1 says this test must run")
+        pytest.skip(reason)
+    return found
 
 
 def _pixels(png: bytes) -> tuple[int, int, list[bytes]]:
@@ -103,14 +112,12 @@ def _count(rows: list[bytes], step: int, colour: tuple[int, int, int]) -> int:
     return sum(1 for row in rows for x in range(0, len(row), step) if row[x : x + 3] == target)
 
 
-@pytest.mark.skipif(_chromium() is None, reason="needs Debian's chromium package")
 def test_chromium_renders_the_charts(tmp_path: Path) -> None:
+    browser = _chromium()
     records = [record(model="gpt-4o", cost="0.5", days=d) for d in range(5)]
     records += [record(model="claude", provider="anthropic", cost="0.2", days=d) for d in range(5)]
     export_html(records, tmp_path / "report.html")
     png = tmp_path / "report.png"
-    browser = _chromium()
-    assert browser is not None
     subprocess.run(
         [
             browser,
@@ -137,3 +144,33 @@ def test_chromium_renders_the_charts(tmp_path: Path) -> None:
     # thousands of pixels each when the charts are drawn, none when they are not.
     assert _count(rows, step, BAR_BLUE) > 5000
     assert _count(rows, step, BAR_ORANGE) > 1000
+
+
+@pytest.mark.parametrize(("required", "outcome"), [("1", "1 failed"), ("", "1 skipped")])
+def test_a_missing_browser_fails_when_ci_requires_it(required: str, outcome: str) -> None:
+    """With no chromium on PATH the browser test skips, unless CI says it must run."""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            f"{Path(__file__).relative_to(root)}::test_chromium_renders_the_charts",
+        ],
+        cwd=root,
+        env={
+            **os.environ,
+            "PATH": str(Path(sys.executable).parent),
+            "PYTHONPATH": str(root),
+            "TOKENBUDGET_REQUIRE_BROWSER": required,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert outcome in done.stdout, done.stdout + done.stderr
+    if required:
+        assert "TOKENBUDGET_REQUIRE_BROWSER=1 says this test must run" in done.stdout

@@ -31,12 +31,13 @@ import time
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from datetime import datetime, timezone
+from logging import DEBUG
 from types import MappingProxyType
 from typing import Any
 
 from .._data import CallRecord, TokenBudgetError
 from ._endpoint import Endpoint
-from ._log import logger, warn_once
+from ._log import log_call, logger, warn_once
 from ._observer import Mode, ResponseObserver
 from ._ports import CallGuard, Ports, StoredResponse
 from ._record import build_record, fallback_record
@@ -245,6 +246,11 @@ class Exchange(ResponseObserver):
             self._fail("record")
             record = fallback_record(self, error)
         self.record = record
+        if logger.isEnabledFor(DEBUG):
+            try:
+                log_call(record)
+            except Exception:
+                self._report("debug log")
         try:
             self.ports.record(record)
         except Exception:

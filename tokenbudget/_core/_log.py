@@ -6,15 +6,25 @@ failure is logged once per process, with its traceback; every later one of the
 same kind goes to DEBUG. Every line the ``tokenbudget`` logger writes, message and
 traceback, goes through :func:`scrub_secrets` first: an exception's text may be
 anyone's (a URL with its query key, an ``Authorization`` header).
+
+At DEBUG, :func:`log_call` writes one line per recorded call, from the record
+alone (which holds no key, header, prompt or reply): provider, model, endpoint,
+status, tokens, cost, latency, cache hit. Callers check
+``logger.isEnabledFor(logging.DEBUG)`` first, so with DEBUG off a call pays
+for that check only.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from ._scrub import scrub_secrets
 
-__all__ = ["logger", "warn_once"]
+if TYPE_CHECKING:
+    from .._data import CallRecord
+
+__all__ = ["log_call", "logger", "warn_once"]
 
 #: The logger every tokenbudget module writes to.
 logger = logging.getLogger("tokenbudget")
@@ -51,3 +61,24 @@ def warn_once(key: str, message: str, *args: object, exc_info: bool = False) -> 
     _warned.add(key)
     logger.warning(message, *args, exc_info=exc_info)
     return True
+
+
+def log_call(record: CallRecord) -> None:
+    """The DEBUG line of one recorded call (``key=value`` pairs, one line)."""
+    cost = record.cost_usd
+    latency = record.latency_ms
+    logger.debug(
+        "call provider=%s model=%s endpoint=%s status=%s input=%d output=%d "
+        "cost_usd=%s latency_ms=%s cache_hit=%s estimated=%s stream=%s",
+        record.provider,
+        record.model or "-",
+        record.endpoint,
+        record.status_code if record.status_code is not None else "-",
+        record.usage.input_tokens,
+        record.usage.output_tokens,
+        "unpriced" if cost is None else format(cost, "f"),
+        "-" if latency is None else f"{latency:.1f}",
+        record.cached,
+        record.usage.estimated,
+        record.stream,
+    )

@@ -110,7 +110,7 @@ class TrackerResults:
     @property
     def cache_stats(self) -> CacheStats:
         """Hits, misses, hit rate, entries and what the hits saved (zeros without a cache)."""
-        return cache_stats(self._cache, self.usage.saved_cost_usd)
+        return cache_stats(self._cache, self._ledger.summary().saved_cost_usd)
 
     def clear_cache(self) -> None:
         """Forget every stored answer (the counters are kept)."""

@@ -1,10 +1,11 @@
-"""What budget errors and warnings say: which limit, how much, and what to do."""
+"""What budget errors and warnings say: which limit, how much, what to do, and what
+happened to the call under the budget's ``on_exceed`` (refused, or sent anyway)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from .._data import BudgetExceeded, TokenBudgetError, TokenLimitReached
 from ._refusal import budget_error
@@ -159,25 +160,28 @@ def refusal(
     model = model or (call.model if call is not None else None)
     used = usage_text(budget.limits, state, budget._window)
     name = label(budget)
+    mode = _mode(budget)
     if reason == "exceeded":
-        text = f"{name} is spent ({used}); the call to {model} was not sent"
+        text = f"{name} is spent ({used}); the call to {model} {_CALL[mode]}"
     elif reason == "preflight":
         text = (
             f"{name} cannot fit a call to {model}: it may use {found.need}{_shape(call, amount)},"
             f" but {found.left} is left ({used}; {found.held} held by calls in flight)"
+            f"{_THE_CALL[mode]}"
         )
     elif reason == "clamp":
         text = (
             f"{name} cannot fit a call to {model} even with its output lowered to "
             f"min_output_tokens={budget.min_output_tokens}: {found.left} is left ({used})"
+            f"{_THE_CALL[mode]}"
         )
     elif reason == "stream":
         text = (
-            f"{name} stopped a stream of {model} after ~{output_tokens:,} output tokens: "
-            f"with this call's {found.need} so far it passes its limit ({used})"
+            f"{name} {_STOPS[mode]} a stream of {model} after ~{output_tokens:,} output tokens: "
+            f"with this call's {found.need} so far it passes its limit ({used}){_STREAM[mode]}"
         )
     else:
-        text = f"{name} was crossed by a call to {model} ({used}); no more calls are sent"
+        text = f"{name} was crossed by a call to {model} ({used}); {_LATER[mode]}"
     return budget_error(
         call.exchange if call is not None else None,
         found.kind,
@@ -188,6 +192,41 @@ def refusal(
         budget_name=budget.name,
         reason=reason,
     )
+
+
+Mode = Literal["raise", "warn", "callable"]
+
+# What happens to the call under each on_exceed, so a text never says a call was not
+# sent when "warn" sent it: "raise" refuses; "warn" lets everything go; a callable lets
+# the call go unless it raises.
+_CALL: dict[Mode, str] = {
+    "raise": "was not sent",
+    "warn": "is sent anyway (on_exceed='warn')",
+    "callable": "is sent unless on_exceed raises",
+}
+_THE_CALL: dict[Mode, str] = {
+    "raise": "",
+    "warn": "; the call is sent anyway (on_exceed='warn')",
+    "callable": "; the call is sent unless on_exceed raises",
+}
+_STOPS: dict[Mode, str] = {"raise": "stopped", "warn": "would stop", "callable": "would stop"}
+_STREAM: dict[Mode, str] = {
+    "raise": "",
+    "warn": "; the stream goes on (on_exceed='warn')",
+    "callable": "; the stream goes on unless on_exceed raises",
+}
+_LATER: dict[Mode, str] = {
+    "raise": "no more calls are sent",
+    "warn": "later calls are still sent (on_exceed='warn')",
+    "callable": "later calls are sent unless on_exceed raises",
+}
+
+
+def _mode(budget: Budget) -> Mode:
+    on_exceed = budget.on_exceed
+    if on_exceed == "raise" or on_exceed == "warn":
+        return on_exceed
+    return "callable"
 
 
 def _shape(call: CallEstimate | None, amount: Amount) -> str:

@@ -9,21 +9,38 @@ sub-parser, so adding a command is one decorated pair in one place::
 
 Errors the user can fix (an unknown model, a bad price file, a bad option)
 print one line on stderr and exit non-zero; ``--help`` works on every command.
+When the reader of the output goes away (``tokenbudget prices | head``) the
+command stops quietly with status 141, as ``git`` or ``seq`` killed by SIGPIPE.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
+from .._version import __version__
 from ..pricing import PriceDataError, UnknownModelError
 from ..reports import ReportError
 from ..store import StoreError
 
-__all__ = ["COMMANDS", "CliError", "CliParser", "Command", "build_parser", "command", "main"]
+__all__ = [
+    "CLOSED_PIPE",
+    "COMMANDS",
+    "CliError",
+    "CliParser",
+    "Command",
+    "build_parser",
+    "command",
+    "main",
+]
+
+#: The exit status when the output's reader went away: 128 + SIGPIPE, what a shell
+#: reports for ``git log | head`` or ``seq 1 1000000 | head``.
+CLOSED_PIPE = 141
 
 Handler = Callable[[argparse.Namespace], int]
 AddParser = Callable[["argparse._SubParsersAction[CliParser]"], "CliParser"]
@@ -69,6 +86,7 @@ def build_parser() -> CliParser:
         prog="tokenbudget",
         description="Token and cost tracking for LLM API calls.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CliParser)
     for registered in COMMANDS:
         child = registered.add_parser(sub)
@@ -78,6 +96,23 @@ def build_parser() -> CliParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    try:
+        try:
+            return _run(argv)
+        finally:
+            # Written output is flushed here, where a closed pipe can still be handled,
+            # not at interpreter exit, where it would print "Exception ignored".
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # Python ignores SIGPIPE and raises instead; end as quietly as a killed process
+        # would. Point stdout at devnull so the final flush at exit cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return CLOSED_PIPE
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler | None = getattr(args, "handler", None)

@@ -54,7 +54,7 @@ class TestCost:
         options = tracker.options
         return cls(
             nodeid=tracker.nodeid,
-            usage=tracker.usage,
+            usage=tracker.paid_usage,
             cost_usd=tracker.cost,
             outcome=outcome,
             models=tracker.cost_by_model(),

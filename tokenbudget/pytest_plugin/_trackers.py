@@ -29,13 +29,14 @@ behaves as it does without the plugin.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from contextvars import ContextVar
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .._core import SENDING, CallGuard, Exchange, RequestView, StoredResponse
-from .._data import TokenBudgetError
+from .._data import TokenBudgetError, UsageSummary
 from .._tracker import TokenTracker
 from ..budgets import budget_error, covering, hold
 from . import _assertions
@@ -141,8 +142,10 @@ class PytestTracker(_Watching, TokenTracker):
     teardown), by any client the plugin tracks. Besides the tracker's own
     results (``usage``, ``total_cost``, ``records``...) it has:
 
-    - :attr:`cost`: what the test's calls cost; in replay mode, what they cost
-      when recorded (``total_cost`` is then zero: nothing was paid);
+    - in replay mode, ``usage``, ``usage_by_*``, ``total_cost`` and :attr:`cost`
+      count each replayed call at its recorded cost, as the recorded run did, so a
+      test asserting them passes live and replayed alike; :attr:`paid_usage` is what
+      was really paid (replayed calls are free cache hits there);
     - :attr:`options`: the test's ``@pytest.mark.tokenbudget(...)`` limits;
     - the assertion helpers :meth:`assert_cost_below`, :meth:`assert_tokens_below`,
       :meth:`assert_calls` and :meth:`assert_no_calls_to`.
@@ -190,8 +193,49 @@ class PytestTracker(_Watching, TokenTracker):
     @property
     def cost(self) -> Decimal:
         """What the test's calls cost, in dollars; replayed calls at their recorded cost."""
-        usage = self.usage
-        return usage.cost_usd + (usage.saved_cost_usd if self.replaying else _ZERO)
+        return self.usage.cost_usd
+
+    @property
+    def usage(self) -> UsageSummary:
+        """Totals of the test's calls; replayed calls as the recorded run counted them."""
+        return self._as_recorded(super().usage)
+
+    @property
+    def usage_by_provider(self) -> dict[str, UsageSummary]:
+        """Totals per provider; replayed calls at their recorded cost."""
+        return {key: self._as_recorded(value) for key, value in super().usage_by_provider.items()}
+
+    @property
+    def usage_by_model(self) -> dict[str, UsageSummary]:
+        """Totals per billed model; replayed calls at their recorded cost."""
+        return {key: self._as_recorded(value) for key, value in super().usage_by_model.items()}
+
+    def usage_by_tag(self, name: str | None = None) -> dict[str, UsageSummary]:
+        """Totals per tag value; replayed calls at their recorded cost."""
+        return {key: self._as_recorded(value) for key, value in super().usage_by_tag(name).items()}
+
+    @property
+    def total_cost(self) -> Decimal:
+        """What the test's calls cost, in dollars; replayed calls at their recorded cost."""
+        return self.usage.cost_usd
+
+    @property
+    def paid_usage(self) -> UsageSummary:
+        """The tracker's own totals: in replay mode every replayed call is a free cache hit
+        (``cost_usd`` 0, ``saved_cost_usd`` its recorded cost); live, the same as ``usage``."""
+        return super().usage
+
+    def _as_recorded(self, summary: UsageSummary) -> UsageSummary:
+        # Replayed calls are the only cache hits a test's tracker has (its cache is the
+        # recording; an app's own cache answers before the plugin sees a call).
+        if not self.replaying or not summary.cached_calls:
+            return summary
+        return dataclasses.replace(
+            summary,
+            cost_usd=summary.cost_usd + summary.saved_cost_usd,
+            saved_cost_usd=_ZERO,
+            cached_calls=0,
+        )
 
     def cost_by_model(self) -> dict[str, ModelCost]:
         """Calls, tokens and :attr:`cost` per billed model, costliest first."""
