@@ -12,11 +12,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
 # tiktoken must never reach the internet in tests: use the shared encodings.
 os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(ROOT.parent / "shared" / "tiktoken"))
+
+# CI machines are small and shared: a property's first example may load the whole price
+# book while another process holds the CPU, so no per-example deadline (the tests assert
+# results, never speed; benchmarks/ measures speed).
+settings.register_profile("tokenbudget", deadline=None)
+settings.load_profile("tokenbudget")
 
 # Never let a developer's own price override leak into the tests.
 os.environ.pop("TOKENBUDGET_PRICES", None)
