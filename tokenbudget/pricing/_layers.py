@@ -132,7 +132,7 @@ class PriceLayers:
                     price = _over(index.get(normalize(entry.id)), entry, owner, batch)
                 else:
                     price = ModelPrice(entry.id, owner, entry, origin, batch)
-                for name in entry.names():
+                for name in price.entry.names():
                     index[normalize(name)] = price
                     pending.pop(normalize(name), None)
                 if entry.id.lower().endswith("-latest"):

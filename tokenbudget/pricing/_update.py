@@ -4,6 +4,11 @@ A community price list (LiteLLM's, converted by ``_litellm.py``) is planned
 entry by entry against the built-in entry its id names (its id or one of its
 aliases, in the same provider):
 
+The built-in entry is found the way a call's model name is (``_names.py``):
+exact name, then without path prefixes and snapshot suffixes, so a
+community ``claude-sonnet-4-5-20250929`` is planned against the built-in
+``claude-sonnet-4-5`` rather than added beside it.
+
 1. **No built-in entry**: the model is *added* as the community gives it.
 2. **Kept** (nothing written; the built-in data wins) when the id is a built-in
    dated alias (``mistral-large-latest``: the alias stays), when the built-in
@@ -38,6 +43,7 @@ from typing import Any
 
 from ._data import load_builtin
 from ._merge import merge_entry, period_at
+from ._names import candidates, normalize
 from ._schema import ModelEntry, Period, PriceFile
 
 __all__ = ["PriceChange", "UpdatePlan", "plan_update", "sheet_prices"]
@@ -108,24 +114,28 @@ def _plan_provider(
     if curated is not None:
         for entry in curated.models:
             for name in entry.names():
-                names[name.lower()] = entry
-        dated = {alias.alias.lower() for alias in curated.dated_aliases}
+                names[normalize(name)] = entry
+        dated = {normalize(alias.alias) for alias in curated.dated_aliases}
+
+    def curated_model(name: str) -> ModelEntry | None:
+        """The built-in model a name resolves to: exact, snapshot, path or alias."""
+        return next((names[key] for key in candidates(name) if key in names), None)
+
+    def own_id_first(entry: ModelEntry) -> bool:
+        base = curated_model(entry.id)
+        return not (base is not None and normalize(base.id) == normalize(entry.id))
+
     # A community entry with the built-in model's own id goes first, so it wins over an alias.
-    ordered = sorted(
-        file.models,
-        key=lambda e: (
-            not (e.id.lower() in names and names[e.id.lower()].id.lower() == e.id.lower())
-        ),
-    )
+    ordered = sorted(file.models, key=own_id_first)
     written: list[ModelEntry] = []
     done: set[str] = set()
     for entry in ordered:
-        key = entry.id.lower()
+        key = normalize(entry.id)
         provider = file.provider
         if key in dated:
             changes.append(PriceChange(provider, entry.id, "kept", "a dated alias of the data"))
             continue
-        base = names.get(key)
+        base = curated_model(entry.id)
         if base is None:
             written.append(entry)
             changes.append(PriceChange(provider, entry.id, "added", "", _added(entry)))
