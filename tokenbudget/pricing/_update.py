@@ -141,7 +141,7 @@ def _plan_provider(
             changes.append(PriceChange(provider, entry.id, "added", "", _added(entry)))
             continue
         if base.id.lower() in done:
-            reason = f"another name of {base.id}, already merged"
+            reason = f"another name of {base.id}, planned once"
             changes.append(PriceChange(provider, entry.id, "kept", reason))
             continue
         done.add(base.id.lower())
