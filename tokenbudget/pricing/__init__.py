@@ -43,6 +43,7 @@ Price files, for tools that write them (``tokenbudget prices update``):
 from __future__ import annotations
 
 from ._book import PriceBook
+from ._community import plan_update
 from ._data import default_override_path
 from ._data import read_json as parse_price_json
 from ._default import (
@@ -60,7 +61,7 @@ from ._litellm import ImportStats, import_litellm
 from ._merge import merge_entry
 from ._model import ModelPrice
 from ._schema import RATE_FIELDS, ModelEntry, OverrideFile, PriceFile
-from ._update import PriceChange, UpdatePlan, plan_update
+from ._update import PriceChange, UpdatePlan
 
 __all__ = [
     "MIXES",

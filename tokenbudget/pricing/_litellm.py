@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -266,14 +267,19 @@ def import_litellm(
     return files, stats
 
 
-def convert_litellm(data: Any, *, origin: str) -> list[PriceFile]:
-    """A parsed LiteLLM price JSON as override files, planned like ``prices update`` does.
+def convert_litellm(
+    data: Any, *, origin: str, builtin: Callable[[str], PriceFile | None] | None = None
+) -> list[PriceFile]:
+    """A parsed LiteLLM price JSON as provider files.
 
-    Its entries merge into the built-in data by the rules of ``_update.py``
-    (stale and scheduled prices kept out; current prices from today on), so
-    pointing ``$TOKENBUDGET_PRICES`` at LiteLLM's file and running ``prices
-    update`` give the same prices.
+    With ``builtin`` (the built-in data by provider), planned like ``prices
+    update`` plans it (``_update.py``: stale and scheduled prices kept out,
+    current prices from today on), so pointing ``$TOKENBUDGET_PRICES`` at
+    LiteLLM's file and running ``prices update`` give the same prices.
     """
-    from ._update import plan_update
+    files = import_litellm(data, origin=origin)[0]
+    if builtin is None:
+        return files
+    from ._update import plan_merge
 
-    return plan_update(import_litellm(data, origin=origin)[0]).files
+    return plan_merge(files, builtin).files

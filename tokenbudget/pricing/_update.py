@@ -41,12 +41,11 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from ._data import load_builtin
 from ._merge import merge_entry, period_at
 from ._names import candidates, normalize
 from ._schema import ModelEntry, Period, PriceFile
 
-__all__ = ["PriceChange", "UpdatePlan", "plan_update", "sheet_prices"]
+__all__ = ["PriceChange", "UpdatePlan", "plan_merge", "sheet_prices"]
 
 _UTC = timezone.utc
 _PLAIN = ("input", "output", "cached_input")
@@ -89,13 +88,13 @@ class UpdatePlan:
         return sum(len(file.models) for file in self.files)
 
 
-def plan_update(
+def plan_merge(
     imported: Iterable[PriceFile],
+    builtin: Callable[[str], PriceFile | None],
     *,
     now: datetime | None = None,
-    builtin: Callable[[str], PriceFile | None] = load_builtin,
 ) -> UpdatePlan:
-    """Plan the merge of community ``imported`` files into the built-in data (module rules)."""
+    """Plan the merge of community ``imported`` files into ``builtin(provider)`` (module rules)."""
     moment = now or datetime.now(_UTC)
     plan = UpdatePlan()
     for file in imported:
