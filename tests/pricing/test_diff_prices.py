@@ -112,3 +112,9 @@ def test_bad_options(capsys: pytest.CaptureFixture[str], argv: list[str], messag
     with pytest.raises(SystemExit) as exit_:
         main(["prices", "diff", "--against", str(LITELLM), *argv])
     assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["prices", "diff", "--help"])
+    assert exit_.value.code == 0 and "--against" in capsys.readouterr().out

@@ -231,3 +231,27 @@ def test_a_merge_takes_every_named_price_and_keeps_every_other(prices: dict[str,
     assert merged.service_tiers == base.prices[0].service_tiers
     assert merged.extra == base.prices[0].extra
     assert json.dumps(merged.model_dump(mode="json"))  # a valid, serialisable period
+
+
+def test_scheduled_changes_and_unpriced_models_keep_the_built_in_data() -> None:
+    def community(model: str) -> PriceFile:
+        entry = {
+            "id": model,
+            "source": "community",
+            "checked": "2026-12-05",
+            "prices": [{"input": "9", "output": "9"}],
+        }
+        return PriceFile.model_validate(
+            {"provider": "google", "name": "Google", "pricing_url": "x", "models": [entry]}
+        )
+
+    scheduled = PriceBook.load().resolve("gemini-3.6-flash", "google")
+    assert scheduled is not None
+    assert any(p.from_ is not None and p.from_ > NOW for p in scheduled.entry.prices)
+    plan = plan_update([community("gemini-3.6-flash"), community("gemini-2.0-pro")], now=NOW)
+    reasons = {change.model: change.reason for change in plan.changes}
+    assert reasons == {
+        "gemini-3.6-flash": "the data schedules a price change",
+        "gemini-2.0-pro": "the data says it has no price",
+    }
+    assert plan.files == []

@@ -101,7 +101,9 @@ def plan_merge(
         curated = builtin(file.provider)
         written = _plan_provider(file, curated, moment, plan.changes)
         if written:
-            plan.files.append(file.model_copy(update={"models": written}))
+            # Validated again, so a plan that would not load back fails here, not at load.
+            data = file.model_dump(by_alias=True, exclude_unset=True, exclude={"models"})
+            plan.files.append(PriceFile.model_validate({**data, "models": written}))
     return plan
 
 
