@@ -11,6 +11,7 @@ The disk cache lives in a temporary directory here; by default ``cache="disk"`` 
 from __future__ import annotations
 
 import tempfile
+from decimal import Decimal
 
 import openai
 
@@ -18,6 +19,11 @@ from tokenbudget import TokenTracker
 from tokenbudget.testing import FakeLLM
 
 QUESTION = [{"role": "user", "content": "Name three ways to spend less on LLM calls."}]
+
+
+def usd(value: Decimal | None) -> str:
+    """A cost exactly as tokenbudget computed it, without trailing zeros ("$0.000155")."""
+    return "unpriced" if value is None else f"${value:f}"
 
 
 def ask(client: openai.OpenAI, *, stream: bool = False) -> str:
@@ -48,15 +54,15 @@ def main() -> None:
         print()
         print(f"requests that reached the provider: {fake.calls}")
         for record in tracker.records:
-            saved = f" saved ${record.saved_cost_usd or 0:.6f}" if record.cached else ""
+            saved = f" saved {usd(record.saved_cost_usd)}" if record.cached else ""
             print(
                 f"  {'stream' if record.stream else 'json':<6} cached={record.cached!s:<5} "
-                f"cost ${record.cost_usd or 0:.6f}{saved}"
+                f"cost {usd(record.cost_usd)}{saved}"
             )
         stats = tracker.cache_stats
         print(
             f"cache: {stats.hits} hits, {stats.misses} misses, hit rate {stats.hit_rate:.0%}, "
-            f"saved ${stats.saved_cost_usd:.6f} and {stats.saved_tokens} tokens"
+            f"saved {usd(stats.saved_cost_usd)} and {stats.saved_tokens} tokens"
         )
         tracker.clear_cache()
 

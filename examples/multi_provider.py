@@ -123,7 +123,7 @@ def main() -> TokenTracker:
 
 
 def money(summary: Any) -> str:
-    text = f"${summary.cost_usd:.6f}"
+    text = f"${summary.cost_usd:f}"  # exact, no trailing zeros
     return text + (f" (+{summary.unpriced_calls} unpriced)" if summary.unpriced_calls else "")
 
 
@@ -139,7 +139,7 @@ def report(tracker: TokenTracker) -> None:
     for model, summary in sorted(tracker.usage_by_model.items()):
         print(f"{model:<34} {summary.calls:>5} {summary.total_tokens:>8}  {money(summary)}")
     print()
-    print(f"total: {tracker.total_tokens} tokens, ${tracker.total_cost:.6f}")
+    print(f"total: {tracker.total_tokens} tokens, ${tracker.total_cost:f}")
 
 
 if __name__ == "__main__":

@@ -67,7 +67,7 @@ def main() -> None:
         print(f"  {model:<24} {summary}")
     print()
     for record in tracker.records:
-        cost = "unpriced" if record.cost_usd is None else f"${record.cost_usd:.8f}"
+        cost = "unpriced" if record.cost_usd is None else f"${record.cost_usd:f}"
         print(
             f"  {record.endpoint:<11} {record.model or '?':<24} "
             f"in={record.input_tokens:<4} out={record.output_tokens:<4} {cost}"

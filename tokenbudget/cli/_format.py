@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, TextIO
 
+from .._data import plain_decimal
 from ..pricing import RATE_FIELDS, ModelPrice
 
 __all__ = ["money", "price_flags", "sheet_rows", "table"]
@@ -15,11 +16,10 @@ _EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def money(value: Decimal | None) -> str:
-    """A Decimal without trailing zeros or exponent (``-`` for none)."""
+    """A Decimal exactly, without trailing zeros or exponent (``-`` for none)."""
     if value is None:
         return "-"
-    text = format(value.normalize(), "f")
-    return "0" if text in {"-0", ""} else text
+    return format(plain_decimal(value), "f")
 
 
 def table(rows: Sequence[Sequence[str]], out: TextIO) -> None:

@@ -4,33 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from datetime import datetime
-from pathlib import Path
 
-from ..pricing import (
-    OverrideFile,
-    PriceBook,
-    UnknownModelError,
-    calculate_cost,
-    default_override_path,
-    import_litellm,
-    parse_price_json,
-    reset_default_book,
-)
-from ..reports import atomic_text
-from ..store import make_private_dirs
-from ._fetch import fetch
+from ..pricing import PriceBook, UnknownModelError, calculate_cost
 from ._format import money, price_flags, sheet_rows, table
+from ._prices_diff import add_diff_parser
+from ._prices_update import DEFAULT_LITELLM_URL, add_update_parser
 from ._registry import CliError, CliParser, command
 
-__all__ = ["DEFAULT_LITELLM_URL", "cost", "price", "prices", "prices_update"]
-
-#: Where ``tokenbudget prices update`` fetches LiteLLM's community prices by default.
-DEFAULT_LITELLM_URL = (
-    "https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json"
-)
+__all__ = ["DEFAULT_LITELLM_URL", "cost", "price", "prices"]
 
 
 def _book() -> PriceBook:
@@ -41,39 +24,18 @@ def _book() -> PriceBook:
 
 
 def add_prices_arguments(sub: argparse._SubParsersAction[CliParser]) -> CliParser:
-    """``tokenbudget prices [--provider P] [--search S]`` and ``prices update``."""
+    """``tokenbudget prices [--provider P] [--search S]``, ``prices update`` and ``prices diff``."""
     parser = sub.add_parser(
         "prices",
-        help="list models with their prices, or update the price override file",
+        help="list models with their prices; update the override file; diff another price list",
         description="List known models with their prices per 1M tokens (US dollars).",
     )
     parser.add_argument("--provider", help="only this provider (e.g. openai, anthropic, groq)")
     parser.add_argument("--search", help="only models whose name contains this text")
     parser.add_argument("--all", action="store_true", help="include deprecated models")
-    nested = parser.add_subparsers(dest="prices_command", metavar="{update}")
-    update = nested.add_parser(
-        "update",
-        help="import LiteLLM's community prices into the override file",
-        description=(
-            "Import a LiteLLM model_prices_and_context_window.json (URL or file) into the user "
-            "price override file. Its prices then win over the built-in data; register_model() "
-            "wins over both."
-        ),
-    )
-    update.add_argument(
-        "--from",
-        dest="source",
-        default=DEFAULT_LITELLM_URL,
-        metavar="URL_OR_FILE",
-        help="where to read the LiteLLM JSON (default: LiteLLM's GitHub main branch)",
-    )
-    update.add_argument(
-        "--output",
-        type=Path,
-        help=f"file to write (default: $TOKENBUDGET_PRICES, else {default_override_path()})",
-    )
-    update.add_argument("--timeout", type=float, default=30.0, help="HTTP timeout in seconds")
-    update.set_defaults(handler=prices_update)
+    nested = parser.add_subparsers(dest="prices_command", metavar="{update,diff}")
+    add_update_parser(nested)
+    add_diff_parser(nested)
     return parser
 
 
@@ -109,34 +71,6 @@ def prices(args: argparse.Namespace) -> int:
         raise CliError(f"no model matches {args.search!r}" if needle else "no models")
     table(rows, sys.stdout)
     sys.stdout.write(f"\n{len(rows) - 1} models; prices in USD per 1M tokens ({book.version})\n")
-    return 0
-
-
-def prices_update(args: argparse.Namespace) -> int:
-    """Fetch or read a LiteLLM price file and write it as the override file."""
-    source: str = args.source
-    raw = fetch(source, args.timeout)
-    files, stats = import_litellm(parse_price_json(raw, source), origin=source)
-    output: Path = args.output or default_override_path()
-    document = OverrideFile(
-        format="tokenbudget-prices/1",
-        generated=datetime.now().astimezone(),
-        source=source,
-        providers=files,
-    )
-    text = document.model_dump_json(by_alias=True, exclude_defaults=True, indent=1)
-    make_private_dirs(output.parent)
-    with atomic_text(output) as out:  # a new file is its owner's alone (0600)
-        out.write(text + "\n")
-    reset_default_book()
-    skipped = stats.skipped_unpriced + stats.skipped_invalid + stats.skipped_duplicate
-    print(
-        f"wrote {stats.imported} models of {len(stats.providers)} providers to {output}"
-        f" (skipped {skipped}: {stats.skipped_unpriced} without token prices,"
-        f" {stats.skipped_invalid} invalid, {stats.skipped_duplicate} duplicate names)"
-    )
-    if not os.environ.get("TOKENBUDGET_PRICES") and output != default_override_path():
-        print(f"note: set TOKENBUDGET_PRICES={output} to use it")
     return 0
 
 

@@ -153,7 +153,7 @@ def load_override(path: str | os.PathLike[str]) -> tuple[list[PriceFile], str]:
         return [parse_price_file(data, origin)], digest
     from ._litellm import convert_litellm
 
-    return convert_litellm(data, origin=origin), digest
+    return convert_litellm(data, origin=origin, builtin=load_builtin), digest
 
 
 def default_override_path() -> Path:

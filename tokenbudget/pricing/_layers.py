@@ -4,9 +4,12 @@ Layers, from the lowest precedence to the highest: the built-in data, the
 override files, then registrations, the provider-less ones before the
 provider's own, and among each ``register_model`` entries before the book's own
 (``PriceBook.register``). Each provider's names are merged once into a dict from lookup key (see
-``_names.py``) to :class:`ModelPrice`, so that a later layer's entry replaces an
-earlier one's name by name: an override of ``gpt-4o`` leaves the built-in
-``gpt-4o-2024-05-13`` snapshot in place. A file's dated aliases
+``_names.py``) to :class:`ModelPrice`, name by name: an override of ``gpt-4o``
+leaves the built-in ``gpt-4o-2024-05-13`` snapshot in place. An override file's
+entry is merged field by field over the entry its id already names
+(``_merge.py``: it changes or adds prices and erases no history, window, tier,
+service tier, batch price, extra or alias); a registration replaces the entry
+of its names whole. A file's dated aliases
 (``_aliases.py``) are names too: a later layer's model or alias of the same name
 replaces them, and their targets are looked up once every layer is merged, so an
 override of a target's prices applies to the alias as well.
@@ -22,6 +25,7 @@ from decimal import Decimal
 from .._core import renew_after_fork
 from ._aliases import AliasRoute, compile_alias
 from ._data import builtin_providers, builtin_version, load_builtin
+from ._merge import merge_entry
 from ._model import ModelPrice
 from ._names import normalize
 from ._providers import sort_providers
@@ -124,9 +128,11 @@ class PriceLayers:
             for entry in entries:
                 if owner == "custom":
                     price = self._shared_price(entry)
+                elif origin == "override":
+                    price = _over(index.get(normalize(entry.id)), entry, owner, batch)
                 else:
                     price = ModelPrice(entry.id, owner, entry, origin, batch)
-                for name in entry.names():
+                for name in price.entry.names():
                     index[normalize(name)] = price
                     pending.pop(normalize(name), None)
                 if entry.id.lower().endswith("-latest"):
@@ -173,6 +179,13 @@ class PriceLayers:
     def _local_entries(self, provider: str | None) -> list[ModelEntry]:
         with self._lock:
             return list(self._local.get(provider, {}).values())
+
+
+def _over(below: Named | None, entry: ModelEntry, owner: str, batch: Decimal | None) -> ModelPrice:
+    """An override file's entry, merged over the model its id names in the layers below."""
+    if isinstance(below, ModelPrice) and below.provider == owner:
+        entry = merge_entry(below.entry, entry)
+    return ModelPrice(entry.id, owner, entry, "override", batch)
 
 
 def _dump(entry: ModelEntry) -> str:

@@ -8,12 +8,21 @@ parsed with ``parse_float=Decimal``, so ``2.5e-06`` becomes exactly ``2.5``),
 prices, ``*_flex`` / ``*_priority`` into service tiers. Entries priced per
 second, per image or per character only are skipped, as are entries that fail
 validation; :class:`ImportStats` says how many.
+
+When several LiteLLM routes give the same model of one tokenbudget provider
+(``mistral/codestral-latest`` and ``codestral/codestral-latest``, ``azure/x``
+and ``azure_ai/x``), the provider's own route wins: the route listed first for
+that provider in ``_PROVIDERS`` (``mistral``, ``azure``, ``openai``, ``gemini``,
+...), then the other listed routes in their order, then any other route; among
+entries of equal rank the first in the file wins. The others count as
+``skipped_duplicate``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -24,7 +33,13 @@ from pydantic import ValidationError
 from ._errors import PriceDataError
 from ._schema import ModelEntry, PriceFile
 
-__all__ = ["ImportStats", "convert_litellm", "import_litellm", "litellm_provider"]
+__all__ = [
+    "ImportStats",
+    "convert_litellm",
+    "import_litellm",
+    "litellm_provider",
+    "route_rank",
+]
 
 _SOURCE = "litellm model_prices_and_context_window.json"
 _MILLION = Decimal(1_000_000)
@@ -65,6 +80,11 @@ _FIELDS = {
     "input_cost_per_image_token": "input_image",
     "output_cost_per_image_token": "output_image",
 }
+#: tokenbudget provider -> its own LiteLLM route: the first one listed for it above.
+_OWN_ROUTE: dict[str, str] = {}
+for _route, _provider in _PROVIDERS.items():
+    _OWN_ROUTE.setdefault(_provider, _route)
+_LISTED = {route: rank for rank, route in enumerate(_PROVIDERS, start=1)}
 _KEY = re.compile(
     r"^(?P<base>" + "|".join(sorted(map(re.escape, _FIELDS), key=len, reverse=True)) + r")"
     r"(?:_above_(?P<k>\d+)k_tokens)?(?:_(?P<variant>batches|flex|priority))?$"
@@ -94,6 +114,14 @@ def litellm_provider(name: str) -> str:
         return "bedrock"
     cleaned = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-")
     return cleaned or "unknown"
+
+
+def route_rank(route: str) -> int:
+    """How strongly a LiteLLM route speaks for its provider: lower wins (0: its own route)."""
+    provider = litellm_provider(route)
+    if _OWN_ROUTE.get(provider) == route:
+        return 0
+    return _LISTED.get(route, len(_LISTED) + 1)
 
 
 def _model_id(key: str, route: str) -> str:
@@ -187,7 +215,7 @@ def import_litellm(
         )
     today = today or date.today()
     stats = ImportStats()
-    models: dict[str, dict[str, ModelEntry]] = {}
+    models: dict[str, dict[str, tuple[int, ModelEntry]]] = {}
     for key, spec in data.items():
         if key == "sample_spec" or not isinstance(spec, dict):
             continue
@@ -197,26 +225,32 @@ def import_litellm(
             continue
         provider = litellm_provider(route)
         model_id = _model_id(key, route)
-        raw = _entry(model_id, spec, origin, today)
+        raw = _entry(model_id, spec, f"{origin}: {key}", today)
         if raw is None:
             stats.skipped_unpriced += 1
             continue
         bucket = models.setdefault(provider, {})
-        if model_id.lower() in bucket:
+        rank = route_rank(route)
+        held = bucket.get(model_id.lower())
+        if held is not None and held[0] <= rank:
             stats.skipped_duplicate += 1
             continue
         try:
-            bucket[model_id.lower()] = ModelEntry.model_validate(raw)
+            entry = ModelEntry.model_validate(raw)
         except ValidationError as exc:
             stats.skipped_invalid += 1
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
             stats.problems.append(f"{key}: field {where}: {first['msg']}")
             continue
-        stats.imported += 1
+        if held is not None:
+            stats.skipped_duplicate += 1  # the entry it displaces
+        else:
+            stats.imported += 1
+        bucket[model_id.lower()] = (rank, entry)
     files = []
     for provider in sorted(models):
-        entries = list(models[provider].values())
+        entries = [entry for _, entry in models[provider].values()]
         stats.providers[provider] = len(entries)
         files.append(
             PriceFile(
@@ -233,6 +267,19 @@ def import_litellm(
     return files, stats
 
 
-def convert_litellm(data: Any, *, origin: str) -> list[PriceFile]:
-    """Convert a parsed LiteLLM price JSON into provider files."""
-    return import_litellm(data, origin=origin)[0]
+def convert_litellm(
+    data: Any, *, origin: str, builtin: Callable[[str], PriceFile | None] | None = None
+) -> list[PriceFile]:
+    """A parsed LiteLLM price JSON as provider files.
+
+    With ``builtin`` (the built-in data by provider), planned like ``prices
+    update`` plans it (``_update.py``: stale and scheduled prices kept out,
+    current prices from today on), so pointing ``$TOKENBUDGET_PRICES`` at
+    LiteLLM's file and running ``prices update`` give the same prices.
+    """
+    files = import_litellm(data, origin=origin)[0]
+    if builtin is None:
+        return files
+    from ._update import plan_merge
+
+    return plan_merge(files, builtin).files

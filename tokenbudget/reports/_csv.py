@@ -30,11 +30,12 @@ import csv
 import json
 import os
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TextIO
 
-from .._data import CallRecord
+from .._data import CallRecord, plain_decimal
 from ..store import TOKEN_FIELDS, decimal_or_none, format_time, parse_time
 from ..store import usage_from_figures as _usage
 from ._atomic import atomic_text
@@ -112,8 +113,9 @@ def _row(record: CallRecord) -> list[str]:
     return [_text(values[name]) for name in CSV_COLUMNS]
 
 
-def _money(value: object) -> str | None:
-    return None if value is None else format(value, "f")
+def _money(value: Decimal | None) -> str | None:
+    """Exact dollars as people write them: ``0.004``, never ``0.00400000`` or ``4E-3``."""
+    return None if value is None else format(plain_decimal(value), "f")
 
 
 def write_csv(records: Iterable[CallRecord], out: TextIO) -> int:

@@ -56,7 +56,8 @@ def decimal_or_none(value: object) -> Decimal | None:
 
 
 def _money(value: Decimal | None) -> str | None:
-    return None if value is None else format(value, "f")
+    """Exact dollars without trailing zeros or exponent (``0.004``, not ``0.00400000``)."""
+    return None if value is None else format(plain_decimal(value), "f")
 
 
 def dump_json(value: Any) -> str:
