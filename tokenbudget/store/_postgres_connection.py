@@ -1,11 +1,12 @@
 """Connecting to a PostgreSQL usage store, and the one connection every thread of a process shares.
 
 The connection is made on first use (naming a store sends nothing; a tracker
-uses it at once, to load the store's totals) and again after it breaks: every use checks it, and a broken one is dropped and replaced
-on the next use. Errors become :class:`StoreError`; ``transient`` is true for
-the server's failures (away, restarting, out of space) and false only for a
-value the server refuses (``DataError``, ``IntegrityError``), so the store
-writer keeps records through an outage and sets aside only a record at fault.
+uses it at once, to load the store's totals) and again after it breaks: every
+use checks it, and a broken one is dropped and replaced on the next use. Errors
+become :class:`StoreError`; ``transient`` is true for the server's failures
+(away, restarting, out of space) and false only for a value the server refuses
+(``DataError``, ``IntegrityError``), so the store writer keeps records through
+an outage and sets aside only a record at fault.
 
 Secrets: the URL's password (in its user part or a ``password=`` parameter)
 never appears in :attr:`PostgresConnection.label`, in an error text or in a
