@@ -84,6 +84,15 @@ def calculate_cost(
     unit names, e.g. ``{"web_search_requests": 3}`` or ``{"requests_high": 1}``
     (the README lists them); ``extra`` is the older name of ``units``
     (deprecated; giving both raises ``TypeError``).
+    ``service_tier`` is the tier the call was served at (``"flex"``,
+    ``"priority"``, ``"fast"``...), case-insensitive; provider spellings fold
+    together (``"SERVICE_TIER_FLEX"``, ``"ON_DEMAND_FLEX"`` are ``"flex"``) and
+    ``"default"``, ``"auto"``, ``"standard"``, ``"on_demand"`` mean standard.
+    ``batch=True`` prices the Batch API; ``service_tier="batch"`` (as Anthropic
+    reports batch results) means the same, and batch wins over any other tier. A
+    tier the model has no price for is billed at the standard price. Tracking
+    prices a call by this same rule, with the tier its answer reports, else the
+    one its request asked for.
     ``at`` (default now) picks the price period, and the model a dated alias
     such as ``mistral-large-latest`` means on that date.
     Raises :class:`UnknownModelError` for a model without a price, and
