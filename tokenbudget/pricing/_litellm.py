@@ -79,6 +79,7 @@ _FIELDS = {
     "output_cost_per_audio_token": "output_audio",
     "input_cost_per_image_token": "input_image",
     "output_cost_per_image_token": "output_image",
+    "output_cost_per_reasoning_token": "reasoning",
 }
 #: tokenbudget provider -> its own LiteLLM route: the first one listed for it above.
 _OWN_ROUTE: dict[str, str] = {}
@@ -170,7 +171,28 @@ def _sheets(spec: dict[str, Any]) -> dict[str | None, dict[str, Any]]:
     return sheets
 
 
-def _entry(model_id: str, spec: dict[str, Any], origin: str, today: date) -> dict[str, Any] | None:
+def _per_request(search: Any, provider: str) -> dict[str, Decimal]:
+    """Per-unit prices of LiteLLM's ``search_context_cost_per_query`` (dollars per unit).
+
+    Perplexity bills every request by its search context size (the units
+    ``requests_low`` ... its reader counts); other hosts bill each web search,
+    at the medium size LiteLLM assumes by default.
+    """
+    if not isinstance(search, dict):
+        return {}
+    sizes = ("low", "medium", "high") if provider == "perplexity" else ("medium",)
+    out: dict[str, Decimal] = {}
+    for size in sizes:
+        price = _per_million(search.get(f"search_context_size_{size}"))
+        if price is not None:
+            unit = f"requests_{size}" if provider == "perplexity" else "web_search_requests"
+            out[unit] = price / _MILLION
+    return out
+
+
+def _entry(
+    model_id: str, spec: dict[str, Any], origin: str, today: date, provider: str = ""
+) -> dict[str, Any] | None:
     sheets = _sheets(spec)
     period = sheets.pop(None, {})
     if "input" not in period:
@@ -179,12 +201,9 @@ def _entry(model_id: str, spec: dict[str, Any], origin: str, today: date) -> dic
         if spec.get("mode") not in _PER_UNIT_ONLY:
             return None
         period["output"] = Decimal(0)
-    search = spec.get("search_context_cost_per_query")
-    per_search = (
-        _per_million(search.get("search_context_size_medium")) if isinstance(search, dict) else None
-    )
-    if per_search is not None:
-        period["extra"] = {"web_search_requests": per_search / _MILLION}
+    extra = _per_request(spec.get("search_context_cost_per_query"), provider)
+    if extra:
+        period["extra"] = extra
     if "batches" in sheets:
         period["batch"] = sheets.pop("batches")
     if sheets:
@@ -225,7 +244,7 @@ def import_litellm(
             continue
         provider = litellm_provider(route)
         model_id = _model_id(key, route)
-        raw = _entry(model_id, spec, f"{origin}: {key}", today)
+        raw = _entry(model_id, spec, f"{origin}: {key}", today, provider)
         if raw is None:
             stats.skipped_unpriced += 1
             continue
