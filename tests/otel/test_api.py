@@ -10,12 +10,15 @@ import anthropic
 import pytest
 from google import genai
 from google.genai import types as genai_types
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tokenbudget.otel
 from tokenbudget import TokenTracker
+from tokenbudget.otel import span_attributes
 from tokenbudget.testing import FakeLLM, FakeReply
 
-from ..support import collect
+from ..support import collect, record
 from .helpers import Otel, by_token_type, histogram_points
 
 
@@ -90,3 +93,20 @@ async def test_gemini_stream_is_generate_content_of_gcp_gen_ai(otel: Otel) -> No
     assert by_token_type(metrics["gen_ai.client.token.usage"])["output"].sum == record.output_tokens
     (first,) = histogram_points(metrics["gen_ai.client.operation.time_to_first_chunk"])
     assert first.attributes["gen_ai.operation.name"] == "generate_content"
+
+
+@given(
+    kind=st.sampled_from(["ReadTimeout", "ConnectError", "cancelled", "abandoned", "my error"]),
+    text=st.text(min_size=1, max_size=40).filter(lambda t: t.strip() != ""),
+    tags=st.dictionaries(st.sampled_from(["feature", "user"]), st.text(max_size=8)),
+)
+def test_a_failed_calls_error_text_never_goes_out(
+    kind: str, text: str, tags: dict[str, str]
+) -> None:
+    """Only the error's class leaves (an identifier, else ``_OTHER``), never its message."""
+    failed = record(status=None, error=f"{kind}: sk-SECRET {text}", tags=tags)
+    attributes = span_attributes(failed, ("feature",), legacy=True)
+    assert attributes["error.type"] == (kind if kind.isidentifier() else "_OTHER")
+    assert not any("sk-SECRET" in str(value) for value in attributes.values())
+    assert ("tokenbudget.tag.feature" in attributes) is ("feature" in tags)
+    assert "tokenbudget.tag.user" not in attributes
