@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import anthropic
+import httpx2
 import openai
 import pytest
 from opentelemetry import trace
@@ -246,10 +247,12 @@ def test_uninstrument_stops_the_export(otel: Otel) -> None:
 
 def test_default_tracker_is_what_patch_all_uses(otel: Otel) -> None:
     tracker = tokenbudget.get_tracker()
+    before = len(tracker.records)
     with otel.instrument(None) as handle, tokenbudget.patched():
         assert handle.tracker is tracker
-        http = tracker.httpx_client(transport=FakeLLM(["Paris."]))
+        http = httpx2.Client(transport=FakeLLM(["Paris."]))  # wrapped by the patch
         chat(openai.OpenAI(api_key="sk-fake", http_client=http, max_retries=0))
+    assert len(tracker.records) == before + 1
     (point,) = histogram_points(otel.metrics()["gen_ai.client.operation.duration"])
     assert point.attributes["gen_ai.request.model"] == MODEL
 
