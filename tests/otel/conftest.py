@@ -7,17 +7,19 @@ it is not installed.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-pytest.importorskip("opentelemetry.sdk")
-
-from .helpers import Otel
+if TYPE_CHECKING:
+    from .helpers import Otel
 
 
 @pytest.fixture
 def otel() -> Iterator[Otel]:
     """An in-memory metric reader and span exporter, with their providers."""
+    from .helpers import Otel  # each test module skips first when the SDK is missing
+
     sdk = Otel()
     try:
         yield sdk

@@ -8,6 +8,9 @@ import types
 
 import anthropic
 import pytest
+
+pytest.importorskip("opentelemetry.sdk")
+
 from google import genai
 from google.genai import types as genai_types
 from hypothesis import given

@@ -9,6 +9,9 @@ import anthropic
 import httpx2
 import openai
 import pytest
+
+pytest.importorskip("opentelemetry.sdk")
+
 from opentelemetry import trace
 
 import tokenbudget

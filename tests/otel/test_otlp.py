@@ -11,6 +11,7 @@ from typing import Any
 import openai
 import pytest
 
+pytest.importorskip("opentelemetry.sdk")
 pytest.importorskip("opentelemetry.exporter.otlp.proto.http")
 
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter

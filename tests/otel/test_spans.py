@@ -7,6 +7,9 @@ from typing import Any
 import anthropic
 import openai
 import pytest
+
+pytest.importorskip("opentelemetry.sdk")
+
 from opentelemetry.trace import SpanKind, StatusCode
 
 from tokenbudget import CallRecord, TokenTracker
