@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import time
+import weakref
 from typing import Any
 
 import anthropic
@@ -302,3 +304,24 @@ def test_a_failing_exporter_never_breaks_the_call(otel: Otel) -> None:
     assert len(tracker.records) == 2
     # The metrics of both calls went out before the span failed.
     assert histogram_points(otel.metrics()["gen_ai.client.operation.duration"])[0].count == 2
+
+
+def test_a_tracker_is_instrumented_once_at_a_time(otel: Otel) -> None:
+    tracker = TokenTracker()
+    first = otel.instrument(tracker)
+    with pytest.raises(RuntimeError, match="already instrumented"):
+        otel.instrument(tracker)
+    first.uninstrument()
+    with otel.instrument(tracker):
+        chat(openai_client(tracker, FakeLLM(["Paris."])))
+    (point,) = histogram_points(otel.metrics()["gen_ai.client.operation.duration"])
+    assert point.count == 1  # counted once
+
+
+def test_an_instrumented_tracker_can_be_collected() -> None:
+    tracker = TokenTracker()
+    tokenbudget.otel.instrument(tracker, spans=None, metrics=False)
+    gone = weakref.ref(tracker)
+    del tracker
+    gc.collect()
+    assert gone() is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterable, Sequence
 from types import TracebackType
 
@@ -19,6 +20,13 @@ from ._metrics import CallMetrics
 from ._spans import SpanMode, SpanWriter
 
 __all__ = ["Instrumentation", "instrument"]
+
+# The active instrumentation of each tracker (a second one would count every call twice),
+# held weakly both ways: the instrumentation refers to its tracker.
+_active: weakref.WeakKeyDictionary[TokenTracker, weakref.ref[Instrumentation]] = (
+    weakref.WeakKeyDictionary()
+)
+_active_lock = threading.Lock()
 
 
 class Instrumentation:
@@ -39,7 +47,6 @@ class Instrumentation:
         self._spans = spans
         self._budgets = tuple(budgets)
         self._active = True
-        self._lock = threading.Lock()
         tracker.on_record(self._export)
 
     @property
@@ -57,10 +64,13 @@ class Instrumentation:
 
     def uninstrument(self) -> None:
         """Stop exporting this tracker's calls (idempotent); the gauges go quiet."""
-        with self._lock:
+        with _active_lock:
             if not self._active:
                 return
             self._active = False
+            found = _active.get(self.tracker)
+            if found is not None and found() is self:
+                del _active[self.tracker]
         self.tracker.remove_on_record(self._export)
 
     def _export(self, record: CallRecord) -> None:
@@ -122,9 +132,17 @@ def instrument(
         budgets: budgets the gauges report besides ``tracker.budgets``.
 
     ``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`` (read here,
-    once) drops the v1.36 name ``gen_ai.system``.
+    once) drops the older names (``gen_ai.system``, ...).
+
+    Raises ``RuntimeError`` when ``tracker`` is already instrumented (its calls
+    would count twice): ``uninstrument()`` that one first.
     """
     tracker = get_tracker() if tracker is None else tracker
+    with _active_lock:
+        if tracker in _active:
+            raise RuntimeError(
+                f"{tracker!r} is already instrumented; call uninstrument() on that first"
+            )
     legacy = not latest_only()
     names = tuple(tags)
     call_metrics = None
@@ -134,5 +152,9 @@ def instrument(
         # The gauges run only when a reader collects, after ``handle`` exists.
         call_metrics = CallMetrics(meter_provider, lambda: handle.watched_budgets(), names, legacy)
     writer = SpanWriter(spans, tracer_provider, names, legacy) if spans is not None else None
-    handle = Instrumentation(tracker, call_metrics, writer, budgets)
+    with _active_lock:
+        if tracker in _active:  # instrumented by another thread meanwhile
+            raise RuntimeError(f"{tracker!r} is already instrumented")
+        handle = Instrumentation(tracker, call_metrics, writer, budgets)
+        _active[tracker] = weakref.ref(handle)
     return handle
