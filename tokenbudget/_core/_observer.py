@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import Enum
+from time import perf_counter
 
 from ._decoders import IDENTITY, BodyDecodingError, ContentDecoder, UnsupportedEncoding, decoder_for
 from ._endpoint import Endpoint, Observation, UsageReader
@@ -83,6 +84,7 @@ class ResponseObserver(FilteredStream):
         "_watchers",
         "cache_key",
         "endpoint",
+        "first_chunk_at",
         "request_id",
         "status_code",
     )
@@ -112,6 +114,8 @@ class ResponseObserver(FilteredStream):
         self._body_copy: list[bytes] | None = None
         self._body_size = 0
         self._stored_headers: tuple[tuple[str, str], ...] = ()
+        #: The ``perf_counter`` when a stream's first body chunk arrived (``None`` before).
+        self.first_chunk_at: float | None = None
 
     @property
     def observation(self) -> Observation | None:
@@ -173,6 +177,8 @@ class ResponseObserver(FilteredStream):
         """Observe one raw chunk; returns the bytes to pass to the caller."""
         mode = self._mode
         if mode is _SSE:  # the per-chunk path of a stream: tested first
+            if self.first_chunk_at is None:
+                self.first_chunk_at = perf_counter()
             if self._broken and self._filter is None:
                 return chunk
             try:

@@ -148,6 +148,7 @@ def _make(
     saved: Decimal | None = None,
 ) -> CallRecord:
     endpoint = exchange.endpoint
+    first = exchange.first_chunk_at
     return make_record(
         exchange.timestamp,
         endpoint.provider,
@@ -169,4 +170,5 @@ def _make(
         raw_usage=observation.raw_usage,
         price_version=exchange.ports.price_version(),
         via=endpoint.via,
+        first_chunk_ms=None if first is None else (first - exchange.started) * 1000.0,
     )

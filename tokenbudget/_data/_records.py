@@ -31,6 +31,11 @@ class CallRecord:
     priced at that provider's list price; ``"openai-compatible"`` or ``"local"``
     (free) when the model is unknown. ``None`` for a call to a provider's own API
     or to a host mapped with ``TokenTracker(hosts=...)``.
+
+    ``latency_ms`` runs from the request leaving to the answer's end (a stream's
+    close); ``first_chunk_ms``, for a stream, to its first body chunk (``None``
+    for a plain answer or a stream that sent no body); the stores keep the
+    latency, not the first chunk's time.
     """
 
     timestamp: datetime
@@ -53,6 +58,7 @@ class CallRecord:
     raw_usage: Any = None
     price_version: str | None = None
     via: str | None = None
+    first_chunk_ms: float | None = None
 
     __reduce__ = reduce_frozen
 

@@ -91,6 +91,10 @@ class TrackerResults:
         self._ledger.add_callback(callback)
         return callback
 
+    def remove_on_record(self, callback: RecordCallback) -> None:
+        """Stop running ``callback`` (given to :meth:`on_record`); ``ValueError`` if it is not."""
+        self._ledger.remove_callback(callback)
+
     def add_budget(self, budget: Budget) -> Budget:
         """Hold every call of this tracker, in every context, to ``budget``; returns it."""
         self.budgets.append(budget)
