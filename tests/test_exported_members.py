@@ -57,6 +57,7 @@ PUBLIC_PACKAGES = [
     "tokenbudget.budgets",
     "tokenbudget.cache",
     "tokenbudget.cli",
+    "tokenbudget.otel",
     "tokenbudget.pricing",
     "tokenbudget.providers",
     "tokenbudget.pytest_plugin",
