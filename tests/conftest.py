@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,8 +21,12 @@ os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(ROOT.parent / "shared" / "tiktok
 # CI machines are small and shared: a property's first example may load the whole price
 # book while another process holds the CPU, so no per-example deadline (the tests assert
 # results, never speed; benchmarks/ measures speed).
-settings.register_profile("tokenbudget", deadline=None)
-settings.load_profile("tokenbudget")
+# The compatibility matrix's environments have no hypothesis (tests/compat uses none).
+if importlib.util.find_spec("hypothesis") is not None:
+    from hypothesis import settings
+
+    settings.register_profile("tokenbudget", deadline=None)
+    settings.load_profile("tokenbudget")
 
 # Never let a developer's own price override leak into the tests.
 os.environ.pop("TOKENBUDGET_PRICES", None)
