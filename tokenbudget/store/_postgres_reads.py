@@ -15,10 +15,10 @@ from typing import Any
 from .._data import CallRecord, UsageSummary
 from ._base import UsageAggregates
 from ._postgres_connection import PostgresConnection
-from ._postgres_schema import CALLS, DAY, SELECT_CALLS, SUMS, TAGS, summary_from_row
+from ._postgres_schema import CALLS, DAY, SELECT_CALLS, SUMS, TAGS
 from ._query import Query, check_grouping, to_micros
+from ._sql_rows import aggregates_from_rows, summary_from_row
 from ._sqlite_schema import record_from_row
-from ._totals import add_summaries
 
 __all__ = ["PAGE", "PostgresReads"]
 
@@ -62,20 +62,7 @@ class PostgresReads:
         with self._db.using("reading totals") as conn:
             rows = conn.execute(main).fetchall()
             tag_rows = conn.execute(tags).fetchall()
-        total = UsageSummary()
-        by: tuple[dict[str, UsageSummary], ...] = ({}, {}, {})
-        for row in rows:
-            summary = summary_from_row(row[3:])
-            total = add_summaries(total, summary)
-            for table, key in zip(by, row[:3], strict=True):
-                table[key] = add_summaries(table[key], summary) if key in table else summary
-        return UsageAggregates(
-            total=total,
-            by_provider=by[0],
-            by_model=by[1],
-            by_day=by[2],
-            by_tag={(row[0], row[1]): summary_from_row(row[2:]) for row in tag_rows},
-        )
+        return aggregates_from_rows(rows, tag_rows)
 
     def records(self, query: Query | None = None) -> Iterator[CallRecord]:
         """The calls ``query`` keeps, oldest first, read a page at a time."""

@@ -17,11 +17,6 @@ database is simply version 0.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import Any
-
-from .._data import UsageSummary
 from ._codec import TOKEN_FIELDS
 from ._sqlite_schema import COLUMNS
 
@@ -37,7 +32,6 @@ __all__ = [
     "SUMS",
     "TAGS",
     "VERSION_TABLE",
-    "summary_from_row",
 ]
 
 CALLS = "tokenbudget_calls"
@@ -114,21 +108,3 @@ SUMS = """COUNT(*),
     SUM(c.saved_cost) FILTER (WHERE c.cached <> 0),
     COUNT(*) FILTER (WHERE c.error IS NOT NULL OR COALESCE(c.status_code, 0) >= 400),
     COUNT(*) FILTER (WHERE c.estimated <> 0)"""
-
-
-def summary_from_row(row: Sequence[Any]) -> UsageSummary:
-    """The summary of a row of :data:`SUMS` (money sums are ``NULL`` over no rows)."""
-    return UsageSummary(
-        calls=row[0],
-        input_tokens=row[1],
-        output_tokens=row[2],
-        cached_input_tokens=row[3],
-        cache_write_tokens=row[4],
-        reasoning_tokens=row[5],
-        cost_usd=Decimal(row[6] or 0),
-        unpriced_calls=row[7],
-        cached_calls=row[8],
-        saved_cost_usd=Decimal(row[9] or 0),
-        failed_calls=row[10],
-        estimated_calls=row[11],
-    )

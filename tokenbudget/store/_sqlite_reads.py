@@ -8,16 +8,15 @@ totals are summed in SQL (money exactly, by ``tb_dsum``) and read back as a
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from decimal import Decimal
+from collections.abc import Iterator
 from typing import Any
 
 from .._data import CallRecord, UsageSummary
 from ._base import UsageAggregates
 from ._query import Query, check_grouping, to_micros
+from ._sql_rows import aggregates_from_rows, summary_from_row
 from ._sqlite_connection import PAGE, SQLiteConnection
 from ._sqlite_schema import SELECT_CALLS, SUMS, record_from_row
-from ._totals import add_summaries
 
 __all__ = ["SQLiteReads"]
 
@@ -34,7 +33,7 @@ class SQLiteReads:
         where, params = _where(query or Query())
         with self._db.using("reading totals") as conn:
             row = conn.execute(f"SELECT {SUMS} FROM calls c{where}", params).fetchone()
-        return _summary(row)
+        return summary_from_row(row)
 
     def breakdown(self, by: str, query: Query | None = None) -> dict[str, UsageSummary]:
         """Totals per provider, model, UTC day, ``name=value`` tag or value of ``tag:NAME``."""
@@ -44,7 +43,7 @@ class SQLiteReads:
         sql = f"SELECT {key}, {SUMS} FROM calls c{join}{where} GROUP BY 1 ORDER BY 1"
         with self._db.using("reading totals") as conn:
             rows = conn.execute(sql, [*key_params, *params]).fetchall()
-        return {str(row[0]): _summary(row[1:]) for row in rows}
+        return {str(row[0]): summary_from_row(row[1:]) for row in rows}
 
     def aggregates(self) -> UsageAggregates:
         """Every total a ledger keeps, in two queries (one over calls, one over tags)."""
@@ -56,20 +55,7 @@ class SQLiteReads:
         with self._db.using("reading totals") as conn:
             rows = conn.execute(main).fetchall()
             tag_rows = conn.execute(tags + " GROUP BY 1, 2").fetchall()
-        total = UsageSummary()
-        by: tuple[dict[str, UsageSummary], ...] = ({}, {}, {})
-        for row in rows:
-            summary = _summary(row[3:])
-            total = add_summaries(total, summary)
-            for table, key in zip(by, row[:3], strict=True):
-                table[key] = add_summaries(table[key], summary) if key in table else summary
-        return UsageAggregates(
-            total=total,
-            by_provider=by[0],
-            by_model=by[1],
-            by_day=by[2],
-            by_tag={(row[0], row[1]): _summary(row[2:]) for row in tag_rows},
-        )
+        return aggregates_from_rows(rows, tag_rows)
 
     def records(self, query: Query | None = None) -> Iterator[CallRecord]:
         """The calls ``query`` keeps, oldest first, read a page at a time."""
@@ -89,23 +75,6 @@ class SQLiteReads:
             if len(rows) < PAGE:
                 return
             last = (rows[-1][1], rows[-1][0])
-
-
-def _summary(row: Sequence[Any]) -> UsageSummary:
-    return UsageSummary(
-        calls=row[0],
-        input_tokens=row[1],
-        output_tokens=row[2],
-        cached_input_tokens=row[3],
-        cache_write_tokens=row[4],
-        reasoning_tokens=row[5],
-        cost_usd=Decimal(row[6] or 0),  # no rows: the aggregate gives NULL
-        unpriced_calls=row[7],
-        cached_calls=row[8],
-        saved_cost_usd=Decimal(row[9] or 0),
-        failed_calls=row[10],
-        estimated_calls=row[11],
-    )
 
 
 def _where(query: Query) -> tuple[str, list[Any]]:
