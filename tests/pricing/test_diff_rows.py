@@ -96,6 +96,13 @@ def test_bare_mistral_medium_follows_the_latest_name_not_medium_3_1() -> None:
     assert cost("mistral-medium-2508", "mistral") == Decimal("2.4")  # pinned: unchanged
 
 
+def test_gpt_3_5_turbo_1106_batch_is_billed_at_the_standard_rates() -> None:
+    # Its note says OpenAI's Batch table lists the standard rates; the provider-wide
+    # 50% batch multiplier used to halve them.
+    assert cost("gpt-3.5-turbo-1106", "openai", batch=True) == Decimal(3)  # 1 + 2
+    assert cost("gpt-4o", "openai", batch=True) == cost("gpt-4o", "openai") / 2  # others: 50%
+
+
 # -- kept rows: the note names the reason --------------------------------------------
 
 KEPT = [
@@ -140,9 +147,15 @@ KEPT = [
     ("azure", "text-embedding-3-large", "text-embedding-3-large", "Data Zone"),
     ("azure", "text-embedding-3-small", "text-embedding-3-small", "Data Zone"),
 ]
+#: Rows of the other mixes (``--mix all``: flex, long context) explained in the note.
+KEPT_OTHER_MIXES = [
+    ("azure", "gpt-5.5", "gpt-5.5", "no flex output price"),
+    ("openai", "gpt-5.6-cyber", "gpt-5.6-cyber", "publishes no long-context rates"),
+    ("anthropic", "claude-sonnet-4-5", "claude-sonnet-4-5", "1M context beta was retired"),
+]
 
 
-@pytest.mark.parametrize(("provider", "name", "model", "reason"), KEPT)
+@pytest.mark.parametrize(("provider", "name", "model", "reason"), KEPT + KEPT_OTHER_MIXES)
 def test_each_kept_row_says_why_in_its_note(
     provider: str, name: str, model: str, reason: str
 ) -> None:
