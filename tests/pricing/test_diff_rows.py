@@ -96,11 +96,14 @@ def test_bare_mistral_medium_follows_the_latest_name_not_medium_3_1() -> None:
     assert cost("mistral-medium-2508", "mistral") == Decimal("2.4")  # pinned: unchanged
 
 
-def test_gpt_3_5_turbo_1106_batch_is_billed_at_the_standard_rates() -> None:
-    # Its note says OpenAI's Batch table lists the standard rates; the provider-wide
-    # 50% batch multiplier used to halve them.
-    assert cost("gpt-3.5-turbo-1106", "openai", batch=True) == Decimal(3)  # 1 + 2
-    assert cost("gpt-4o", "openai", batch=True) == cost("gpt-4o", "openai") / 2  # others: 50%
+def test_glm_4p7_on_fireworks_bills_cached_input_at_the_default_half() -> None:
+    cached = cost(
+        "accounts/fireworks/models/glm-4p7",
+        "fireworks",
+        output_tokens=0,
+        cached_input_tokens=1_000_000,
+    )
+    assert cached == Decimal("0.3")  # 50% of $0.60
 
 
 # -- kept rows: the note names the reason --------------------------------------------
@@ -152,6 +155,13 @@ KEPT_OTHER_MIXES = [
     ("azure", "gpt-5.5", "gpt-5.5", "no flex output price"),
     ("openai", "gpt-5.6-cyber", "gpt-5.6-cyber", "publishes no long-context rates"),
     ("anthropic", "claude-sonnet-4-5", "claude-sonnet-4-5", "1M context beta was retired"),
+    (
+        "fireworks",
+        "accounts/fireworks/models/deepseek-v3p2",
+        "deepseek-v3p2",
+        "lists no cached price",
+    ),
+    ("fireworks", "accounts/fireworks/models/minimax-m2p1", "minimax-m2p1", "No evidence"),
 ]
 
 
