@@ -87,6 +87,10 @@ class RunningTotals:
     )
 
     def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        """Set every total back to zero."""
         self.calls = 0
         self.input_tokens = 0
         self.output_tokens = 0
