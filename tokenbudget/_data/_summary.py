@@ -87,6 +87,10 @@ class RunningTotals:
     )
 
     def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        """Set every total back to zero."""
         self.calls = 0
         self.input_tokens = 0
         self.output_tokens = 0
@@ -124,8 +128,19 @@ class RunningTotals:
 
     def merge(self, other: RunningTotals) -> None:
         """Add every total of ``other`` to this one."""
-        for name in self.__slots__:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        # Spelled out: a summary read adds each changed cell to several views.
+        self.calls += other.calls
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.cached_input_tokens += other.cached_input_tokens
+        self.cache_write_tokens += other.cache_write_tokens
+        self.reasoning_tokens += other.reasoning_tokens
+        self.cost_usd += other.cost_usd
+        self.unpriced_calls += other.unpriced_calls
+        self.cached_calls += other.cached_calls
+        self.saved_cost_usd += other.saved_cost_usd
+        self.failed_calls += other.failed_calls
+        self.estimated_calls += other.estimated_calls
 
     def snapshot(self) -> UsageSummary:
         """An immutable copy of the totals."""

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date, datetime, timezone
-from typing import Any
 
 from .._core import logger, renew_after_fork
 from .._data import CallRecord, RunningTotals, UsageSummary
 from ._base import UsageAggregates
-from ._totals import add_summaries, totals_from_summary
+from ._totals import add_summaries
+from ._views import Cell, SummaryViews
 
 __all__ = [
     "DEFAULT_MAX_RECORDS",
@@ -72,14 +72,19 @@ class Ledger:
 
     def _reset_state(self) -> None:
         self._records: deque[CallRecord] = deque(maxlen=self._max_records)
-        # One running total per (provider, model, UTC day, tags): a call updates one
-        # entry, and the grand total and the per-provider, model, tag and day tables
-        # are folded from these entries when read (there are few of them).
-        self._cells: dict[_Cell, RunningTotals] = {}
-        #: Totals loaded by :meth:`rebase` (a store's history), added to the cells on read.
-        self._base: UsageAggregates | None = None
         #: The tag values told apart, per tag name (at most ``max_tag_values`` each).
         self._tag_values: dict[str, set[str]] = {}
+        self._reset_totals(None)
+
+    def _reset_totals(self, base: UsageAggregates | None) -> None:
+        # One running total per (provider, model, UTC day, tags): a call adds to one
+        # cell. Each cell holds what was counted since the views last read it; the
+        # cells that hold something wait in ``_counted`` until the next read adds
+        # them to the views (see ._views), so no read sums every cell.
+        self._cells: dict[Cell, RunningTotals] = {}
+        self._counted: list[tuple[Cell, RunningTotals]] = []
+        #: The totals per provider, model, day and tag, from ``base`` (a store's history) on.
+        self._views = SummaryViews(base)
 
     def set_sink(self, sink: RecordCallback | None) -> None:
         """Hand each record to ``sink`` inside the lock that counts it.
@@ -112,6 +117,8 @@ class Ledger:
             totals = self._cells.get(cell)
             if totals is None:
                 totals = self._cells[cell] = RunningTotals()
+            if not totals.calls:  # first call since the views read this cell
+                self._counted.append((cell, totals))
             totals.add(record)
             if self._sink is not None:
                 try:
@@ -174,48 +181,46 @@ class Ledger:
 
     def summary(self) -> UsageSummary:
         """Totals over every call recorded."""
-        table = self._fold(lambda cell: ((),), lambda base: {(): base.total})
-        return table.get((), UsageSummary())
+        with self._lock:
+            self._update_views()
+            return self._views.summary()
 
     def by_provider(self) -> dict[str, UsageSummary]:
         """Totals per provider name."""
-        return self._fold(lambda cell: (cell[0],), lambda base: base.by_provider)
+        with self._lock:
+            self._update_views()
+            return self._views.by_provider.read()
 
     def by_model(self) -> dict[str, UsageSummary]:
         """Totals per billed model."""
-        return self._fold(lambda cell: (cell[1],), lambda base: base.by_model)
+        with self._lock:
+            self._update_views()
+            return self._views.by_model.read()
 
     def by_tag(self, name: str | None = None) -> dict[str, UsageSummary]:
         """Totals per tag value of tag ``name``, or per ``name=value`` for all tags."""
-        table = self._fold(lambda cell: cell[3], lambda base: base.by_tag)
-        if name is None:
-            return {f"{k}={v}": summary for (k, v), summary in table.items()}
-        return {v: summary for (k, v), summary in table.items() if k == name}
+        with self._lock:
+            self._update_views()
+            if name is not None:
+                return self._views.tag(name)
+            table = self._views.by_tag.read()
+        return {f"{k}={v}": summary for (k, v), summary in table.items()}
 
     def by_day(self) -> dict[str, UsageSummary]:
         """Totals per UTC day (``YYYY-MM-DD``), oldest first."""
-        table = self._fold(lambda cell: (cell[2].isoformat(),), lambda base: base.by_day)
+        with self._lock:
+            self._update_views()
+            table = self._views.by_day.read()
         return dict(sorted(table.items()))
 
-    def _fold(
-        self,
-        keys: Callable[[_Cell], Iterable[Any]],
-        based: Callable[[UsageAggregates], Mapping[Any, UsageSummary]],
-    ) -> dict[Any, UsageSummary]:
-        """Sum the cells into one table, each cell under every key ``keys`` gives it,
-        on top of the matching table ``based`` picks from a rebased history."""
-        table: dict[Any, RunningTotals] = {}
-        with self._lock:
-            if self._base is not None:
-                for key, summary in based(self._base).items():
-                    table[key] = totals_from_summary(summary)
-            for cell, totals in self._cells.items():
-                for key in keys(cell):
-                    found = table.get(key)
-                    if found is None:
-                        found = table[key] = RunningTotals()
-                    found.merge(totals)
-        return {key: totals.snapshot() for key, totals in table.items()}
+    def _update_views(self) -> None:
+        """Add the cells counted since the last read to the views; empty them (under the lock)."""
+        counted = self._counted
+        if counted:
+            self._views.add(counted)
+            for _cell, totals in counted:
+                totals.clear()
+            self._counted = []
 
     def rebase(self, load: Callable[[], UsageAggregates]) -> None:
         """Replace every total with ``load()``'s (a store's history); records stay.
@@ -224,9 +229,8 @@ class Ledger:
         """
         with self._lock:
             found = load()
-            self._cells = {}
             self._tag_values = {}
-            self._base = self._fold_base(found)
+            self._reset_totals(self._fold_base(found))
 
     def _fold_base(self, found: UsageAggregates) -> UsageAggregates:
         """``found`` with the busiest ``max_tag_values`` values per tag, the rest folded."""
@@ -246,9 +250,6 @@ class Ledger:
                 by_tag[(name, OTHER_TAG_VALUE)] = add_summaries(other, summary)
             self._tag_values[name] = {value for value, _ in values[:cap]}
         return replace(found, by_tag=by_tag)
-
-
-_Cell = tuple[str, str, date, tuple[tuple[str, str], ...]]
 
 
 def _utc_date(moment: datetime) -> date:
