@@ -87,7 +87,14 @@ def test_the_median_lies_within_the_quartiles() -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(90e-6, "+90 µs"), (6.6e-3, "+6.6 ms"), (-3.04e-6, "-3.04 µs"), (0.0, "+0 µs")],
+    [
+        (90e-6, "+90 µs"),
+        (999.9e-6, "+1 ms"),
+        (6.6e-3, "+6.6 ms"),
+        (2.144, "+2.14 s"),
+        (-3.04e-6, "-3.04 µs"),
+        (0.0, "+0 µs"),
+    ],
 )
 def test_extra_time_reads_in_the_right_unit(seconds: float, text: str) -> None:
     assert bench.format_extra(seconds) == text
