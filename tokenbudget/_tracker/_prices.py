@@ -62,7 +62,7 @@ class TrackerPrices:
     def version(self) -> str | None:
         """The version of the price data, kept on each record; ``None`` if it cannot load."""
         try:
-            return self.book.version
+            return (self._book or self.book).version
         except Exception:
             return None
 
