@@ -1,6 +1,6 @@
 """Instructions per call, tracked vs untracked, counted by valgrind (deterministic).
 
-    python benchmarks/bench_instructions.py [--calls 200]
+    python benchmarks/bench_instructions.py [--calls 200] [--cases json,stream] [--no-cache-sim]
 
 Runs the same calls as ``bench_transport.py`` (the real openai SDK over an
 httpx2 mock transport) under ``valgrind --tool=cachegrind`` in child processes,
@@ -49,13 +49,16 @@ def run_child(side: str, case: str, calls: int) -> None:
         call()
 
 
+CACHE_SIM = "yes"
+
+
 def count(side: str, case: str, calls: int) -> dict[str, int]:
     out = tempfile.mktemp(suffix=".cg")
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     cmd = [
         "valgrind",
         "--tool=cachegrind",
-        "--cache-sim=yes",
+        f"--cache-sim={CACHE_SIM}",
         f"--cachegrind-out-file={out}",
         sys.executable,
         __file__,
@@ -81,6 +84,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--stream-calls", type=int, default=10)
+    parser.add_argument("--cases", default="json,stream", help="comma-separated: json, stream")
+    parser.add_argument(
+        "--no-cache-sim", action="store_true", help="count instructions only (faster)"
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -89,11 +96,19 @@ def main() -> None:
         return
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed (apt-get install -y valgrind)")
+    global CACHE_SIM
+    if args.no_cache_sim:
+        CACHE_SIM = "no"
+    cases = set(args.cases.split(","))
     print(f"{'case':<12}{'what':<10}{'untracked':>14}{'tracked':>14}{'extra':>12}{'ratio':>8}")
     for case, calls in (("json", args.calls), ("stream", args.stream_calls)):
+        if case not in cases:
+            continue
         plain = per_call("plain", case, calls)
         tracked = per_call("tracked", case, calls)
         for name, label in (("Ir", "instr"), ("I1mr", "I1 miss"), ("D1mr", "D1 miss")):
+            if name not in plain:
+                continue
             a, b = plain[name], tracked[name]
             ratio = b / a if a else float("nan")
             print(f"{case:<12}{label:<10}{a:>14,.0f}{b:>14,.0f}{b - a:>12,.0f}{ratio:>8.3f}")
