@@ -8,11 +8,18 @@ once with ``calls`` and once with ``2 * calls`` calls per side, and prints the
 difference divided by ``calls``: start-up and imports cancel out, what is left
 is what one call costs. Counts are stable from run to run on one machine
 (``PYTHONHASHSEED=0``), whatever else the machine is doing.
+
+Before the measured calls each child collects and freezes the garbage
+collector's heap (``TOKENBUDGET_BENCH_FREEZE=0`` turns that off): otherwise a
+full collection, whose cost grows with every object start-up left alive (the
+price data), lands in one run's window or not, and swings the tracked count by
+several percent from one ``--calls`` to the next.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import shutil
@@ -45,11 +52,19 @@ def run_child(side: str, case: str, calls: int) -> None:
 
     for _ in range(20):  # warm every cache and lazy import
         call()
+    if FREEZE:
+        # Start both sides from the same collector state: what start-up built is
+        # frozen, so a full collection's cost (proportional to every object alive)
+        # cannot fall inside one run's window and not the other's. What a call
+        # keeps alive (the tracker's recent records) is still collected, and counted.
+        gc.collect()
+        gc.freeze()
     for _ in range(calls):
         call()
 
 
 CACHE_SIM = "yes"
+FREEZE = os.environ.get("TOKENBUDGET_BENCH_FREEZE", "1") == "1"
 
 
 def count(side: str, case: str, calls: int) -> dict[str, int]:
