@@ -1,6 +1,6 @@
 """Tracked vs untracked: the real openai SDK over a mock transport, side by side in one run.
 
-    python benchmarks/bench_transport.py [--rounds 41]
+    python benchmarks/bench_transport.py [--rounds 41] [--cases json,stream]
 
 Each round times the same short batch of calls through a plain httpx2 client and
 through a tracked one, alternating which goes first; the table shows the median
@@ -128,7 +128,9 @@ def compare(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=41)
+    parser.add_argument("--cases", default="json,stream", help="comma-separated: json, stream")
     args = parser.parse_args()
+    cases = set(args.cases.split(","))
 
     plain, tracked, tracker = clients(1000)
 
@@ -146,17 +148,22 @@ def main() -> None:
 
         return run
 
-    rows = [
-        compare("chat, JSON", chat(plain), chat(tracked), 50, args.rounds),
-        compare("chat, 1,000-chunk stream", stream(plain), stream(tracked), 1, args.rounds),
-    ]
+    rows = []
+    if "json" in cases:
+        rows.append(compare("chat, JSON", chat(plain), chat(tracked), 50, args.rounds))
+    if "stream" in cases:
+        rows.append(
+            compare("chat, 1,000-chunk stream", stream(plain), stream(tracked), 1, args.rounds)
+        )
     print(f"{'case':<28}{'untracked':>14}{'tracked':>14}{'ratio':>9}{'IQR':>16}")
     for name, a, b, ratio, low, high in rows:
         print(
             f"{name:<28}{a * 1e6:>11.1f} µs{b * 1e6:>11.1f} µs{ratio:>9.3f}"
             f"{f'{low:.3f}-{high:.3f}':>16}"
         )
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"\n{tracker.usage.calls} tracked calls recorded; medians of {args.rounds} rounds")
+    print(f"load average (1, 5, 15 min): {load}")
 
 
 if __name__ == "__main__":

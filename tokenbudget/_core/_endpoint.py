@@ -162,28 +162,62 @@ class OutputText:
         return bool(self._kept or self._overflow)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Observation:
     """What a :class:`UsageReader` learnt from a response."""
 
-    usage: Usage | None = None
+    usage: Usage | None
     """Usage as reported by the provider; ``None`` when the response had none."""
-    model: str | None = None
+    model: str | None
     """The model the response says was billed."""
-    response_id: str | None = None
-    service_tier: str | None = None
-    raw_usage: Any = None
+    response_id: str | None
+    service_tier: str | None
+    raw_usage: Any
     """The provider's own usage object(s), JSON-able, kept for repricing."""
-    output_text: OutputText = field(default_factory=OutputText)
-    """Text the model produced, kept only while usage is still unknown (estimation)."""
-    error: str | None = None
+    _text: OutputText | None = field(repr=False, compare=False)
+    error: str | None
     """An error the provider reported inside a successful response (e.g. an SSE error event)."""
-    complete: bool = False
+    complete: bool
     """True once the provider's end-of-response marker was seen."""
-    final: bool = False
+    final: bool
     """True once the provider's last content event was seen (OpenAI's ``finish_reason``,
     Anthropic's ``message_delta``): only its usage report and end marker may follow.
     A caller closing the stream then is waited for briefly, so that they can arrive."""
+
+    def __init__(
+        self,
+        usage: Usage | None = None,
+        model: str | None = None,
+        response_id: str | None = None,
+        service_tier: str | None = None,
+        raw_usage: Any = None,
+        output_text: OutputText | None = None,
+        error: str | None = None,
+        complete: bool = False,
+        final: bool = False,
+    ) -> None:
+        self.usage = usage
+        self.model = model
+        self.response_id = response_id
+        self.service_tier = service_tier
+        self.raw_usage = raw_usage
+        # Made on first use: a JSON answer with its usage never needs one.
+        self._text = output_text
+        self.error = error
+        self.complete = complete
+        self.final = final
+
+    @property
+    def output_text(self) -> OutputText:
+        """Text the model produced, kept only while usage is still unknown (estimation)."""
+        text = self._text
+        if text is None:
+            text = self._text = OutputText()
+        return text
+
+    @output_text.setter
+    def output_text(self, text: OutputText) -> None:
+        self._text = text
 
 
 class UsageReader:

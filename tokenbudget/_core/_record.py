@@ -52,7 +52,7 @@ def build_record(exchange: Exchange, error: BaseException | None) -> CallRecord:
         error_text: str | None = describe(error)
     elif observation.error:  # the provider said what went wrong (an SSE error event)
         error_text = observation.error
-    elif exchange.abandoned(observation):
+    elif not (exchange._ended or observation.complete) and exchange.abandoned(observation):
         error_text = "abandoned"
     else:
         error_text = None
@@ -63,7 +63,11 @@ def build_record(exchange: Exchange, error: BaseException | None) -> CallRecord:
         return _make(exchange, make_usage(), _ZERO, observation, error_text)
 
     usage = observation.usage
-    reason = _why_estimated(exchange, observation)
+    # _why_estimated, its usual answer first: a complete, read, reported answer.
+    if usage is not None and observation.complete and not exchange._broken:
+        reason = None
+    else:
+        reason = _why_estimated(exchange, observation)
     if usage is not None and usage.estimated:  # figures dropped at the provider's boundary
         _warn_invalid(endpoint.provider, usage.estimate_reason)
         reason = reason or usage.estimate_reason

@@ -14,7 +14,7 @@ import difflib
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -71,6 +71,10 @@ class PriceBook:
         self._cache: dict[tuple[str | None, str], Named | None] = {}
         self._unpriced = UnpricedLog()
         self._version: str | None = None
+        #: Bumped whenever the book's prices change (a registration here or in
+        #: ``register_model``): a cost function from :meth:`pricer` taken at an
+        #: older generation must be asked for again.
+        self.generation = 0
 
     # -- construction ---------------------------------------------------------------
 
@@ -240,6 +244,27 @@ class PriceBook:
         self._unpriced.report(provider, model, price, self.suggestions)
         return None
 
+    def pricer(
+        self,
+        provider: str | None,
+        model: str,
+        service_tier: str | None = None,
+        batch: bool = False,
+    ) -> Callable[[Usage], Decimal] | None:
+        """The compiled cost function of ``model``'s calls at this tier and batch.
+
+        ``pricer(...)(usage)`` equals :meth:`cost` for a ``usage`` without a
+        reported cost, at any date, until :attr:`generation` changes. ``None``
+        when the price cannot be fixed ahead of the call (an unknown or unpriced
+        model, a dated alias, several price periods, peak-hour windows): price
+        those calls with :meth:`cost`. A caller keeps the function per
+        ``(provider, model, service_tier, batch)`` instead of resolving each call.
+        """
+        price = self._named(model, provider)
+        if type(price) is not ModelPrice:
+            return None
+        return price.pricer(service_tier, batch)
+
     # -- registration ------------------------------------------------------------------
 
     def register(self, name: str, *, provider: str | None = None, **prices: Any) -> ModelPrice:
@@ -265,6 +290,7 @@ class PriceBook:
             self._cache = {}
             self._unpriced = UnpricedLog()
             self._version = None
+            self.generation += 1
 
     # -- listing -------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -182,6 +183,24 @@ class ModelPrice:
             sheet = period.sheet(normalize_tier(service_tier), batch, at, self.model)
         rates = sheet.base if not sheet.tiers else sheet.rates_for(usage.input_tokens)
         return rates.cost(usage)
+
+    def pricer(
+        self, service_tier: str | None = None, batch: bool = False
+    ) -> Callable[[Usage], Decimal] | None:
+        """The cost function of calls at this tier and batch, when it holds at any date.
+
+        ``pricer(tier, batch)(usage)`` equals ``cost(usage, service_tier=tier,
+        batch=batch, at=...)`` for every ``at``. ``None`` when the price depends on
+        the date (several price periods, time-of-day windows) or is unpublished:
+        those calls go through :meth:`cost`.
+        """
+        periods = self._periods
+        if len(periods) != 1 or periods[0].windows:
+            return None
+        period = periods[0]
+        if (service_tier is None or service_tier in STANDARD_TIERS) and not batch:
+            return period.standard.pricer()
+        return period.sheet(normalize_tier(service_tier), batch, None, self.model).pricer()
 
     def _period_at(self, at: datetime | None) -> CompiledPeriod:
         if at is not None:

@@ -9,7 +9,7 @@ exact in decimal arithmetic: no float ever takes part.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import MAX_PREC, Context, Decimal
 
 from .._data import Usage, plain_decimal
@@ -184,6 +184,14 @@ class CompiledSheet:
             if input_tokens > above:
                 return rates
         return self.base
+
+    def cost(self, usage: Usage) -> Decimal:
+        """Dollars for ``usage`` at the prices of its prompt-size tier."""
+        return self.rates_for(usage.input_tokens).cost(usage)
+
+    def pricer(self) -> Callable[[Usage], Decimal]:
+        """The cost function of this sheet: the base rates' own when it has no tiers."""
+        return self.base.cost if not self.tiers else self.cost
 
 
 #: One price field with its tiers: (base value, ((above, value), ...)).
