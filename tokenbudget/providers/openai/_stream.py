@@ -19,7 +19,6 @@ from ..._core import ServerSentEvent
 
 __all__ = ["add_usage_option", "hide_injected_usage", "request_usage"]
 
-_COMMON_USAGE_NULL = (b',"usage":null', b', "usage": null')
 _USAGE_NULL = re.compile(rb',\s*"usage"\s*:\s*null|"usage"\s*:\s*null\s*,?')
 
 
@@ -76,9 +75,15 @@ def hide_injected_usage(event: ServerSentEvent) -> bytes:
     asked for.
     """
     raw = event.raw
-    for common in _COMMON_USAGE_NULL:  # the usual spellings, without a regex
-        if common in raw:
-            return raw.replace(common, b"", 1)
+    # OpenAI writes the top-level usage last: found from the end in a few bytes,
+    # where a forward search would read the whole chunk. The usual spellings
+    # are cut here; anything else goes to the general rules below.
+    at = raw.rfind(b'"usage":')
+    if at > 0:
+        if raw[at - 1] == 0x2C and raw[at + 8 : at + 12] == b"null":  # ',"usage":null'
+            return raw[: at - 1] + raw[at + 12 :]
+        if raw[at - 2 : at] == b", " and raw[at + 8 : at + 13] == b" null":  # ', "usage": null'
+            return raw[: at - 2] + raw[at + 13 :]
     if b'"usage"' not in raw:
         return raw
     if _USAGE_NULL.search(raw):
