@@ -101,16 +101,16 @@ class SSEDecoder:
             and chunk[:5] == b"data:"
             and not (self._buffer or self._raw or self._data or self._event or self._size)
             and not self._at_start
-            and chunk.count(b"\n") == 2
+            and chunk.find(b"\n") == len(chunk) - 2  # exactly one line, then the blank one
             and b"\r" not in chunk
             and len(chunk) <= self._max_event_bytes
             and self._retry is None
         ):
             # The usual chunk: exactly one "data:" line and its blank line, with the
             # decoder between events. Decoded at once, as the general path would.
-            value = chunk[5:-2]
-            if value[:1] == b" ":
-                value = value[1:]
+            value = (
+                chunk[6:-2] if chunk[5] == 0x20 else chunk[5:-2]
+            )  # one space after ":" is not data
             raw = chunk if self._keep_raw else b""
             return [
                 ServerSentEvent(

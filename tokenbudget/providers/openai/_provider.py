@@ -92,7 +92,7 @@ class OpenAIProvider(Provider):
     def prepare(self, endpoint: Endpoint, request: RequestView) -> bytes | None:
         if not (self.inject_usage and endpoint.stream and endpoint.kind == "chat"):
             return None
-        body = request_usage(request.json)
+        body = request_usage(request.json, request.body)
         if body is not None:
             endpoint.usage_injected = True
         return body

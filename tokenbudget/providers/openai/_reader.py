@@ -47,6 +47,7 @@ class OpenAIReader(UsageReader):
         self._deferred: list[str] = []
         self._deferred_size = 0
         self._tool_calls: dict[str, int] | None = None
+        self._responses = endpoint.kind == "responses"
         if endpoint.watch_output:
             # A budget watches this stream (stop_streams): it needs the output text as it
             # arrives. Starting at the limit turns deferring off at no per-chunk cost.
@@ -106,32 +107,29 @@ class OpenAIReader(UsageReader):
 
     def on_event(self, event: ServerSentEvent) -> None:
         data = event.data
-        if data == "[DONE]":
-            self.observation.complete = True
+        if data[:1] != "{":
+            if data == "[DONE]":
+                self.observation.complete = True
             return
-        if not data or data[0] != "{":
-            return
-        if self.endpoint.kind == "responses":
+        if self._responses:
             self._on_responses_event(json.loads(data))
             return
+        # Membership tests, not method calls: the cheapest per-chunk reading there is.
         if '"finish_reason":"' in data or '"finish_reason": "' in data:
             self.observation.final = True  # only the usage chunk and [DONE] follow
-        if self._can_defer(data):
+        if (
+            self._deferred_size < DEFER_LIMIT
+            and self.observation.model is not None
+            and '"usage":{' not in data
+            and '"usage": {' not in data
+            and '"error"' not in data
+        ):
             # An ordinary content chunk: its text matters only if usage never
             # arrives, so parse it then (in result()), not now.
             self._deferred.append(data)
             self._deferred_size += len(data)
         else:
             self._on_chunk(json.loads(data))
-
-    def _can_defer(self, data: str) -> bool:
-        return (
-            self.observation.model is not None
-            and self._deferred_size < DEFER_LIMIT
-            and '"usage":{' not in data
-            and '"usage": {' not in data
-            and '"error"' not in data
-        )
 
     def result(self) -> Observation:
         deferred, self._deferred = self._deferred, []

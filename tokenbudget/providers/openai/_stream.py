@@ -17,15 +17,30 @@ from typing import Any
 
 from ..._core import ServerSentEvent
 
-__all__ = ["hide_injected_usage", "request_usage"]
+__all__ = ["add_usage_option", "hide_injected_usage", "request_usage"]
 
-_COMMON_USAGE_NULL = (b',"usage":null', b', "usage": null')
 _USAGE_NULL = re.compile(rb',\s*"usage"\s*:\s*null|"usage"\s*:\s*null\s*,?')
 
 
-def request_usage(body: Mapping[str, Any]) -> bytes | None:
-    """``body`` re-encoded with ``stream_options.include_usage`` set, or ``None`` when
-    the caller already asked for usage (then nothing needs hiding)."""
+#: Bytes JSON may have between tokens (RFC 8259 whitespace).
+_BLANKS = b" \t\n\r"
+_ASK_USAGE = b'"stream_options":{"include_usage":true}'
+
+
+def request_usage(body: Mapping[str, Any], raw: bytes | None = None) -> bytes | None:
+    """``body`` with ``stream_options.include_usage`` set, or ``None`` when the caller
+    already asked for usage (then nothing needs hiding).
+
+    ``raw``, when given, is the request body ``body`` was parsed from. When the
+    body has no ``stream_options`` at all, the option is written into ``raw``
+    just before its closing brace, the same document a re-encoding would give
+    with no parse-and-encode round trip on the way to the first chunk
+    (:func:`add_usage_option`). Otherwise the body is re-encoded.
+    """
+    if raw is not None and "stream_options" not in body:
+        added = add_usage_option(raw, bool(body))
+        if added is not None:
+            return added
     options = body.get("stream_options")
     if isinstance(options, Mapping) and options.get("include_usage") is True:
         return None
@@ -37,6 +52,21 @@ def request_usage(body: Mapping[str, Any]) -> bytes | None:
     return json.dumps(changed, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def add_usage_option(raw: bytes, members: bool) -> bytes | None:
+    """``raw``, a UTF-8 JSON object without a ``stream_options`` member, with
+    ``"stream_options":{"include_usage":true}`` added as its last member.
+
+    ``members`` says whether the object has any (a comma is needed then). ``None``
+    when ``raw`` is not plainly that (another encoding, a BOM, not an object): the
+    caller then re-encodes the parsed body instead.
+    """
+    # The usual body is compact: its ends are checked without copying it.
+    end = len(raw) - 1 if raw[-1:] == b"}" else len(raw.rstrip(_BLANKS)) - 1
+    if end < 1 or raw[end] != 0x7D or (raw[:1] != b"{" and raw.lstrip(_BLANKS)[:1] != b"{"):
+        return None
+    return raw[:end] + (b"," if members else b"") + _ASK_USAGE + raw[end:]
+
+
 def hide_injected_usage(event: ServerSentEvent) -> bytes:
     """Undo what ``stream_options.include_usage`` changed in one chat chunk.
 
@@ -45,9 +75,15 @@ def hide_injected_usage(event: ServerSentEvent) -> bytes:
     asked for.
     """
     raw = event.raw
-    for common in _COMMON_USAGE_NULL:  # the usual spellings, without a regex
-        if common in raw:
-            return raw.replace(common, b"", 1)
+    # OpenAI writes the top-level usage last: found from the end in a few bytes,
+    # where a forward search would read the whole chunk. The usual spellings
+    # are cut here; anything else goes to the general rules below.
+    at = raw.rfind(b'"usage":')
+    if at > 0:
+        if raw[at - 1] == 0x2C and raw[at + 8 : at + 12] == b"null":  # ',"usage":null'
+            return raw[: at - 1] + raw[at + 12 :]
+        if raw[at - 2 : at] == b", " and raw[at + 8 : at + 13] == b" null":  # ', "usage": null'
+            return raw[: at - 2] + raw[at + 13 :]
     if b'"usage"' not in raw:
         return raw
     if _USAGE_NULL.search(raw):
