@@ -129,7 +129,10 @@ class CallCache:
         With single flight, a miss while an identical call is in flight blocks
         this thread until that call ends (at most ``flight_timeout`` seconds).
         """
-        steps = self._lookup(exchange, asynchronous=False)
+        first = self._first(exchange)
+        if not isinstance(first, str):  # a hit, or nothing to look up: the usual cases
+            return first
+        steps = self._after_miss(exchange, first, asynchronous=False)
         try:
             wait = next(steps)
             while True:
@@ -147,7 +150,10 @@ class CallCache:
 
     async def alookup(self, exchange: Exchange) -> StoredResponse | None:
         """:meth:`lookup` for asyncio: waits for a call in flight without blocking the loop."""
-        steps = self._lookup(exchange, asynchronous=True)
+        first = self._first(exchange)
+        if not isinstance(first, str):
+            return first
+        steps = self._after_miss(exchange, first, asynchronous=True)
         try:
             wait = next(steps)
             while True:
@@ -184,10 +190,10 @@ class CallCache:
             if unclaim is not None:
                 unclaim(ended[0])
 
-    def _lookup(
-        self, exchange: Exchange, asynchronous: bool
-    ) -> Generator[Wait, None, StoredResponse | None]:
-        """The lookup, written once: yields what to wait for, returns the answer or ``None``."""
+    def _first(self, exchange: Exchange) -> StoredResponse | str | None:
+        """The lookup up to the backend's answer, with no generator or lock of its own:
+        the stored answer (a hit), ``None`` when the call is not looked up (not cached,
+        bypassed, refreshed), or the key of a miss, for :meth:`_after_miss`."""
         if not self.accepts(exchange):
             return None
         mode = cache_mode(exchange.owner)
@@ -203,6 +209,13 @@ class CallCache:
         if entry is not None:
             self._counters.hit(entry.tokens)
             return entry.response
+        return key
+
+    def _after_miss(
+        self, exchange: Exchange, key: str, asynchronous: bool
+    ) -> Generator[Wait, None, StoredResponse | None]:
+        """The lookup after a miss, written once: yields what to wait for (an identical
+        call in flight), returns the answer it brought or ``None`` (this call goes out)."""
         if not self.single_flight:
             self._miss(exchange, key)
             return None
@@ -215,7 +228,7 @@ class CallCache:
 
     def _entry(self, key: str) -> CacheEntry | None:
         entry = self.backend.get(key)
-        if entry is not None and entry.expired(self._clock()):
+        if entry is not None and entry.expires_at is not None and entry.expired(self._clock()):
             self.backend.delete(key)
             return None
         return entry
