@@ -209,6 +209,13 @@ def transport_call(host: str, tracker: TokenTracker | None, stream: bool) -> Cal
 
 
 LEVELS = {"sdk": (sdk_call, 40), "transport": (transport_call, 100)}
+ROWS = ("sdk,json", "sdk,stream", "transport,json", "transport,stream")
+
+
+def rows(only: list[str] | None) -> list[tuple[str, bool]]:
+    """The (level, stream) rows to measure: every one, or those named by ``--only``."""
+    names = only or list(ROWS)
+    return [(name.split(",")[0], name.endswith("stream")) for name in ROWS if name in names]
 
 
 def print_times(rows: list[tuple[str, dict[str, Result]]], cases: list[str]) -> None:
@@ -222,18 +229,18 @@ def print_times(rows: list[tuple[str, dict[str, Result]]], cases: list[str]) -> 
 
 
 def timing(args: argparse.Namespace) -> None:
-    rows: list[tuple[str, dict[str, Result]]] = []
+    table: list[tuple[str, dict[str, Result]]] = []
     loopback = Loopback(args.stream_chunks, args.server_delay_ms / 1000)
     with loopback.running() as server, tempfile.TemporaryDirectory() as tmp:
         tracked = trackers(server.host, tmp)
-        for level, (build, repeat) in LEVELS.items():
-            for stream in (False, True):
-                label = f"{level}, {'stream' if stream else 'JSON'}"
-                calls = {name: build(server.host, t, stream) for name, t in tracked.items()}
-                rows.append((label, compare(calls, repeat, args.rounds)))
+        for level, stream in rows(args.only):
+            build, repeat = LEVELS[level]
+            label = f"{level}, {'stream' if stream else 'JSON'}"
+            calls = {name: build(server.host, t, stream) for name, t in tracked.items()}
+            table.append((label, compare(calls, repeat, args.rounds)))
         stats = {name: t.cache_stats for name, t in tracked.items() if t is not None}
     print("time per call, and the ratio to an untracked call: median [interquartile range]")
-    print_times(rows, list(tracked))
+    print_times(table, list(tracked))
     delay = f", server delay {args.server_delay_ms:g} ms" if args.server_delay_ms else ""
     load = ", ".join(f"{figure:.2f}" for figure in os.getloadavg())
     print(f"\nserver requests: {server.requests}; {args.rounds} rounds{delay}; load average {load}")
@@ -280,17 +287,16 @@ def instructions(args: argparse.Namespace) -> None:
     print(f"{'case':<18}" + "".join(f"{name:>22}" for name in cases))
     loopback = Loopback(args.stream_chunks)
     with loopback.running() as server:
-        for level in LEVELS:
-            for stream in (False, True):
-                per_call = {}
-                for case in cases:
-                    one = count(server.host, level, case, stream, args.calls)
-                    two = count(server.host, level, case, stream, 2 * args.calls)
-                    per_call[case] = (two - one) / args.calls
-                base = per_call["untracked"]
-                label = f"{level}, {'stream' if stream else 'JSON'}"
-                cells = [f"{per_call[c]:>12,.0f} {per_call[c] / base:>7.3f}" for c in cases]
-                print(f"{label:<18}" + "".join(f"{cell:>22}" for cell in cells), flush=True)
+        for level, stream in rows(args.only):
+            per_call = {}
+            for case in cases:
+                one = count(server.host, level, case, stream, args.calls)
+                two = count(server.host, level, case, stream, 2 * args.calls)
+                per_call[case] = (two - one) / args.calls
+            base = per_call["untracked"]
+            label = f"{level}, {'stream' if stream else 'JSON'}"
+            cells = [f"{per_call[c]:>12,.0f} {per_call[c] / base:>7.3f}" for c in cases]
+            print(f"{label:<18}" + "".join(f"{cell:>22}" for cell in cells), flush=True)
 
 
 def main() -> None:
@@ -307,6 +313,9 @@ def main() -> None:
         "--instructions", action="store_true", help="count instructions (valgrind) instead"
     )
     parser.add_argument("--calls", type=int, default=300, help="calls per child (--instructions)")
+    parser.add_argument(
+        "--only", nargs="+", choices=ROWS, help="measure these rows only (default: all)"
+    )
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

@@ -1,4 +1,5 @@
-"""The key's fast path: a request repeated byte for byte skips the canonical JSON.
+"""The hit path: a request repeated byte for byte skips the canonical JSON; a memory
+hit replays a stream cut into events once, when stored.
 
 The keyer remembers the hash state after the parts up to the body, under the
 other parts and the raw body's digest (never a credential). These tests check
@@ -21,7 +22,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokenbudget import TokenTracker
-from tokenbudget.cache import CacheKeyer
+from tokenbudget.cache import (
+    CacheEntry,
+    CacheKeyer,
+    MemoryBackend,
+    ReadyResponse,
+    StoredResponse,
+)
 from tokenbudget.providers import RequestView
 from tokenbudget.testing import FakeLLM
 
@@ -166,3 +173,43 @@ def test_byte_different_equal_bodies_hit_and_a_changed_body_misses() -> None:
     assert post(json.dumps(BODY).encode()).content == first.content
     assert fake.calls == 2 and tracker.records[-1].cached
     assert (tracker.cache_stats.hits, tracker.cache_stats.misses) == (2, 2)
+
+
+# -- stored parts: a memory hit replays a stream cut once, when stored ------------------
+
+
+def test_a_memory_cache_keeps_a_stream_cut_into_its_events() -> None:
+    tracker = TokenTracker(cache="memory")
+    fake = FakeLLM(reply="one two three")
+    http = tracker.httpx_client(transport=fake)
+    client = openai.OpenAI(api_key="sk-one", http_client=http, max_retries=0)
+
+    def streamed() -> list[Any]:
+        made = client.chat.completions.create(
+            model="gpt-4o", messages=BODY["messages"], stream=True
+        )
+        return [chunk.model_dump() for chunk in made]
+
+    first = streamed()
+    assert tracker.cache is not None
+    backend = tracker.cache.backend
+    assert isinstance(backend, MemoryBackend)
+    (stored,) = backend._entries.values()
+    ready = stored.response
+    assert isinstance(ready, ReadyResponse) and ready.stream and len(ready.events) > 2
+    assert b"".join(ready.events) == ready.body
+    assert stored.size > 2 * len(ready.body), "the cut copy counts in the memory bound"
+    assert streamed() == streamed() == first and fake.calls == 1
+    miss, *hits = tracker.records
+    assert all(hit.cached and hit.usage == miss.usage for hit in hits)
+    assert all(hit.saved_cost_usd == miss.cost_usd for hit in hits)
+
+
+def test_a_ready_response_is_a_stored_response_everywhere() -> None:
+    headers = (("content-type", "text/event-stream"),)
+    plain = StoredResponse(200, headers, b"data: 1\n\ndata: 2\n\n", stream=True)
+    ready = ReadyResponse.of(plain)
+    assert ready.events == (b"data: 1\n\n", b"data: 2\n\n") and ReadyResponse.of(ready) is ready
+    entry = CacheEntry(ready, 0.0)
+    assert CacheEntry.from_bytes(entry.to_bytes()).response == plain, "stored as any answer"
+    assert ReadyResponse.of(StoredResponse(200, (), b"{}")).events == ()

@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING
 from .._core import StoredResponse, after_fork_in_child
 from ._backend import CacheBackend
 from ._control import cache_mode
-from ._entry import CacheEntry, safe_headers
+from ._entry import CacheEntry, ReadyResponse, safe_headers
 from ._flight import Flights
 from ._key import CacheKeyer
 from ._lookups import Wait, lead_or_wait
+from ._memory import MemoryBackend
 from ._stats import CacheCounters, CacheStats
 
 if TYPE_CHECKING:
@@ -110,6 +111,8 @@ class CallCache:
             per_account=per_account,
         )
         self._clock = clock
+        # A backend whose entries live in this process keeps the replay parts too.
+        self._in_memory = isinstance(backend, MemoryBackend)
         if flight_timeout <= 0:
             raise ValueError(f"flight_timeout must be positive, not {flight_timeout!r}")
         self.single_flight = single_flight
@@ -247,13 +250,15 @@ class CallCache:
         now = self._clock()
         record = exchange.record
         usage = record.usage if record is not None else None
+        kept = StoredResponse(
+            status_code=response.status_code,
+            headers=safe_headers(response.headers),
+            body=response.body,
+            stream=response.stream,
+        )
         entry = CacheEntry(
-            response=StoredResponse(
-                status_code=response.status_code,
-                headers=safe_headers(response.headers),
-                body=response.body,
-                stream=response.stream,
-            ),
+            # Kept in this process: cut for replay once, here, rather than per hit.
+            response=ReadyResponse.of(kept) if self._in_memory else kept,
             created_at=now,
             expires_at=None if self.ttl is None else now + self.ttl,
             provider=exchange.endpoint.provider,
