@@ -1,6 +1,7 @@
-"""Response cache: a call answered by a loopback server vs a memory hit vs a disk hit.
+"""Response cache: a cache hit vs an untracked call to an instant loopback server.
 
     python benchmarks/bench_cache.py [--rounds 15] [--stream-chunks 20] [--server-delay-ms 0]
+    python benchmarks/bench_cache.py --instructions [--calls 300]
 
 A real HTTP server on 127.0.0.1 answers OpenAI chat completions (JSON, and an SSE
 stream of ``--stream-chunks`` events), with keep-alive and each response sent in one
@@ -10,18 +11,23 @@ side by side in one run, alternating the order per round, at two levels:
 - **sdk**: ``client.chat.completions.create(...)`` through the real openai SDK,
   what a user sees; the SDK's own per-call work (request building, validation,
   parsing into pydantic models) is paid by hits and misses alike.
-- **transport**: ``handle_request`` of the tracking transport and reading the body,
-  i.e. exactly the part of a call the cache replaces (the network round trip vs
-  key + lookup + replay), with tokenbudget's recording on both sides.
+- **transport**: ``handle_request`` of the transport and reading the body, i.e.
+  exactly the part of a call the cache replaces (the network round trip vs key +
+  lookup + replay + recording the hit).
 
-Each row prints the median time per call and the median of per-round ratios
-(server / hit): how many times faster the hit is.
+Cases: ``untracked`` (a plain client, no tokenbudget), ``tracked`` (a tracked call
+that goes to the server), ``memory hit`` and ``disk hit``. Each row prints the
+median time per call and, per case, the median [interquartile range] of the
+per-round ratios case / untracked: a hit at 0.11 costs 11% of an untracked call.
 
-With the default instant server the ratios have ceilings no cache can pass: at the
-sdk level, server / hit is at most (SDK work + server) / SDK work, about 2x here; at
-the transport level a hit still builds and reads an httpx response and records the
-call. ``--server-delay-ms`` models a provider's answer time (a real one takes
-hundreds of milliseconds) to show what a hit saves in practice.
+With the default instant server a hit's ratio has floors no cache can pass: at the
+sdk level the SDK's own work is paid by the hit too. ``--server-delay-ms`` models a
+provider's answer time (a real one takes hundreds of milliseconds) to show what a
+hit saves in practice.
+
+``--instructions`` counts instructions per call instead (valgrind's cachegrind in a
+child process, with ``calls`` and ``2 * calls`` calls: start-up and imports cancel
+out), the server running in this process outside valgrind: stable under load.
 """
 
 from __future__ import annotations
@@ -29,7 +35,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -42,9 +52,11 @@ from typing import Any
 import httpx2
 import openai
 
-from tokenbudget import TokenTracker
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the checkout this file is in, not an installed tokenbudget
+
+from tokenbudget import TokenTracker  # noqa: E402
+
 os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(ROOT.parent / "shared" / "tiktoken"))
 
 CHAT = (ROOT / "fixtures" / "openai" / "chat.json").read_bytes()
@@ -124,10 +136,21 @@ def time_per_call(call: Callable[[], object], repeat: int) -> float:
     return (time.perf_counter() - start) / repeat
 
 
-def compare(
-    calls: dict[str, Callable[[], object]], repeat: int, rounds: int
-) -> dict[str, tuple[float, float]]:
-    """Median seconds per call of each case, and the median per-round ratio server / case."""
+def quartiles(values: list[float]) -> tuple[float, float, float]:
+    """The first quartile, the median and the third quartile of ``values``."""
+    if len(values) < 2:
+        return values[0], values[0], values[0]
+    first, median, third = statistics.quantiles(values, n=4, method="inclusive")
+    return first, median, third
+
+
+#: What a case's timings come to: median seconds per call, and the quartiles of its
+#: per-round ratio to the untracked call.
+Result = tuple[float, tuple[float, float, float]]
+
+
+def compare(calls: dict[str, Callable[[], object]], repeat: int, rounds: int) -> dict[str, Result]:
+    """Each case's median time per call, and the quartiles of its per-round ratio to untracked."""
     names = list(calls)
     for call in calls.values():
         call()  # warm up (and fill the caches)
@@ -138,58 +161,142 @@ def compare(
         this_round = {name: time_per_call(calls[name], repeat) for name in order}
         for name in names:
             times[name].append(this_round[name])
-            ratios[name].append(this_round["server"] / this_round[name])
-    return {
-        name: (statistics.median(times[name]), statistics.median(ratios[name])) for name in names
-    }
+            ratios[name].append(this_round[name] / this_round["untracked"])
+    return {name: (statistics.median(times[name]), quartiles(ratios[name])) for name in names}
 
 
-def trackers(host: str, directory: str) -> dict[str, TokenTracker]:
+def trackers(host: str, directory: str) -> dict[str, TokenTracker | None]:
     hosts = {host: "openai"}
     return {
-        "server": TokenTracker(hosts=hosts),
+        "untracked": None,
+        "tracked": TokenTracker(hosts=hosts),
         "memory hit": TokenTracker(hosts=hosts, cache="memory"),
         "disk hit": TokenTracker(hosts=hosts, cache="disk", cache_dir=directory),
     }
 
 
-def sdk_calls(host: str, tracked: dict[str, TokenTracker], stream: bool) -> dict[str, Any]:
-    def call_with(tracker: TokenTracker) -> Callable[[], object]:
-        client = openai.OpenAI(
-            api_key="sk-bench", base_url=f"http://{host}/v1", http_client=tracker.httpx_client()
-        )
+def sdk_call(host: str, tracker: TokenTracker | None, stream: bool) -> Callable[[], object]:
+    """One chat completion through the openai SDK, tracked by ``tracker`` (``None``: plain)."""
+    http = tracker.httpx_client() if tracker is not None else httpx2.Client()
+    client = openai.OpenAI(api_key="sk-bench", base_url=f"http://{host}/v1", http_client=http)
 
-        def call() -> object:
-            made = client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=stream)
-            return sum(1 for _ in made) if stream else made
+    def call() -> object:
+        made = client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=stream)
+        return sum(1 for _ in made) if stream else made
 
-        return call
-
-    return {name: call_with(tracker) for name, tracker in tracked.items()}
+    return call
 
 
-def transport_calls(host: str, tracked: dict[str, TokenTracker], stream: bool) -> dict[str, Any]:
+def transport_call(host: str, tracker: TokenTracker | None, stream: bool) -> Callable[[], object]:
+    """One request handled by the transport, its body read (``tracker`` ``None``: plain)."""
     body = json.dumps({"model": "gpt-4o", "messages": MESSAGES, "stream": stream}).encode()
     headers = {"authorization": "Bearer sk-bench", "content-type": "application/json"}
-
     # One request object, sent again and again: its building is no part of either path.
     request = httpx2.Request(
         "POST", f"http://{host}/v1/chat/completions", headers=headers, content=body
     )
+    plain = httpx2.HTTPTransport()
+    transport = tracker.transport(family="httpx2") if tracker is not None else plain
 
-    def call_with(tracker: TokenTracker) -> Callable[[], object]:
-        transport = tracker.transport(family="httpx2")
+    def call() -> object:
+        response = transport.handle_request(request)
+        try:
+            return sum(len(chunk) for chunk in response.stream)
+        finally:
+            response.close()
 
-        def call() -> object:
-            response = transport.handle_request(request)
-            try:
-                return sum(len(chunk) for chunk in response.stream)
-            finally:
-                response.close()
+    return call
 
-        return call
 
-    return {name: call_with(tracker) for name, tracker in tracked.items()}
+LEVELS = {"sdk": (sdk_call, 40), "transport": (transport_call, 100)}
+ROWS = ("sdk,json", "sdk,stream", "transport,json", "transport,stream")
+
+
+def rows(only: list[str] | None) -> list[tuple[str, bool]]:
+    """The (level, stream) rows to measure: every one, or those named by ``--only``."""
+    names = only or list(ROWS)
+    return [(name.split(",")[0], name.endswith("stream")) for name in ROWS if name in names]
+
+
+def print_times(rows: list[tuple[str, dict[str, Result]]], cases: list[str]) -> None:
+    print(f"{'case':<18}" + "".join(f"{name:>30}" for name in cases))
+    for label, result in rows:
+        cells = []
+        for name in cases:
+            seconds, (first, median, third) = result[name]
+            cells.append(f"{seconds * 1e6:>7.0f} µs {median:>6.3f} [{first:.3f}-{third:.3f}]")
+        print(f"{label:<18}" + "".join(f"{cell:>30}" for cell in cells))
+
+
+def timing(args: argparse.Namespace) -> None:
+    table: list[tuple[str, dict[str, Result]]] = []
+    loopback = Loopback(args.stream_chunks, args.server_delay_ms / 1000)
+    with loopback.running() as server, tempfile.TemporaryDirectory() as tmp:
+        tracked = trackers(server.host, tmp)
+        for level, stream in rows(args.only):
+            build, repeat = LEVELS[level]
+            label = f"{level}, {'stream' if stream else 'JSON'}"
+            calls = {name: build(server.host, t, stream) for name, t in tracked.items()}
+            table.append((label, compare(calls, repeat, args.rounds)))
+        stats = {name: t.cache_stats for name, t in tracked.items() if t is not None}
+    print("time per call, and the ratio to an untracked call: median [interquartile range]")
+    print_times(table, list(tracked))
+    delay = f", server delay {args.server_delay_ms:g} ms" if args.server_delay_ms else ""
+    load = ", ".join(f"{figure:.2f}" for figure in os.getloadavg())
+    print(f"\nserver requests: {server.requests}; {args.rounds} rounds{delay}; load average {load}")
+    for name in ("memory hit", "disk hit"):
+        found = stats[name]
+        print(f"{name}: {found.hits} hits, {found.misses} misses, {found.entries} entries")
+
+
+# -- instruction counts ----------------------------------------------------------------
+
+
+def run_child(host: str, level: str, case: str, stream: bool, calls: int) -> None:
+    """In a child under valgrind: ``calls`` calls of one case, after warming up."""
+    tracker = {
+        "untracked": None,
+        "tracked": TokenTracker(hosts={host: "openai"}),
+        "memory hit": TokenTracker(hosts={host: "openai"}, cache="memory"),
+    }[case]
+    call = LEVELS[level][0](host, tracker, stream)
+    for _ in range(20):  # warm every cache and lazy import
+        call()
+    for _ in range(calls):
+        call()
+
+
+def count(host: str, level: str, case: str, stream: bool, calls: int) -> int:
+    """Instructions valgrind counts for a child making ``calls`` calls."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.cg"
+        cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}"]
+        cmd += [sys.executable, __file__, "--child", host, level, case, str(int(stream))]
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        subprocess.run([*cmd, str(calls)], check=True, env=env, capture_output=True)
+        found = re.search(r"^summary: (\d+)", out.read_text(), re.M)
+        assert found is not None
+        return int(found.group(1))
+
+
+def instructions(args: argparse.Namespace) -> None:
+    if shutil.which("valgrind") is None:
+        sys.exit("valgrind is not installed (apt-get install -y valgrind)")
+    cases = ["untracked", "tracked", "memory hit"]
+    print("instructions per call, and the ratio to an untracked call (the caller's process)")
+    print(f"{'case':<18}" + "".join(f"{name:>22}" for name in cases))
+    loopback = Loopback(args.stream_chunks)
+    with loopback.running() as server:
+        for level, stream in rows(args.only):
+            per_call = {}
+            for case in cases:
+                one = count(server.host, level, case, stream, args.calls)
+                two = count(server.host, level, case, stream, 2 * args.calls)
+                per_call[case] = (two - one) / args.calls
+            base = per_call["untracked"]
+            label = f"{level}, {'stream' if stream else 'JSON'}"
+            cells = [f"{per_call[c]:>12,.0f} {per_call[c] / base:>7.3f}" for c in cases]
+            print(f"{label:<18}" + "".join(f"{cell:>22}" for cell in cells), flush=True)
 
 
 def main() -> None:
@@ -202,36 +309,22 @@ def main() -> None:
         default=0.0,
         help="make the server wait this long before answering (default 0: pure loopback)",
     )
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions (valgrind) instead"
+    )
+    parser.add_argument("--calls", type=int, default=300, help="calls per child (--instructions)")
+    parser.add_argument(
+        "--only", nargs="+", choices=ROWS, help="measure these rows only (default: all)"
+    )
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
-
-    rows: list[tuple[str, dict[str, tuple[float, float]]]] = []
-    loopback = Loopback(args.stream_chunks, args.server_delay_ms / 1000)
-    with loopback.running() as server, tempfile.TemporaryDirectory() as tmp:
-        tracked = trackers(server.host, tmp)
-        for level, build, repeat in (("sdk", sdk_calls, 40), ("transport", transport_calls, 100)):
-            for stream in (False, True):
-                label = f"{level}, {'stream' if stream else 'JSON'}"
-                rows.append(
-                    (label, compare(build(server.host, tracked, stream), repeat, args.rounds))
-                )
-        stats = {name: tracker.cache_stats for name, tracker in tracked.items()}
-
-    print(f"{'case':<18}{'server':>12}{'memory hit':>12}{'ratio':>8}{'disk hit':>12}{'ratio':>8}")
-    for label, result in rows:
-        (server_time, _), (memory, memory_ratio), (disk, disk_ratio) = (
-            result["server"],
-            result["memory hit"],
-            result["disk hit"],
-        )
-        print(
-            f"{label:<18}{server_time * 1e6:>9.0f} µs{memory * 1e6:>9.0f} µs{memory_ratio:>7.1f}x"
-            f"{disk * 1e6:>9.0f} µs{disk_ratio:>7.1f}x"
-        )
-    delay = f", server delay {args.server_delay_ms:g} ms" if args.server_delay_ms else ""
-    print(f"\nserver requests: {server.requests}; medians of {args.rounds} rounds{delay}")
-    for name in ("memory hit", "disk hit"):
-        found = stats[name]
-        print(f"{name}: {found.hits} hits, {found.misses} misses, {found.entries} entries")
+    if args.child:
+        host, level, case, stream, calls = args.child
+        run_child(host, level, case, stream == "1", int(calls))
+    elif args.instructions:
+        instructions(args)
+    else:
+        timing(args)
 
 
 if __name__ == "__main__":

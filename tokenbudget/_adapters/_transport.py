@@ -122,7 +122,11 @@ class _Adapter:
         drop = exchange.start_response(answer.status_code, dict(headers))
         if drop:
             headers = [(k, v) for k, v in headers if k.lower() not in drop]
-        inner = self._replay_stream(split_events(answer.body) if answer.stream else [answer.body])
+        # A memory cache's answer comes cut into its events already (its ``events``).
+        pieces = getattr(answer, "events", None) or (
+            split_events(answer.body) if answer.stream else (answer.body,)
+        )
+        inner = self._replay_stream(pieces)
         return self._module.Response(
             answer.status_code,
             headers=header_bytes(headers),  # the bytes received, not text httpx would re-encode

@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING
 from .._core import StoredResponse, after_fork_in_child
 from ._backend import CacheBackend
 from ._control import cache_mode
-from ._entry import CacheEntry, safe_headers
+from ._entry import CacheEntry, ReadyResponse, safe_headers
 from ._flight import Flights
 from ._key import CacheKeyer
 from ._lookups import Wait, lead_or_wait
+from ._memory import MemoryBackend
 from ._stats import CacheCounters, CacheStats
 
 if TYPE_CHECKING:
@@ -110,6 +111,8 @@ class CallCache:
             per_account=per_account,
         )
         self._clock = clock
+        # A backend whose entries live in this process keeps the replay parts too.
+        self._in_memory = isinstance(backend, MemoryBackend)
         if flight_timeout <= 0:
             raise ValueError(f"flight_timeout must be positive, not {flight_timeout!r}")
         self.single_flight = single_flight
@@ -129,7 +132,10 @@ class CallCache:
         With single flight, a miss while an identical call is in flight blocks
         this thread until that call ends (at most ``flight_timeout`` seconds).
         """
-        steps = self._lookup(exchange, asynchronous=False)
+        first = self._first(exchange)
+        if not isinstance(first, str):  # a hit, or nothing to look up: the usual cases
+            return first
+        steps = self._after_miss(exchange, first, asynchronous=False)
         try:
             wait = next(steps)
             while True:
@@ -147,7 +153,10 @@ class CallCache:
 
     async def alookup(self, exchange: Exchange) -> StoredResponse | None:
         """:meth:`lookup` for asyncio: waits for a call in flight without blocking the loop."""
-        steps = self._lookup(exchange, asynchronous=True)
+        first = self._first(exchange)
+        if not isinstance(first, str):
+            return first
+        steps = self._after_miss(exchange, first, asynchronous=True)
         try:
             wait = next(steps)
             while True:
@@ -184,10 +193,10 @@ class CallCache:
             if unclaim is not None:
                 unclaim(ended[0])
 
-    def _lookup(
-        self, exchange: Exchange, asynchronous: bool
-    ) -> Generator[Wait, None, StoredResponse | None]:
-        """The lookup, written once: yields what to wait for, returns the answer or ``None``."""
+    def _first(self, exchange: Exchange) -> StoredResponse | str | None:
+        """The lookup up to the backend's answer, with no generator or lock of its own:
+        the stored answer (a hit), ``None`` when the call is not looked up (not cached,
+        bypassed, refreshed), or the key of a miss, for :meth:`_after_miss`."""
         if not self.accepts(exchange):
             return None
         mode = cache_mode(exchange.owner)
@@ -203,6 +212,13 @@ class CallCache:
         if entry is not None:
             self._counters.hit(entry.tokens)
             return entry.response
+        return key
+
+    def _after_miss(
+        self, exchange: Exchange, key: str, asynchronous: bool
+    ) -> Generator[Wait, None, StoredResponse | None]:
+        """The lookup after a miss, written once: yields what to wait for (an identical
+        call in flight), returns the answer it brought or ``None`` (this call goes out)."""
         if not self.single_flight:
             self._miss(exchange, key)
             return None
@@ -215,7 +231,7 @@ class CallCache:
 
     def _entry(self, key: str) -> CacheEntry | None:
         entry = self.backend.get(key)
-        if entry is not None and entry.expired(self._clock()):
+        if entry is not None and entry.expires_at is not None and entry.expired(self._clock()):
             self.backend.delete(key)
             return None
         return entry
@@ -234,13 +250,15 @@ class CallCache:
         now = self._clock()
         record = exchange.record
         usage = record.usage if record is not None else None
+        kept = StoredResponse(
+            status_code=response.status_code,
+            headers=safe_headers(response.headers),
+            body=response.body,
+            stream=response.stream,
+        )
         entry = CacheEntry(
-            response=StoredResponse(
-                status_code=response.status_code,
-                headers=safe_headers(response.headers),
-                body=response.body,
-                stream=response.stream,
-            ),
+            # Kept in this process: cut for replay once, here, rather than per hit.
+            response=ReadyResponse.of(kept) if self._in_memory else kept,
             created_at=now,
             expires_at=None if self.ttl is None else now + self.ttl,
             provider=exchange.endpoint.provider,

@@ -22,6 +22,14 @@ never stored: the key is a one-way hash of a keyed hash. (A keyer remembers the
 last few digests in memory, to skip the HMAC per call; that memo is never
 pickled, copied or shown.)
 
+A request repeated byte for byte skips the canonical JSON: a keyer remembers,
+in memory only, the SHA-256 state after parts 1-5 under the parts that are not
+the body (parts 1-4, credentials left out of the query) and the SHA-256 of the
+raw body bytes, so a repeat hashes its raw body once, finishes that state with
+part 6 and is done. No credential enters that memo (part 6 is hashed after it);
+a body that differs in any byte (other whitespace, key order, an ignored field)
+misses it and is canonicalised, and so still finds the same key.
+
 ``per_account=False`` leaves out who is asking: the credentials in part 6 and
 the account headers (:data:`ACCOUNT_HEADERS`), so that answers recorded with one API key are found
 with another (the pytest plugin's ``--tokenbudget-record`` / ``--tokenbudget-replay``).
@@ -71,6 +79,7 @@ _FIRST_CREDENTIALS = tuple(name.encode() for name in CREDENTIAL_HEADERS[:4])
 _KNOWN_CREDENTIALS = frozenset(CREDENTIAL_HEADERS)
 _MEMO_SIZE = 64
 _NAMES_MEMO_SIZE = 512
+_BODIES_MEMO_SIZE = 1024
 # What a request header is to the key (see ``CacheKeyer._kind``).
 _VARY, _CREDENTIAL, _CHOSEN = 1, 2, 3
 # What json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False) builds per call.
@@ -108,6 +117,22 @@ class _DigestMemo(dict[tuple[bytes, ...], bytes]):
         return f"<{type(self).__name__} of {len(self)} digests>"
 
 
+class _StateMemo(dict[tuple[str, str, str, str, bytes, bytes, bytes], Any]):
+    """Hash states by the parts of a request up to its body: pickled or copied empty.
+
+    The states cannot be pickled, and are worth nothing anywhere else. Bounded
+    like :class:`_DigestMemo`, with the same thread safety.
+    """
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[type[_StateMemo], tuple[()]]:
+        return _StateMemo, ()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {len(self)} states>"
+
+
 def without_fields(document: Any, paths: Iterable[tuple[str, ...]]) -> Any:
     """A copy of ``document`` without the fields at ``paths`` (nested dicts only)."""
     for path in paths:
@@ -141,7 +166,16 @@ class CacheKeyer:
             account headers: every account shares answers (recordings).
     """
 
-    __slots__ = ("_chosen", "_digests", "_ignore", "_kinds", "_per_account", "_secret", "_vary")
+    __slots__ = (
+        "_bodies",
+        "_chosen",
+        "_digests",
+        "_ignore",
+        "_kinds",
+        "_per_account",
+        "_secret",
+        "_vary",
+    )
 
     def __init__(
         self,
@@ -161,26 +195,52 @@ class CacheKeyer:
         # What each raw header name seen so far is to the key: (kind or 0, folded name).
         self._kinds: dict[bytes, tuple[int, bytes]] = {}
         self._digests = _DigestMemo()
+        # The SHA-256 state after the parts up to the body, by the other parts and the
+        # raw body's digest: a byte-identical repeat skips the canonical JSON.
+        self._bodies = _StateMemo()
 
     def key(self, request: RequestView, variant: str = "") -> str:
         """The hex SHA-256 key of ``request`` (``variant``: how the tracker alters it)."""
         query, query_credentials = self._split_query(request.query)
         vary_found, private = self._sorted_headers(request.headers)
-        vary = b"\n".join(
-            [label + vary_found[key] for key, label in self._vary if key in vary_found]
+        vary = (
+            b"\n".join([label + vary_found[key] for key, label in self._vary if key in vary_found])
+            if vary_found
+            else b""
         )
-        parts = (
-            _KEY_TAG,
-            variant.encode(),
-            request.method.encode(),
-            request.host_port.encode(),
-            request.path.encode(),
+        body = request.body
+        host_port = request.host_port
+        # Everything but the credentials: no secret is ever a key of this memo.
+        fast = (
+            variant,
+            request.method,
+            host_port,
+            request.path,
             query,
             vary,
-            self._body_part(request),
-            self._private_part(private, query_credentials),
+            hashlib.sha256(body).digest(),
         )
-        return hashlib.sha256(_frame(parts)).hexdigest()
+        bodies = self._bodies
+        state = bodies.get(fast)
+        if state is None:
+            parts = (
+                _KEY_TAG,
+                variant.encode(),
+                request.method.encode(),
+                host_port.encode(),
+                request.path.encode(),
+                query,
+                vary,
+                self._body_part(request),
+            )
+            state = hashlib.sha256(_frame(parts))
+            if len(bodies) >= _BODIES_MEMO_SIZE:
+                bodies.clear()
+            bodies[fast] = state
+        state = state.copy()
+        private_part = self._private_part(private, query_credentials)
+        state.update(len(private_part).to_bytes(8, "big") + private_part)
+        return state.hexdigest()
 
     def credential_digest(
         self, headers: Mapping[str, str], query_credentials: Iterable[tuple[str, str]] = ()
