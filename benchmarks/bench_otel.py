@@ -28,7 +28,8 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_transport import MESSAGES, compare, handler_for
+from bench_transport import MESSAGES, handler_for
+from sidebyside import compare
 
 import tokenbudget.otel
 from tokenbudget import TokenTracker

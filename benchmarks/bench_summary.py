@@ -25,15 +25,15 @@ import argparse
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
+
+from sidebyside import compare
 
 from tokenbudget import CallRecord, TokenTracker, Usage
 
@@ -71,40 +71,6 @@ def large_tracker() -> TokenTracker:
         for value in range(TAG_VALUES):
             tracker.add_record(make_record(f"model-{number}", provider, {"team": f"t{value}"}))
     return tracker
-
-
-def time_calls(call: Callable[[], object], repeat: int) -> float:
-    start = time.perf_counter()
-    for _ in range(repeat):
-        call()
-    return (time.perf_counter() - start) / repeat
-
-
-def compare(
-    name: str, small: Callable[[], object], large: Callable[[], object], repeat: int, rounds: int
-) -> tuple[str, float, float, float, float, float]:
-    for _ in range(repeat):  # warm up both
-        small(), large()
-    a_times, b_times, ratios = [], [], []
-    for index in range(rounds):
-        if index % 2:
-            b = time_calls(large, repeat)
-            a = time_calls(small, repeat)
-        else:
-            a = time_calls(small, repeat)
-            b = time_calls(large, repeat)
-        a_times.append(a)
-        b_times.append(b)
-        ratios.append(b / a)
-    low, _, high = statistics.quantiles(ratios, n=4)
-    return (
-        name,
-        statistics.median(a_times),
-        statistics.median(b_times),
-        statistics.median(ratios),
-        low,
-        high,
-    )
 
 
 def run_child(case: str, records: int) -> None:

@@ -15,13 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx2
 import openai
+from sidebyside import compare
 
 from tokenbudget import TokenTracker
 
@@ -89,40 +88,6 @@ def clients(chunks: int) -> tuple[openai.OpenAI, openai.OpenAI, TokenTracker]:
         http_client=tracker.httpx_client(transport=httpx2.MockTransport(handler)),
     )
     return plain, tracked, tracker
-
-
-def time_calls(call: Callable[[], object], repeat: int) -> float:
-    start = time.perf_counter()
-    for _ in range(repeat):
-        call()
-    return (time.perf_counter() - start) / repeat
-
-
-def compare(
-    name: str, plain: Callable[[], object], tracked: Callable[[], object], repeat: int, rounds: int
-) -> tuple[str, float, float, float, float, float]:
-    for _ in range(repeat):  # warm up both paths
-        plain(), tracked()
-    a_times, b_times, ratios = [], [], []
-    for index in range(rounds):
-        if index % 2:
-            b = time_calls(tracked, repeat)
-            a = time_calls(plain, repeat)
-        else:
-            a = time_calls(plain, repeat)
-            b = time_calls(tracked, repeat)
-        a_times.append(a)
-        b_times.append(b)
-        ratios.append(b / a)
-    low, _, high = statistics.quantiles(ratios, n=4)
-    return (
-        name,
-        statistics.median(a_times),
-        statistics.median(b_times),
-        statistics.median(ratios),
-        low,
-        high,
-    )
 
 
 def main() -> None:
