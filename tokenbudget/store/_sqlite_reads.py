@@ -8,17 +8,26 @@ totals are summed in SQL (money exactly, by ``tb_dsum``) and read back as a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .._data import CallRecord, UsageSummary
 from ._base import UsageAggregates
-from ._query import Query, check_grouping, to_micros
-from ._sql_rows import aggregates_from_rows, summary_from_row
+from ._query import Query, check_grouping
+from ._sql_shared import (
+    aggregates_from_rows,
+    grouping,
+    paged_records,
+    summary_from_row,
+    where_clause,
+)
 from ._sqlite_connection import PAGE, SQLiteConnection
-from ._sqlite_schema import SELECT_CALLS, SUMS, record_from_row
+from ._sqlite_schema import SELECT_CALLS, SUMS
 
 __all__ = ["SQLiteReads"]
+
+#: The parameter mark of this dialect.
+MARK = "?"
 
 _DAY = "strftime('%Y-%m-%d', c.ts_us / 1000000, 'unixepoch')"
 
@@ -60,55 +69,17 @@ class SQLiteReads:
     def records(self, query: Query | None = None) -> Iterator[CallRecord]:
         """The calls ``query`` keeps, oldest first, read a page at a time."""
         where, params = _where(query or Query())
-        glue = " AND " if where else " WHERE "
-        last: tuple[int, int] | None = None
-        while True:
-            page_where, page_params = where, list(params)
-            if last is not None:
-                page_where += glue + "(c.ts_us > ? OR (c.ts_us = ? AND c.id > ?))"
-                page_params += [last[0], last[0], last[1]]
-            sql = f"{SELECT_CALLS}{page_where} ORDER BY c.ts_us, c.id LIMIT {PAGE}"
-            with self._db.using("reading calls") as conn:
-                rows = conn.execute(sql, page_params).fetchall()
-            for row in rows:
-                yield record_from_row(row)
-            if len(rows) < PAGE:
-                return
-            last = (rows[-1][1], rows[-1][0])
+        return paged_records(self._fetch_calls, SELECT_CALLS, where, params, MARK, PAGE)
+
+    def _fetch_calls(self, sql: str, params: list[Any]) -> Sequence[Sequence[Any]]:
+        with self._db.using("reading calls") as conn:
+            rows: Sequence[Sequence[Any]] = conn.execute(sql, params).fetchall()
+        return rows
 
 
 def _where(query: Query) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if query.start is not None:
-        clauses.append("c.ts_us >= ?")
-        params.append(to_micros(query.start))
-    if query.end is not None:
-        clauses.append("c.ts_us < ?")
-        params.append(to_micros(query.end))
-    if query.provider is not None:
-        clauses.append("c.provider = ?")
-        params.append(query.provider)
-    if query.model is not None:
-        clauses.append("c.model = ?")
-        params.append(query.model)
-    for name, value in query.tags.items():
-        clauses.append(
-            "EXISTS (SELECT 1 FROM call_tags f"
-            " WHERE f.name = ? AND f.value = ? AND f.call_id = c.id)"
-        )
-        params += [name, value]
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+    return where_clause(query, MARK, "call_tags")
 
 
 def _grouping(by: str) -> tuple[str, str, list[Any]]:
-    """The join, key expression and join parameters of a grouping."""
-    if by == "provider":
-        return "", "c.provider", []
-    if by == "model":
-        return "", "COALESCE(c.model, 'unknown')", []
-    if by == "day":
-        return "", _DAY, []
-    if by == "tag":
-        return " JOIN call_tags t ON t.call_id = c.id", "t.name || '=' || t.value", []
-    return " JOIN call_tags t ON t.call_id = c.id AND t.name = ?", "t.value", [by[4:]]
+    return grouping(by, MARK, "call_tags", _DAY)
