@@ -281,44 +281,10 @@ def guard_network(attempts: list[str]) -> None:
     socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
 
 
-def stream_body(chunks: int, include_usage: bool) -> bytes:
-    """An OpenAI chat stream of ``chunks`` content events (and a usage event when asked)."""
-    out = []
-    for index in range(chunks):
-        chunk: dict[str, Any] = {
-            "id": "chatcmpl-1",
-            "object": "chat.completion.chunk",
-            "created": 1,
-            "model": "gpt-4o-mini-2024-07-18",
-            "choices": [{"index": 0, "delta": {"content": f" word{index}"}, "finish_reason": None}],
-        }
-        if include_usage:
-            chunk["usage"] = None
-        out.append(b"data: " + json.dumps(chunk).encode() + b"\n\n")
-    # The last content event carries finish_reason, as OpenAI sends it (LiteLLM needs it).
-    finish = {
-        "id": "chatcmpl-1",
-        "object": "chat.completion.chunk",
-        "created": 1,
-        "model": "gpt-4o-mini-2024-07-18",
-        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-    }
-    if include_usage:
-        finish["usage"] = None
-    out.append(b"data: " + json.dumps(finish).encode() + b"\n\n")
-    if include_usage:
-        out.append(
-            b'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,'
-            b'"model":"gpt-4o-mini-2024-07-18","choices":[],"usage":{"prompt_tokens":8,'
-            b'"completion_tokens":%d,"total_tokens":%d}}\n\n' % (chunks, chunks + 8)
-        )
-    out.append(b"data: [DONE]\n\n")
-    return b"".join(out)
-
-
 def mock_transport(chunks: int) -> Any:
     """An httpx2 mock transport answering chat calls as OpenAI does, bodies sent as streams."""
     import httpx2
+    from bench_transport import stream_body  # this folder is on sys.path when run as a script
 
     chat = (ROOT / "fixtures" / "openai" / "chat.json").read_bytes()
     with_usage = [p + b"\n\n" for p in stream_body(chunks, True).split(b"\n\n") if p]

@@ -32,6 +32,7 @@ MESSAGES = [{"role": "user", "content": "Hi"}]
 
 
 def stream_body(chunks: int, include_usage: bool) -> bytes:
+    """An OpenAI chat stream of ``chunks`` content events (and a usage event when asked)."""
     out = []
     for index in range(chunks):
         chunk = {
@@ -44,6 +45,17 @@ def stream_body(chunks: int, include_usage: bool) -> bytes:
         if include_usage:
             chunk["usage"] = None
         out.append(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+    # The last content event carries finish_reason, as OpenAI sends it (LiteLLM needs it).
+    finish: dict[str, object] = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+    }
+    if include_usage:
+        finish["usage"] = None
+    out.append(b"data: " + json.dumps(finish).encode() + b"\n\n")
     if include_usage:
         out.append(
             b'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,'
