@@ -55,6 +55,8 @@ import openai
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the checkout this file is in, not an installed tokenbudget
 
+from bench_transport import stream_body  # noqa: E402  (this folder is on sys.path)
+
 from tokenbudget import TokenTracker  # noqa: E402
 
 os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(ROOT.parent / "shared" / "tiktoken"))
@@ -63,33 +65,11 @@ CHAT = (ROOT / "fixtures" / "openai" / "chat.json").read_bytes()
 MESSAGES: Any = [{"role": "user", "content": "Hi"}]
 
 
-def stream_body(chunks: int) -> bytes:
-    """An OpenAI chat stream with usage, as the server sends it."""
-    events = []
-    for index in range(chunks):
-        chunk = {
-            "id": "chatcmpl-1",
-            "object": "chat.completion.chunk",
-            "created": 1,
-            "model": "gpt-4o-mini-2024-07-18",
-            "choices": [{"index": 0, "delta": {"content": f" word{index}"}, "finish_reason": None}],
-            "usage": None,
-        }
-        events.append(b"data: " + json.dumps(chunk).encode() + b"\n\n")
-    events.append(
-        b'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,'
-        b'"model":"gpt-4o-mini-2024-07-18","choices":[],"usage":{"prompt_tokens":8,'
-        b'"completion_tokens":%d,"total_tokens":%d}}\n\n' % (chunks, chunks + 8)
-    )
-    events.append(b"data: [DONE]\n\n")
-    return b"".join(events)
-
-
 class Loopback:
     """An OpenAI-like server on 127.0.0.1: keep-alive, no Nagle, one write per response."""
 
     def __init__(self, stream_chunks: int, delay: float = 0.0) -> None:
-        stream = stream_body(stream_chunks)
+        stream = stream_body(stream_chunks, True)
         self.requests = 0
         server = self
 
