@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .._data import CallRecord
 from ._postgres_connection import PostgresConnection
 from ._postgres_reads import PAGE
 from ._postgres_schema import CALLS, COPY_CALLS, COPY_TAGS, SELECT_CALLS
-from ._reprice import Pricer, RepriceResult, RepriceTally, new_costs
-from ._sqlite_schema import record_from_row, record_to_row
+from ._reprice import Pricer, RepriceResult
+from ._sql_shared import Fetch, reprice_pages
+from ._sqlite_schema import record_to_row
 
 if TYPE_CHECKING:
     import psycopg
@@ -42,6 +42,7 @@ class PostgresWrites:
     """Appending and repricing of ``PostgresStore``."""
 
     _db: PostgresConnection
+    _fetch_calls: Fetch  # the reads half of the store (one query, its rows)
     _in_doubt: _InDoubt | None = None
 
     def append(self, records: Sequence[CallRecord]) -> None:
@@ -116,8 +117,6 @@ class PostgresWrites:
         calls already priced with ``price_version`` are skipped unless
         ``force``; pages of a few hundred calls, one short transaction each.
         """
-        tally = RepriceTally()
-        last_id = 0
         skip = "" if force or price_version is None else " AND c.price_version IS DISTINCT FROM %s"
         skipped = 0
         if skip:
@@ -125,31 +124,23 @@ class PostgresWrites:
                 sql = f"SELECT COUNT(*) FROM {CALLS} WHERE price_version = %s"
                 found = conn.execute(sql, [price_version]).fetchone()
                 skipped = int(found[0]) if found else 0
-        while True:
-            params: list[Any] = [last_id] + ([price_version] if skip else [])
-            sql = f"{SELECT_CALLS} WHERE c.id > %s{skip} ORDER BY c.id LIMIT {PAGE}"
-            with self._db.using("reading calls") as conn:
-                rows = conn.execute(sql, params).fetchall()
-            updates = []
-            for row in rows:
-                record = record_from_row(row)
-                costs = new_costs(record, price)
-                if costs is None:
-                    continue
-                tally.add(record, *costs)
-                cost, saved = costs
-                updates.append((_text(cost), _text(saved), price_version, row[0]))
-            if updates and not dry_run:
-                with self._db.using("repricing calls") as conn, conn.transaction():
-                    conn.cursor().executemany(
-                        f"UPDATE {CALLS} SET cost = %s::NUMERIC, saved_cost = %s::NUMERIC,"
-                        " price_version = %s WHERE id = %s",
-                        updates,
-                    )
-            if len(rows) < PAGE:
-                return tally.result(price_version, dry_run=dry_run, skipped=skipped)
-            last_id = rows[-1][0]
+        return reprice_pages(
+            self._fetch_calls,
+            self._write_costs,
+            SELECT_CALLS,
+            "%s",
+            PAGE,
+            price,
+            price_version,
+            skip=skip,
+            skipped=skipped,
+            dry_run=dry_run,
+        )
 
-
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else format(value, "f")
+    def _write_costs(self, updates: list[tuple[Any, ...]]) -> None:
+        with self._db.using("repricing calls") as conn, conn.transaction():
+            conn.cursor().executemany(
+                f"UPDATE {CALLS} SET cost = %s::NUMERIC, saved_cost = %s::NUMERIC,"
+                " price_version = %s WHERE id = %s",
+                updates,
+            )

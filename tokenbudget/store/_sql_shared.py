@@ -15,19 +15,24 @@ from typing import Any
 from .._data import CallRecord, UsageSummary
 from ._base import UsageAggregates
 from ._query import Query, to_micros
+from ._reprice import Pricer, RepriceResult, RepriceTally, new_costs
 from ._sqlite_schema import record_from_row
 from ._totals import add_summaries
 
 __all__ = [
+    "Fetch",
     "aggregates_from_rows",
     "grouping",
     "paged_records",
+    "reprice_pages",
     "summary_from_row",
     "where_clause",
 ]
 
 #: Runs one query: ``(sql, params) -> rows``.
 Fetch = Callable[[str, list[Any]], Sequence[Sequence[Any]]]
+#: Writes one page of ``(cost, saved_cost, price_version, id)`` updates in one transaction.
+WriteCosts = Callable[[list[tuple[Any, ...]]], None]
 
 
 def where_clause(query: Query, mark: str, tags: str) -> tuple[str, list[Any]]:
@@ -130,3 +135,47 @@ def aggregates_from_rows(
         by_day=by[2],
         by_tag={(row[0], row[1]): summary_from_row(row[2:]) for row in tag_rows},
     )
+
+
+def reprice_pages(
+    fetch: Fetch,
+    write: WriteCosts,
+    select: str,
+    mark: str,
+    page: int,
+    price: Pricer,
+    price_version: str | None,
+    *,
+    skip: str,
+    skipped: int,
+    dry_run: bool,
+) -> RepriceResult:
+    """Price every stored call again, ``page`` calls per query, and write the changed costs.
+
+    ``skip`` is the dialect's clause (taking ``price_version``) that leaves out
+    calls already priced with this version, or ``""``; ``skipped`` counts them.
+    Costs are written as exact decimal text, one transaction per page.
+    """
+    tally = RepriceTally()
+    last_id = 0
+    while True:
+        params: list[Any] = [last_id] + ([price_version] if skip else [])
+        rows = fetch(f"{select} WHERE c.id > {mark}{skip} ORDER BY c.id LIMIT {page}", params)
+        updates: list[tuple[Any, ...]] = []
+        for row in rows:
+            record = record_from_row(row)
+            costs = new_costs(record, price)
+            if costs is None:
+                continue
+            tally.add(record, *costs)
+            cost, saved = costs
+            updates.append((_text(cost), _text(saved), price_version, row[0]))
+        if updates and not dry_run:
+            write(updates)
+        if len(rows) < page:
+            return tally.result(price_version, dry_run=dry_run, skipped=skipped)
+        last_id = rows[-1][0]
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")

@@ -9,13 +9,13 @@ writing meanwhile. ``SQLiteStore`` inherits these methods.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 from .._data import CallRecord
-from ._reprice import Pricer, RepriceResult, RepriceTally, new_costs
+from ._reprice import Pricer, RepriceResult
+from ._sql_shared import Fetch, reprice_pages
 from ._sqlite_connection import PAGE, SQLiteConnection
-from ._sqlite_schema import INSERT_CALL, INSERT_TAG, SELECT_CALLS, record_from_row, record_to_row
+from ._sqlite_schema import INSERT_CALL, INSERT_TAG, SELECT_CALLS, record_to_row
 
 __all__ = ["SQLiteWrites"]
 
@@ -24,6 +24,7 @@ class SQLiteWrites:
     """Appending and repricing of ``SQLiteStore``."""
 
     _db: SQLiteConnection
+    _fetch_calls: Fetch  # the reads half of the store (one query, its rows)
 
     def append(self, records: Sequence[CallRecord]) -> None:
         """Insert ``records`` in one transaction (all or none)."""
@@ -55,38 +56,28 @@ class SQLiteWrites:
         ``price_version``; work goes in pages of a few hundred calls, one short
         transaction each, so other processes keep writing meanwhile.
         """
-        tally = RepriceTally()
-        last_id = 0
         skip = "" if force or price_version is None else " AND c.price_version IS NOT ?"
         skipped = 0
         if skip:
             with self._db.using("reading calls") as conn:
                 sql = "SELECT COUNT(*) FROM calls WHERE price_version IS ?"
                 skipped = conn.execute(sql, [price_version]).fetchone()[0]
-        while True:
-            params: list[Any] = [last_id] + ([price_version] if skip else [])
-            sql = f"{SELECT_CALLS} WHERE c.id > ?{skip} ORDER BY c.id LIMIT {PAGE}"
-            with self._db.using("reading calls") as conn:
-                rows = conn.execute(sql, params).fetchall()
-            updates = []
-            for row in rows:
-                record = record_from_row(row)
-                costs = new_costs(record, price)
-                if costs is None:
-                    continue
-                tally.add(record, *costs)
-                cost, saved = costs
-                updates.append((_text(cost), _text(saved), price_version, row[0]))
-            if updates and not dry_run:
-                with self._db.transaction("repricing calls") as conn:
-                    conn.executemany(
-                        "UPDATE calls SET cost = ?, saved_cost = ?, price_version = ? WHERE id = ?",
-                        updates,
-                    )
-            if len(rows) < PAGE:
-                return tally.result(price_version, dry_run=dry_run, skipped=skipped)
-            last_id = rows[-1][0]
+        return reprice_pages(
+            self._fetch_calls,
+            self._write_costs,
+            SELECT_CALLS,
+            "?",
+            PAGE,
+            price,
+            price_version,
+            skip=skip,
+            skipped=skipped,
+            dry_run=dry_run,
+        )
 
-
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else format(value, "f")
+    def _write_costs(self, updates: list[tuple[Any, ...]]) -> None:
+        with self._db.transaction("repricing calls") as conn:
+            conn.executemany(
+                "UPDATE calls SET cost = ?, saved_cost = ?, price_version = ? WHERE id = ?",
+                updates,
+            )
