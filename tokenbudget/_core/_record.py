@@ -45,9 +45,63 @@ _ZERO = Decimal(0)
 
 def build_record(exchange: Exchange, error: BaseException | None) -> CallRecord:
     """The record of ``exchange``, which ended with ``error`` (``None``: it ended normally)."""
+    observation = exchange.observe()
+    usage = observation.usage
+    status = exchange.status_code
+    endpoint = exchange.endpoint
+    # The usual call, in a straight line: a 2xx answer of a billable endpoint, read to
+    # its end marker, with usage the provider reported; sent, not replayed. Any other
+    # call takes _build_general, which applies every rule of the module docstring.
+    if (
+        error is None
+        and usage is not None
+        and observation.complete
+        and status is not None
+        and status < 400
+        and endpoint.billable
+        and not (exchange._broken or exchange.cached or usage.estimated or observation.error)
+    ):
+        model = observation.model or endpoint.request_model
+        tier = observation.service_tier or endpoint.service_tier
+        provider = endpoint.provider
+        timestamp = exchange.timestamp
+        ports = exchange.ports
+        cost = ports.price(provider, model, usage, tier, endpoint.batch, timestamp)
+        started = exchange.started
+        first = exchange.first_chunk_at
+        # Positional, in CallRecord's field order (a keyword call costs several times more).
+        return make_record(
+            timestamp,
+            provider,
+            model,
+            endpoint.kind,
+            usage,
+            cost,
+            endpoint.request_model,
+            status,
+            (time.perf_counter() - started) * 1000.0,  # latency_ms
+            exchange.request_id,
+            observation.response_id,
+            endpoint.stream,
+            False,  # cached
+            None,  # saved_cost_usd
+            tier,
+            None,  # error
+            exchange.tags,
+            observation.raw_usage,
+            ports.price_version(),
+            endpoint.via,
+            None if first is None else (first - started) * 1000.0,  # first_chunk_ms
+        )
+    return _build_general(exchange, error, observation)
+
+
+def _build_general(
+    exchange: Exchange, error: BaseException | None, observation: Observation
+) -> CallRecord:
+    """:func:`build_record` of any call, the usual one included."""
     endpoint = exchange.endpoint
     status = exchange.status_code
-    observation = exchange.observe()
     if error is not None and not isinstance(error, GeneratorExit):
         error_text: str | None = describe(error)
     elif observation.error:  # the provider said what went wrong (an SSE error event)
@@ -63,7 +117,6 @@ def build_record(exchange: Exchange, error: BaseException | None) -> CallRecord:
         return _make(exchange, make_usage(), _ZERO, observation, error_text)
 
     usage = observation.usage
-    # _why_estimated, its usual answer first: a complete, read, reported answer.
     if usage is not None and observation.complete and not exchange._broken:
         reason = None
     else:
@@ -153,26 +206,27 @@ def _make(
 ) -> CallRecord:
     endpoint = exchange.endpoint
     first = exchange.first_chunk_at
-    return make_record(
+    started = exchange.started
+    return make_record(  # positional, in CallRecord's field order
         exchange.timestamp,
         endpoint.provider,
         observation.model or endpoint.request_model,
         endpoint.kind,
         usage,
         cost,
-        request_model=endpoint.request_model,
-        status_code=exchange.status_code,
-        latency_ms=(time.perf_counter() - exchange.started) * 1000.0,
-        request_id=exchange.request_id,
-        response_id=observation.response_id,
-        stream=endpoint.stream,
-        cached=exchange.cached,
-        saved_cost_usd=saved,
-        service_tier=observation.service_tier or endpoint.service_tier,
-        error=scrub_secrets(error) if error else error,
-        tags=exchange.tags,
-        raw_usage=observation.raw_usage,
-        price_version=exchange.ports.price_version(),
-        via=endpoint.via,
-        first_chunk_ms=None if first is None else (first - exchange.started) * 1000.0,
+        endpoint.request_model,
+        exchange.status_code,
+        (time.perf_counter() - started) * 1000.0,  # latency_ms
+        exchange.request_id,
+        observation.response_id,
+        endpoint.stream,
+        exchange.cached,
+        saved,
+        observation.service_tier or endpoint.service_tier,
+        scrub_secrets(error) if error else error,
+        exchange.tags,
+        observation.raw_usage,
+        exchange.ports.price_version(),
+        endpoint.via,
+        None if first is None else (first - started) * 1000.0,  # first_chunk_ms
     )
