@@ -121,7 +121,9 @@ class RunningTotals:
             self.cached_calls += 1
             if record.saved_cost_usd is not None:
                 self.saved_cost_usd += record.saved_cost_usd
-        if not record.succeeded:
+        # CallRecord.succeeded, inlined: every call passes here.
+        status = record.status_code
+        if record.error is not None or (status is not None and status >= 400):
             self.failed_calls += 1
         if usage.estimated:
             self.estimated_calls += 1

@@ -30,7 +30,7 @@ __all__ = ["PriceSource", "TrackerPrices"]
 #: What ``TokenTracker(prices=...)`` accepts.
 PriceSource = str | os.PathLike[str] | PriceBook | None
 
-_PricerKey = tuple["str | None", str, "str | None", bool]
+_PricerKey = tuple["str | None", "str | None", "str | None", bool]
 _Pricer = Callable[[Usage], Decimal]
 _MISS: tuple[int | None, _Pricer | None] = (None, None)
 #: At most this many kept cost functions (one per model, tier and batch a tracker meets).
@@ -45,6 +45,9 @@ class TrackerPrices:
         self._book: PriceBook | None = None
         #: (book generation, cost function or None) per (provider, model, tier, batch).
         self._pricers: dict[_PricerKey, tuple[int | None, _Pricer | None]] = {}
+        #: The book's version, read at book generation ``_version_at``.
+        self._version: str | None = None
+        self._version_at: int | None = None
         self._lock = threading.Lock()
         renew_after_fork(self, "_lock", threading.Lock)
 
@@ -61,10 +64,25 @@ class TrackerPrices:
 
     def version(self) -> str | None:
         """The version of the price data, kept on each record; ``None`` if it cannot load."""
+        # Asked once per call: the book's version is kept with the generation it was
+        # read at (a registration bumps the generation), so this is two attribute reads.
         try:
-            return (self._book or self.book).version
+            if self._book.generation == self._version_at:  # type: ignore[union-attr]
+                return self._version
+        except AttributeError:  # no book yet, or a book of its own (no generation)
+            pass
+        return self._read_version()
+
+    def _read_version(self) -> str | None:
+        try:
+            book = self._book or self.book
+            generation = getattr(book, "generation", None)
+            version = book.version
         except Exception:
             return None
+        if generation is not None:
+            self._version_at, self._version = generation, version
+        return version
 
     def cost(
         self,
@@ -76,27 +94,31 @@ class TrackerPrices:
         at: datetime,
     ) -> Decimal | None:
         """What a call cost (the pricing port); ``None`` when it cannot be priced."""
-        if model is None:
-            return usage.reported_cost_usd
-        if usage.reported_cost_usd is None:
-            generation, pricer = self._pricers.get((provider, model, service_tier, batch), _MISS)
-            # Only a PriceBook's cost functions are kept, so its generation is there to read.
-            if pricer is not None and generation == self._book.generation:  # type: ignore[union-attr]
-                try:
-                    return pricer(usage)
-                except Exception:
-                    pass  # the full path below logs it
+        generation, pricer = self._pricers.get((provider, model, service_tier, batch), _MISS)
+        # Only a PriceBook's cost functions are kept, so its generation is there to read;
+        # a model of None is never kept.
+        if (
+            pricer is not None
+            and usage.reported_cost_usd is None
+            and generation == self._book.generation  # type: ignore[union-attr]
+        ):
+            try:
+                return pricer(usage)
+            except Exception:
+                pass  # the full path below logs it
         return self._full_cost(provider, model, usage, service_tier, batch, at)
 
     def _full_cost(
         self,
         provider: str | None,
-        model: str,
+        model: str | None,
         usage: Usage,
         service_tier: str | None,
         batch: bool,
         at: datetime,
     ) -> Decimal | None:
+        if model is None:
+            return usage.reported_cost_usd
         try:
             book = self.book
             cost = book.cost(provider, model, usage, service_tier=service_tier, batch=batch, at=at)

@@ -18,8 +18,6 @@ from ._schema import RATE_FIELDS, Rates, Sheet
 __all__ = ["CompiledRates", "CompiledSheet", "compile_sheet", "merge_sheet"]
 
 _ZERO = Decimal(0)
-_TEN = Decimal(10)
-_MINUS_TEN = -_TEN
 #: Precision enough that dropping trailing zeros never rounds.
 _EXACT = Context(prec=MAX_PREC)
 
@@ -37,8 +35,10 @@ class CompiledRates:
         "_cached",
         "_extra",
         "_in",
+        "_minus_ten",
         "_modal",
         "_out",
+        "_ten",
         "_unit",
         "_write",
         "_write_1h",
@@ -89,6 +89,9 @@ class CompiledRates:
         )
         scale = max(scale, 0)
         self._unit = Decimal(1).scaleb(-(scale + 6))
+        #: A cost is under $10 when its total in units of ``_unit`` is under this.
+        self._ten = 10 ** (scale + 7)
+        self._minus_ten = -self._ten
         self._in = _whole(self.input, scale)
         self._out = _whole(self.output, scale)
         self._cached = _whole(self.cached_input, scale)
@@ -112,6 +115,17 @@ class CompiledRates:
         """Dollars for ``usage``: tokens and per-unit extras, exact, without trailing zeros."""
         cached = usage.cached_input_tokens
         write = usage.cache_write_tokens
+        if cached or write or self._modal or usage.extra:
+            return self._cost_of_parts(usage, cached, write)
+        # The usual call: plain input and output tokens.
+        uncached = usage.input_tokens
+        total = (uncached * self._in if uncached > 0 else 0) + usage.output_tokens * self._out
+        if self._minus_ten < total < self._ten:  # under $10: no positive exponent to fear
+            return (total * self._unit).normalize(_EXACT)
+        return plain_decimal(total * self._unit)
+
+    def _cost_of_parts(self, usage: Usage, cached: int, write: int) -> Decimal:
+        """:meth:`cost` of a usage with cache reads or writes, priced modalities or extras."""
         uncached = usage.input_tokens - cached - write
         total = uncached * self._in if uncached > 0 else 0
         if cached:
@@ -132,9 +146,9 @@ class CompiledRates:
                 price = prices.get(unit)
                 if price is not None:
                     total += count * price
-        cost = (total * self._unit).normalize(_EXACT)
-        # plain_decimal() inlined for the common case (under $10), as every call is priced.
-        return cost if _MINUS_TEN < cost < _TEN else plain_decimal(cost)
+        if self._minus_ten < total < self._ten:
+            return (total * self._unit).normalize(_EXACT)
+        return plain_decimal(total * self._unit)
 
     def as_dict(self) -> dict[str, Decimal]:
         """The effective prices, per 1M tokens (extras per unit, as ``extra.KEY``)."""

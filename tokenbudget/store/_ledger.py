@@ -18,7 +18,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from .._core import logger, renew_after_fork
 from .._data import CallRecord, RunningTotals, UsageSummary
@@ -41,6 +41,9 @@ DEFAULT_MAX_RECORDS = 10_000
 DEFAULT_MAX_TAG_VALUES = 1_000
 #: The tag value the values past a ledger's ``max_tag_values`` are counted under.
 OTHER_TAG_VALUE = "(other)"
+
+_ONE_DAY = timedelta(days=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class Ledger:
@@ -67,6 +70,8 @@ class Ledger:
         self._callbacks: list[RecordCallback] = []
         #: Runs with each record under the lock (a store's queue); see :meth:`set_sink`.
         self._sink: RecordCallback | None = None
+        #: The start, end and date of the latest UTC day a record fell on (:meth:`_day_of`).
+        self._today: tuple[datetime, datetime, date] = (_EPOCH, _EPOCH, date.min)
         self._reset_state()
         renew_after_fork(self, "_lock", threading.Lock)
 
@@ -110,8 +115,13 @@ class Ledger:
         tags = record.tags
         moment = record.timestamp
         provider, model = record.provider, record.model or "unknown"
-        day = moment.date() if moment.tzinfo is timezone.utc else _utc_date(moment)
-        with self._lock:
+        # The UTC day, without a new date per call while the day lasts.
+        start, end, day = self._today
+        if not (moment.tzinfo is timezone.utc and start <= moment < end):
+            day = self._day_of(moment)
+        lock = self._lock
+        lock.acquire()  # not ``with``: it builds two bound methods per call
+        try:
             cell = (provider, model, day, self._fold_tags(tags) if tags else ())
             self._records.append(record)
             totals = self._cells.get(cell)
@@ -125,11 +135,22 @@ class Ledger:
                     self._sink(record)
                 except Exception:
                     logger.exception("tokenbudget: record sink %r failed", self._sink)
-        for callback in list(self._callbacks) if self._callbacks else ():
-            try:
-                callback(record)
-            except Exception:
-                logger.exception("tokenbudget: on_record callback %r failed", callback)
+        finally:
+            lock.release()
+        if self._callbacks:
+            for callback in list(self._callbacks):
+                try:
+                    callback(record)
+                except Exception:
+                    logger.exception("tokenbudget: on_record callback %r failed", callback)
+
+    def _day_of(self, moment: datetime) -> date:
+        """The UTC day of ``moment``, kept with its bounds when it is the latest day seen."""
+        day = _utc_date(moment)
+        if moment.tzinfo is timezone.utc and day >= self._today[2]:
+            start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+            self._today = (start, start + _ONE_DAY, day)  # one store: read whole by any thread
+        return day
 
     def _fold_tags(self, tags: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
         """``tags`` as a cell key, values past the cap folded (under the lock)."""
