@@ -74,24 +74,21 @@ class OpenAIReader(UsageReader):
 
     def on_body(self, body: bytes) -> None:
         found = scan_body(body) if self.endpoint.provider in SCANNED_PROVIDERS else None
-        if found is not None and self.endpoint.kind == "responses" and _has_tool_calls(body):
-            found = None  # the output items are counted: read the body in full
-        if found is None:
-            self.on_json(json.loads(body))
-            return
-        # What on_json would take from the whole document, read off the scan.
-        obs = self.observation
-        usage = found["usage"]
-        normalised = self._normalise(usage)
-        if normalised.estimated:  # invalid figures: read in full, to count the text
-            self.on_json(json.loads(body))
-            return
-        obs.usage = normalised
-        obs.raw_usage = usage
-        obs.model = found["model"]
-        obs.response_id = found.get("id")
-        obs.service_tier = found.get("service_tier")
-        obs.complete = True
+        # Responses with output items billed per call are read in full, to count them.
+        if found is not None and not (self._responses and _has_tool_calls(body)):
+            usage, model, response_id, tier = found
+            normalised = self._normalise(usage)
+            if not normalised.estimated:  # else read in full, to count the text
+                # What on_json would take from the whole document, read off the scan.
+                obs = self.observation
+                obs.usage = normalised
+                obs.raw_usage = usage
+                obs.model = model
+                obs.response_id = response_id
+                obs.service_tier = tier
+                obs.complete = True
+                return
+        self.on_json(json.loads(body))
 
     def on_json(self, document: Any) -> None:
         if type(document) is not dict and not isinstance(document, Mapping):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..._data import Usage, make_usage
+from ..._data import MAX_TOKENS, Usage, make_usage
 from .._figures import UsageFigures, validating
 
 __all__ = ["UsageNormaliser", "normalise_openai_usage"]
@@ -17,6 +17,11 @@ __all__ = ["UsageNormaliser", "normalise_openai_usage"]
 #: Turns a host's ``usage`` object into normalised usage (hosts that count differently
 #: from OpenAI give :class:`~tokenbudget.providers.openai.OpenAIProvider` their own).
 UsageNormaliser = Callable[[Mapping[str, Any]], Usage]
+
+#: The names of input, output and their details objects: chat/completions/embeddings, Responses.
+_CHAT = ("prompt_tokens", "completion_tokens", "prompt_tokens_details", "completion_tokens_details")
+_RESPONSES = ("input_tokens", "output_tokens", "input_tokens_details", "output_tokens_details")
+_NO_DETAILS: dict[str, Any] = {}  # read only: stands for an absent details object
 
 
 @validating
@@ -27,21 +32,55 @@ def normalise_openai_usage(usage: Mapping[str, Any]) -> Usage:
     (:class:`~tokenbudget.providers.UsageFigures`): the input count is required,
     the others may be absent.
     """
+    names = _RESPONSES if "input_tokens" in usage or "output_tokens" in usage else _CHAT
+    get = usage.get
+    # The usual report, read straight into its Usage: every figure a plain int in
+    # range, the details plain dicts. Anything else goes through UsageFigures,
+    # which notes what it drops.
+    in_details = get(names[2]) or _NO_DETAILS
+    out_details = get(names[3]) or _NO_DETAILS
+    if type(in_details) is dict and type(out_details) is dict:
+        input_tokens = get(names[0])
+        output_tokens = get(names[1], 0)
+        cached = in_details.get("cached_tokens", 0)
+        write = in_details.get("cache_write_tokens", 0)
+        audio_in = in_details.get("audio_tokens", 0)
+        image_in = in_details.get("image_tokens", 0)
+        reasoning = out_details.get("reasoning_tokens", 0)
+        audio_out = out_details.get("audio_tokens", 0)
+        if (
+            type(input_tokens) is type(output_tokens) is type(cached) is type(write) is int
+            and type(audio_in) is type(image_in) is type(reasoning) is type(audio_out) is int
+            # ints: a bitwise or is negative if one of them is, and at least the largest
+            # (at most twice it: a figure near the ceiling takes the general path)
+            and 0 <= (input_tokens | output_tokens | cached | write) <= MAX_TOKENS
+            and 0 <= (audio_in | image_in | reasoning | audio_out) <= MAX_TOKENS
+        ):
+            # positional, in Usage's field order (the fifth: 1-hour cache writes)
+            return make_usage(
+                input_tokens,
+                output_tokens,
+                cached,
+                write,
+                0,
+                reasoning,
+                audio_in,
+                audio_out,
+                image_in,
+            )
+    return _read_figures(usage, names)
+
+
+def _read_figures(usage: Mapping[str, Any], names: tuple[str, str, str, str]) -> Usage:
+    """The general path: each figure through :class:`UsageFigures`."""
+    input_name, output_name, in_name, out_name = names
     get = usage.get
     figures = UsageFigures()
     count = figures.count
-    if "input_tokens" in usage or "output_tokens" in usage:  # Responses API
-        input_tokens = figures.required(get("input_tokens"), "input_tokens")
-        output_tokens = count(get("output_tokens"), "output_tokens")
-        in_details = get("input_tokens_details")
-        out_details = get("output_tokens_details")
-        in_name, out_name = "input_tokens_details", "output_tokens_details"
-    else:
-        input_tokens = figures.required(get("prompt_tokens"), "prompt_tokens")
-        output_tokens = count(get("completion_tokens"), "completion_tokens")
-        in_details = get("prompt_tokens_details")
-        out_details = get("completion_tokens_details")
-        in_name, out_name = "prompt_tokens_details", "completion_tokens_details"
+    input_tokens = figures.required(get(input_name), input_name)
+    output_tokens = count(get(output_name), output_name)
+    in_details = get(in_name)
+    out_details = get(out_name)
     cached = write = audio_in = image_in = reasoning = audio_out = 0
     if in_details:
         if isinstance(in_details, Mapping):
