@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import pickle
+from dataclasses import replace
 from typing import Any
 
 import httpx2
@@ -26,7 +27,6 @@ from tokenbudget.cache import (
     CacheEntry,
     CacheKeyer,
     MemoryBackend,
-    ReadyResponse,
     StoredResponse,
 )
 from tokenbudget.providers import RequestView
@@ -196,8 +196,9 @@ def test_a_memory_cache_keeps_a_stream_cut_into_its_events() -> None:
     assert isinstance(backend, MemoryBackend)
     (stored,) = backend._entries.values()
     ready = stored.response
-    assert isinstance(ready, ReadyResponse) and ready.stream and len(ready.events) > 2
+    assert ready.stream and ready.events is not None and len(ready.events) > 2
     assert b"".join(ready.events) == ready.body
+    assert ready.replay is not None and ready.replay.raw is ready.events
     assert stored.size > 2 * len(ready.body), "the cut copy counts in the memory bound"
     assert streamed() == streamed() == first and fake.calls == 1
     miss, *hits = tracker.records
@@ -208,8 +209,8 @@ def test_a_memory_cache_keeps_a_stream_cut_into_its_events() -> None:
 def test_a_ready_response_is_a_stored_response_everywhere() -> None:
     headers = (("content-type", "text/event-stream"),)
     plain = StoredResponse(200, headers, b"data: 1\n\ndata: 2\n\n", stream=True)
-    ready = ReadyResponse.of(plain)
-    assert ready.events == (b"data: 1\n\n", b"data: 2\n\n") and ReadyResponse.of(ready) is ready
+    ready = replace(plain, events=(b"data: 1\n\n", b"data: 2\n\n"))
+    assert ready == plain, "the parts kept for replay are no part of the answer"
     entry = CacheEntry(ready, 0.0)
     assert CacheEntry.from_bytes(entry.to_bytes()).response == plain, "stored as any answer"
-    assert ReadyResponse.of(StoredResponse(200, (), b"{}")).events == ()
+    assert CacheEntry.from_bytes(entry.to_bytes()).response.events is None

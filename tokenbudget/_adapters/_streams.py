@@ -15,6 +15,7 @@ its family's (httpx or httpx2) byte-stream classes.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
+from time import perf_counter
 from typing import Any, ClassVar
 
 from .._core import BodyDecodingError, Exchange
@@ -26,16 +27,43 @@ __all__ = ["AsyncTrackedStreamLogic", "ReplayStreamLogic", "TrackedStreamLogic"]
 
 
 class ReplayStreamLogic:
-    """A body handed over in given pieces (a stored SSE body: one per event)."""
+    """A body handed over in given pieces (a stored SSE body: one per event).
 
-    def __init__(self, chunks: Sequence[bytes]) -> None:
+    For a hit replayed from its kept reading (``tokenbudget._core.Replay``),
+    ``reader`` is told how many pieces were handed over (a caller stopping
+    early is read as before), and ``timed`` (an event stream's exchange) gets
+    the time of the first piece, as a stream's first chunk.
+    """
+
+    def __init__(
+        self, chunks: Sequence[bytes], reader: Any = None, timed: Exchange | None = None
+    ) -> None:
         self._chunks = chunks
+        self._reader = reader
+        self._timed = timed
 
     def __iter__(self) -> Iterator[bytes]:
-        yield from self._chunks
+        reader = self._reader
+        if reader is None:
+            yield from self._chunks
+            return
+        timed = self._timed
+        for chunk in self._chunks:
+            if timed is not None:
+                timed.first_chunk_at = perf_counter()
+                timed = None
+            reader.given += 1
+            yield chunk
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        reader = self._reader
+        timed = self._timed
         for chunk in self._chunks:
+            if reader is not None:
+                if timed is not None:
+                    timed.first_chunk_at = perf_counter()
+                    timed = None
+                reader.given += 1
             yield chunk
 
 

@@ -199,6 +199,11 @@ class CacheKeyer:
         # raw body's digest: a byte-identical repeat skips the canonical JSON.
         self._bodies = _StateMemo()
 
+    @property
+    def ignores_fields(self) -> bool:
+        """True when some body fields are left out of keys (``ignore_fields``)."""
+        return bool(self._ignore)
+
     def key(self, request: RequestView, variant: str = "") -> str:
         """The hex SHA-256 key of ``request`` (``variant``: how the tracker alters it)."""
         query, query_credentials = self._split_query(request.query)
