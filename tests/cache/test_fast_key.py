@@ -11,6 +11,7 @@ still part keys on the fast path; then the same through a real SDK client.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import pickle
 from dataclasses import replace
@@ -214,3 +215,88 @@ def test_a_ready_response_is_a_stored_response_everywhere() -> None:
     entry = CacheEntry(ready, 0.0)
     assert CacheEntry.from_bytes(entry.to_bytes()).response == plain, "stored as any answer"
     assert CacheEntry.from_bytes(entry.to_bytes()).response.events is None
+
+
+# -- whole keys by the request as it came (httpx headers) ------------------------------
+
+
+def httpx_view(
+    body: bytes, headers: list[tuple[str, str]], query: str = "", method: str = "POST"
+) -> RequestView:
+    return RequestView(
+        method,
+        "api.openai.com",
+        "/v1/chat/completions",
+        query=query,
+        headers=httpx2.Headers(headers),
+        body=body,
+    )
+
+
+header_names = st.sampled_from(
+    [
+        "authorization",
+        "x-api-key",
+        "openai-organization",
+        "anthropic-version",
+        "x-tenant",
+        "user-agent",
+        "cookie",
+        "x-stainless-retry-count",
+        "X-Api-Key",
+        "Authorization",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    headers=st.lists(st.tuples(header_names, st.text("ab1 =;", max_size=6)), max_size=6),
+    body=st.sampled_from([b"{}", json.dumps(BODY).encode(), b'{"a": 1}', b"not json"]),
+    query=st.sampled_from(["", "key=k1", "api-version=1&sig=s", "b=2&a=1"]),
+    variant=st.sampled_from(["", "usage"]),
+    per_account=st.booleans(),
+)
+def test_a_remembered_key_is_the_key_computed_in_full(
+    headers: list[tuple[str, str]], body: bytes, query: str, variant: str, per_account: bool
+) -> None:
+    """The whole-key memo (httpx headers) and the general path agree, and so do headers
+    without a raw list (mapping headers take the general path every time)."""
+    warm = CacheKeyer(b"fast", vary_headers=["x-tenant"], per_account=per_account)
+    request = httpx_view(body, headers, query)
+    first = warm.key(request, variant)
+    again = warm.key(httpx_view(body, headers, query), variant)
+    fresh = CacheKeyer(b"fast", vary_headers=["x-tenant"], per_account=per_account)
+    assert first == again == fresh._key(request, variant, hashlib.sha256(body).digest())
+    assert len(warm._keys) == (1 if headers else 0)  # (no headers: a plain mapping)
+    if len({name.lower() for name, _ in headers}) == len(headers):  # (no repeated names)
+        as_mapping = RequestView(
+            "POST",
+            "api.openai.com",
+            "/v1/chat/completions",
+            query=query,
+            headers=dict(headers),
+            body=body,
+        )
+        assert fresh.key(as_mapping, variant) == first and len(fresh._keys) == 0
+
+
+def test_the_key_memo_keeps_credentials_in_memory_only() -> None:
+    keyer = CacheKeyer(b"fast")
+    request = httpx_view(b"{}", [("authorization", "Bearer sk-SECRET")])
+    expected = keyer.key(request)
+    assert len(keyer._keys) == 1
+    shown = [repr(keyer), repr(keyer._keys), str(keyer._keys)]
+    assert not any("SECRET" in text for text in shown)
+    restored = pickle.loads(pickle.dumps(keyer))
+    assert len(restored._keys) == 0 and restored.key(request) == expected
+    assert len(copy.deepcopy(keyer)._keys) == 0
+    other = httpx_view(b"{}", [("authorization", "Bearer sk-OTHER")])
+    assert keyer.key(other) != expected and len(keyer._keys) == 2
+
+
+def test_the_key_memo_is_bounded() -> None:
+    keyer = CacheKeyer(b"fast")
+    requests = [httpx_view(b"{}", [("x-n", str(n))]) for n in range(1500)]
+    keys = [keyer.key(request) for request in requests]
+    assert len(keyer._keys) <= 1024 and len(set(keys)) == 1

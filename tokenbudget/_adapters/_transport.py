@@ -128,12 +128,11 @@ class _Adapter:
         if replay is not None:
             # Read once when stored: the caller gets the kept pieces and the call is
             # recorded from the kept reading; nothing is parsed again.
-            reader = exchange.replay_stored(replay)
-            inner = self._replay_stream(replay.events, reader, exchange if replay.timed else None)
+            pieces = exchange.replay_stored(replay)
             return self._module.Response(
                 replay.status_code,
                 headers=replay.head,
-                stream=self._tracked_stream(inner, exchange),
+                stream=self._replay_stream(pieces, exchange, replay.timed),
                 extensions={"tokenbudget.exchange": exchange},
                 request=request,
             )
@@ -144,11 +143,11 @@ class _Adapter:
         if drop:
             headers = [(k, v) for k, v in headers if k.lower() not in drop]
         # A memory cache's answer comes cut into its events already (its ``events``).
-        pieces = answer.events or replay_pieces(answer)
+        chunks = answer.events or replay_pieces(answer)
         return self._module.Response(
             answer.status_code,
             headers=header_bytes(headers),  # the bytes received, not text httpx would re-encode
-            stream=self._tracked_stream(self._replay_stream(pieces), exchange),
+            stream=self._tracked_stream(self._replay_stream(chunks), exchange),
             extensions={"tokenbudget.exchange": exchange},
             request=request,
         )

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from datetime import datetime, timezone
 from logging import DEBUG
@@ -296,16 +296,18 @@ class Exchange(ResponseObserver):
             self._report("cache rehearsal")
             return None
 
-    def replay_stored(self, replay: Replay) -> ReplayReader:
+    def replay_stored(self, replay: Replay) -> Iterator[bytes]:
         """Take ``replay``'s kept reading for this cache hit: nothing of it is read again.
 
-        Returns the reader the replay stream tells how many pieces it handed over.
+        Returns the pieces to hand the caller, an iterator whose rest tells how far
+        the caller got (a caller that stops early is read as before); the body's
+        end is :meth:`end_of_body`, and :meth:`finish` records the call, as ever.
         """
         self.status_code = replay.status_code
         self.request_id = replay.request_id
         self.endpoint.usage_injected = replay.usage_injected
         reader = self._reader = ReplayReader(replay, self)
-        return reader
+        return reader.pieces
 
     def reread_replay(self, replay: Replay, given: int) -> Observation:
         """A hit whose caller stopped after ``given`` pieces: read as every hit once was.

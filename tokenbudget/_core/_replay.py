@@ -24,6 +24,7 @@ never anything of the request: no secret.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import length_hint
 from typing import TYPE_CHECKING
 
 from ._endpoint import Endpoint, Observation, UsageReader
@@ -134,21 +135,22 @@ def rehearse(endpoint: Endpoint, answer: StoredResponse) -> Replay | None:
 class ReplayReader(UsageReader):
     """A hit's reader: the kept observation once the caller got every piece.
 
-    The replay stream counts the pieces handed over (:attr:`given`). A caller
-    that stopped before the last is read as before (``Exchange.reread_replay``).
+    :attr:`pieces` is the iterator the replay hands the kept pieces over from:
+    what is left in it says how far the caller got. A caller that stopped
+    before the last piece is read as before (``Exchange.reread_replay``).
     """
 
-    __slots__ = ("exchange", "given", "replay")
+    __slots__ = ("exchange", "pieces", "replay")
 
     def __init__(self, replay: Replay, exchange: Exchange) -> None:  # no UsageReader.__init__
         self.observation = replay.observation
         self.replay = replay
         self.exchange: Exchange | None = exchange
-        self.given = 0
+        self.pieces = iter(replay.events)
 
     def result(self) -> Observation:
         exchange, self.exchange = self.exchange, None  # (no cycle left behind)
-        replay = self.replay
-        if self.given >= len(replay.events) or exchange is None:
+        left = length_hint(self.pieces)
+        if not left or exchange is None:
             return self.observation
-        return exchange.reread_replay(replay, self.given)
+        return exchange.reread_replay(self.replay, len(self.replay.events) - left)
