@@ -7,6 +7,7 @@ gets the same bytes and the records are equal, field by field (but the clock's).
 
 from __future__ import annotations
 
+import gc
 import json
 from dataclasses import fields, replace
 from typing import Any
@@ -240,3 +241,64 @@ def test_a_disk_hit_records_what_a_memory_hit_records(tmp_path: Any) -> None:
                 read(client, post(client, True))
         records.append(tracker.records[-1])
     assert_same_record(*records)
+
+
+# -- however a hit's response ends ----------------------------------------------------
+
+
+def hit_ended_by(end: Any, stream: bool) -> tuple[CallRecord, CallRecord]:
+    """A kept hit and the same hit read as before, each response ended by ``end``."""
+    tracker = TokenTracker(cache="memory")
+    client = tracker.httpx_client(transport=FakeLLM(reply="one two three", family="httpx2"))
+    with client:
+        read(client, post(client, stream))
+        end(client.send(post(client, stream), stream=True))
+        read_as_before(tracker)
+        end(client.send(post(client, stream), stream=True))
+    gc.collect()
+    _, from_kept, from_body = tracker.records
+    return from_kept, from_body
+
+
+def closed_unread(response: httpx2.Response) -> None:
+    response.close()
+
+
+def dropped_unread(response: httpx2.Response) -> None:
+    del response  # collected unclosed: recorded by the reaper
+
+
+def dropped_after_one(response: httpx2.Response) -> None:
+    next(response.iter_raw())
+    del response
+
+
+@pytest.mark.parametrize("end", [closed_unread, dropped_unread, dropped_after_one])
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_a_hit_ended_early_is_recorded_as_before(end: Any, stream: bool) -> None:
+    from_kept, from_body = hit_ended_by(end, stream)
+    assert from_kept.cached and from_body.cached
+    assert_same_record(from_kept, from_body)
+
+
+@pytest.mark.parametrize("stop", [None, 0, 1, 3])
+async def test_an_async_hit_records_as_before(stop: int | None) -> None:
+    tracker = TokenTracker(cache="memory")
+    fake = FakeLLM(reply="one two three", family="httpx2")
+    bodies = []
+    async with tracker.async_httpx_client(transport=fake) as client:
+        for round in range(3):
+            if round == 2:
+                read_as_before(tracker)
+            request = post(client, True)  # type: ignore[arg-type]
+            response = await client.send(request, stream=True)
+            pieces = []
+            async for piece in response.aiter_raw():
+                if stop is not None and round and len(pieces) == stop:
+                    break
+                pieces.append(piece)
+            await response.aclose()
+            bodies.append(b"".join(pieces))
+    assert bodies[1] == bodies[2] and fake.calls == 1
+    _, from_kept, from_body = tracker.records
+    assert_same_record(from_kept, from_body)
