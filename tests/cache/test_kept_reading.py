@@ -202,25 +202,33 @@ def chunks(body: bytes) -> list[Any]:
     return [json.loads(line[6:]) for line in lines if line.startswith("data: {")]
 
 
-@pytest.mark.parametrize("ignore", [(), ("stream_options",)])
+@pytest.mark.parametrize("ignore", [(), ("stream_options",), ("user",)])
 def test_a_hit_shows_the_usage_chunk_only_to_a_caller_that_asked_for_it(
-    ignore: tuple[str, ...],
+    ignore: tuple[str, ...], readings: list[int]
 ) -> None:
-    """With ``ignore_fields`` leaving out what decides it, callers that differ there share
-    answers: such a cache's stream hits are read as before, each hiding what it must."""
+    """With ``ignore_fields`` possibly leaving out what decides it, callers that differ
+    there share answers: a hit's provider decides again, and a hit whose request
+    decides otherwise than the stored one is read as before, hiding what it must."""
     cache = CallCache(MemoryBackend(), ignore_fields=ignore)
     tracker = TokenTracker(cache=cache)
     client = tracker.httpx_client(transport=FakeLLM(reply="one two", family="httpx2"))
+    shared = ignore == ("stream_options",)
+    read_again = []
     with client:
         for options in (None, {"include_usage": True}, None, {"include_usage": True}):
+            readings.clear()
             body = read(client, post(client, True, options))
+            read_again.append(bool(readings))
             with_usage = [chunk for chunk in chunks(body) if chunk.get("usage")]
             assert len(with_usage) == (1 if options else 0)
             assert all("usage" not in chunk for chunk in chunks(body) if not options)
-    assert all((kept is None) == bool(ignore) for kept in kept_readings(tracker))
+    kept = kept_readings(tracker)
+    assert all(one is not None and one.recheck == bool(ignore) for one in kept)
     records = tracker.records
-    cached = [False, True, True, True] if ignore else [False, False, True, True]
+    cached = [False, True, True, True] if shared else [False, False, True, True]
     assert [record.cached for record in records] == cached
+    # Read: the misses; with a shared answer, the hits whose request decides otherwise.
+    assert read_again == ([True, True, False, True] if shared else [True, True, False, False])
     assert all(record.usage == records[0].usage for record in records)
 
 

@@ -125,10 +125,11 @@ class _Adapter:
 
     def _replay(self, answer: StoredResponse, request: Any, exchange: Exchange) -> Any:
         replay = answer.replay
-        if replay is not None:
+        pieces = exchange.replay_stored(replay) if replay is not None else None
+        if pieces is not None:
             # Read once when stored: the caller gets the kept pieces and the call is
             # recorded from the kept reading; nothing is parsed again.
-            pieces = exchange.replay_stored(replay)
+            assert replay is not None
             return self._module.Response(
                 replay.status_code,
                 headers=replay.head,

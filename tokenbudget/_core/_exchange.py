@@ -285,24 +285,32 @@ class Exchange(ResponseObserver):
 
     # -- cache hits read once (``_replay``) ---------------------------------------
 
-    def rehearse_replay(self, answer: StoredResponse) -> Replay | None:
+    def rehearse_replay(self, answer: StoredResponse, recheck: bool = False) -> Replay | None:
         """What every hit of ``answer`` (this call's) needs, read now as a hit would read it.
 
         ``None`` when the answer cannot be replayed from a kept reading (see ``_replay``).
+        ``recheck``: hits may come from requests that differ in what the provider's
+        ``prepare`` reads (``Replay.recheck``).
         """
         try:
-            return rehearse(self.endpoint, answer)
+            return rehearse(self.endpoint, answer, recheck)
         except Exception:
             self._report("cache rehearsal")
             return None
 
-    def replay_stored(self, replay: Replay) -> Iterator[bytes]:
+    def replay_stored(self, replay: Replay) -> Iterator[bytes] | None:
         """Take ``replay``'s kept reading for this cache hit: nothing of it is read again.
 
         Returns the pieces to hand the caller, an iterator whose rest tells how far
         the caller got (a caller that stops early is read as before); the body's
         end is :meth:`end_of_body`, and :meth:`finish` records the call, as ever.
+        ``None`` when the kept reading is not this request's (``Replay.recheck``):
+        the hit is then replayed and read as before.
         """
+        if replay.recheck:
+            self.request_body()  # the provider decides what it would ask for
+            if self.endpoint.usage_injected != replay.usage_injected:
+                return None
         self.status_code = replay.status_code
         self.request_id = replay.request_id
         self.endpoint.usage_injected = replay.usage_injected

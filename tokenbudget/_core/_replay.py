@@ -63,6 +63,10 @@ class Replay:
     request_id: str | None
     usage_injected: bool
     """The stored request's ``Endpoint.usage_injected`` (the event filter's switch)."""
+    recheck: bool
+    """True when a hit's request may decide ``usage_injected`` otherwise (a cache key
+    that leaves out body fields): the hit asks its provider, and is read as before
+    when the answer differs."""
     timed: bool
     """True when a hit's first piece sets the record's time to first chunk (an event stream)."""
 
@@ -80,11 +84,12 @@ def replay_pieces(answer: StoredResponse) -> tuple[bytes, ...]:
     return tuple(split_events(answer.body)) if answer.stream else (answer.body,)
 
 
-def rehearse(endpoint: Endpoint, answer: StoredResponse) -> Replay | None:
+def rehearse(endpoint: Endpoint, answer: StoredResponse, recheck: bool = False) -> Replay | None:
     """Read ``answer`` once as a hit on ``endpoint`` would; ``None`` unless whole and plain.
 
     ``endpoint`` is the storing call's (its ``usage_injected`` decides the filter,
-    as the identical request of a hit decides it again).
+    as the identical request of a hit decides it again; ``recheck``: a hit's request
+    may not be identical there, see :attr:`Replay.recheck`).
     """
     raw = answer.events or replay_pieces(answer)
     headers = replay_headers(answer)
@@ -128,6 +133,7 @@ def rehearse(endpoint: Endpoint, answer: StoredResponse) -> Replay | None:
         observation=kept,
         request_id=observer.request_id,
         usage_injected=endpoint.usage_injected,
+        recheck=recheck and endpoint.stream,
         timed=observer.first_chunk_at is not None,
     )
 

@@ -280,16 +280,14 @@ class CallCache:
         the hit's own request did not ask for it. Identical requests decide that the
         same way, and the key holds the whole request, so a hit decides it as the
         stored call did; unless ``ignore_fields`` may leave out the very field that
-        decides it: such a cache's stream hits are read as before.
+        decides it: such a cache's stream hits ask their provider again (``recheck``)
+        and are read as before when it decides otherwise.
         """
-        events = replay_pieces(kept)
-        ready = replace(kept, events=events)
-        if kept.stream and self.keyer.ignores_fields:
-            return ready
+        ready = replace(kept, events=replay_pieces(kept))
         rehearse = getattr(exchange, "rehearse_replay", None)
         if rehearse is None:  # a stand-in exchange (tests, tools)
             return ready
-        return replace(ready, replay=rehearse(ready))
+        return replace(ready, replay=rehearse(ready, self.keyer.ignores_fields))
 
     # -- policy --------------------------------------------------------------------
 
