@@ -11,8 +11,10 @@ still part keys on the fast path; then the same through a real SDK client.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import pickle
+from dataclasses import replace
 from typing import Any
 
 import httpx2
@@ -26,7 +28,6 @@ from tokenbudget.cache import (
     CacheEntry,
     CacheKeyer,
     MemoryBackend,
-    ReadyResponse,
     StoredResponse,
 )
 from tokenbudget.providers import RequestView
@@ -196,8 +197,9 @@ def test_a_memory_cache_keeps_a_stream_cut_into_its_events() -> None:
     assert isinstance(backend, MemoryBackend)
     (stored,) = backend._entries.values()
     ready = stored.response
-    assert isinstance(ready, ReadyResponse) and ready.stream and len(ready.events) > 2
+    assert ready.stream and ready.events is not None and len(ready.events) > 2
     assert b"".join(ready.events) == ready.body
+    assert ready.replay is not None and ready.replay.raw is ready.events
     assert stored.size > 2 * len(ready.body), "the cut copy counts in the memory bound"
     assert streamed() == streamed() == first and fake.calls == 1
     miss, *hits = tracker.records
@@ -208,8 +210,93 @@ def test_a_memory_cache_keeps_a_stream_cut_into_its_events() -> None:
 def test_a_ready_response_is_a_stored_response_everywhere() -> None:
     headers = (("content-type", "text/event-stream"),)
     plain = StoredResponse(200, headers, b"data: 1\n\ndata: 2\n\n", stream=True)
-    ready = ReadyResponse.of(plain)
-    assert ready.events == (b"data: 1\n\n", b"data: 2\n\n") and ReadyResponse.of(ready) is ready
+    ready = replace(plain, events=(b"data: 1\n\n", b"data: 2\n\n"))
+    assert ready == plain, "the parts kept for replay are no part of the answer"
     entry = CacheEntry(ready, 0.0)
     assert CacheEntry.from_bytes(entry.to_bytes()).response == plain, "stored as any answer"
-    assert ReadyResponse.of(StoredResponse(200, (), b"{}")).events == ()
+    assert CacheEntry.from_bytes(entry.to_bytes()).response.events is None
+
+
+# -- whole keys by the request as it came (httpx headers) ------------------------------
+
+
+def httpx_view(
+    body: bytes, headers: list[tuple[str, str]], query: str = "", method: str = "POST"
+) -> RequestView:
+    return RequestView(
+        method,
+        "api.openai.com",
+        "/v1/chat/completions",
+        query=query,
+        headers=httpx2.Headers(headers),
+        body=body,
+    )
+
+
+header_names = st.sampled_from(
+    [
+        "authorization",
+        "x-api-key",
+        "openai-organization",
+        "anthropic-version",
+        "x-tenant",
+        "user-agent",
+        "cookie",
+        "x-stainless-retry-count",
+        "X-Api-Key",
+        "Authorization",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    headers=st.lists(st.tuples(header_names, st.text("ab1 =;", max_size=6)), max_size=6),
+    body=st.sampled_from([b"{}", json.dumps(BODY).encode(), b'{"a": 1}', b"not json"]),
+    query=st.sampled_from(["", "key=k1", "api-version=1&sig=s", "b=2&a=1"]),
+    variant=st.sampled_from(["", "usage"]),
+    per_account=st.booleans(),
+)
+def test_a_remembered_key_is_the_key_computed_in_full(
+    headers: list[tuple[str, str]], body: bytes, query: str, variant: str, per_account: bool
+) -> None:
+    """The whole-key memo (httpx headers) and the general path agree, and so do headers
+    without a raw list (mapping headers take the general path every time)."""
+    warm = CacheKeyer(b"fast", vary_headers=["x-tenant"], per_account=per_account)
+    request = httpx_view(body, headers, query)
+    first = warm.key(request, variant)
+    again = warm.key(httpx_view(body, headers, query), variant)
+    fresh = CacheKeyer(b"fast", vary_headers=["x-tenant"], per_account=per_account)
+    assert first == again == fresh._key(request, variant, hashlib.sha256(body).digest())
+    assert len(warm._keys) == (1 if headers else 0)  # (no headers: a plain mapping)
+    if len({name.lower() for name, _ in headers}) == len(headers):  # (no repeated names)
+        as_mapping = RequestView(
+            "POST",
+            "api.openai.com",
+            "/v1/chat/completions",
+            query=query,
+            headers=dict(headers),
+            body=body,
+        )
+        assert fresh.key(as_mapping, variant) == first and len(fresh._keys) == 0
+
+
+def test_the_key_memo_keeps_credentials_in_memory_only() -> None:
+    keyer = CacheKeyer(b"fast")
+    request = httpx_view(b"{}", [("authorization", "Bearer sk-SECRET")])
+    expected = keyer.key(request)
+    assert len(keyer._keys) == 1
+    shown = [repr(keyer), repr(keyer._keys), str(keyer._keys)]
+    assert not any("SECRET" in text for text in shown)
+    restored = pickle.loads(pickle.dumps(keyer))
+    assert len(restored._keys) == 0 and restored.key(request) == expected
+    assert len(copy.deepcopy(keyer)._keys) == 0
+    other = httpx_view(b"{}", [("authorization", "Bearer sk-OTHER")])
+    assert keyer.key(other) != expected and len(keyer._keys) == 2
+
+
+def test_the_key_memo_is_bounded() -> None:
+    keyer = CacheKeyer(b"fast")
+    requests = [httpx_view(b"{}", [("x-n", str(n))]) for n in range(1500)]
+    keys = [keyer.key(request) for request in requests]
+    assert len(keyer._keys) <= 1024 and len(set(keys)) == 1

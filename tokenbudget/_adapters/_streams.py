@@ -14,7 +14,8 @@ its family's (httpx or httpx2) byte-stream classes.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator
+from time import perf_counter
 from typing import Any, ClassVar
 
 from .._core import BodyDecodingError, Exchange
@@ -26,17 +27,65 @@ __all__ = ["AsyncTrackedStreamLogic", "ReplayStreamLogic", "TrackedStreamLogic"]
 
 
 class ReplayStreamLogic:
-    """A body handed over in given pieces (a stored SSE body: one per event)."""
+    """A body handed over in given pieces (a stored SSE body: one per event).
 
-    def __init__(self, chunks: Sequence[bytes]) -> None:
+    Under a :class:`TrackedStreamLogic` for a hit read as the network's bytes are.
+    A hit replayed from its kept reading (``tokenbudget._core.Replay``) needs no
+    reading: given its ``exchange``, this stream hands the kept pieces over
+    untouched and records the call itself, as the tracked stream would (at the
+    body's end, on close, when closed early or collected unclosed). ``timed``: the
+    iteration's start is the stream's first chunk.
+    """
+
+    def __init__(
+        self, chunks: Iterable[bytes], exchange: Exchange | None = None, timed: bool = False
+    ) -> None:
         self._chunks = chunks
+        self._exchange = exchange
+        self._timed = timed
 
     def __iter__(self) -> Iterator[bytes]:
-        yield from self._chunks
+        exchange = self._exchange
+        if exchange is None:
+            yield from self._chunks
+            return
+        if self._timed:
+            exchange.first_chunk_at = perf_counter()
+        try:
+            yield from self._chunks  # (the kept pieces' iterator: its reader counts on it)
+        except BaseException as exc:  # closed early (GeneratorExit)
+            exchange.finish(exc)
+            raise
+        exchange.end_of_body()
+        exchange.finish()
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        for chunk in self._chunks:
-            yield chunk
+        exchange = self._exchange
+        if exchange is not None and self._timed:
+            exchange.first_chunk_at = perf_counter()
+        try:
+            for chunk in self._chunks:
+                yield chunk
+        except BaseException as exc:
+            if exchange is not None:
+                exchange.finish(exc)
+            raise
+        if exchange is not None:
+            exchange.end_of_body()
+            exchange.finish()
+
+    def close(self) -> None:
+        exchange = self._exchange
+        if exchange is not None:
+            exchange.finish()
+
+    async def aclose(self) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        exchange = self._exchange
+        if exchange is not None and not exchange.finished:  # dropped unclosed
+            finish_dropped(exchange)
 
 
 class _TrackedBody:

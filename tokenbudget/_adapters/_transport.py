@@ -17,7 +17,16 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Protocol
 
-from .._core import SENDING, Exchange, RequestView, StoredResponse, header_bytes, split_events
+from .._core import (
+    BODY_HEADERS,
+    SENDING,
+    Exchange,
+    RequestView,
+    StoredResponse,
+    header_bytes,
+    replay_headers,
+    replay_pieces,
+)
 
 __all__ = [
     "AsyncTrackingTransportLogic",
@@ -27,8 +36,9 @@ __all__ = [
     "request_view",
 ]
 
+
 #: Headers that describe the bytes on the wire, not a stored (decoded) body.
-_BODY_HEADERS = frozenset(("content-encoding", "content-length", "transfer-encoding"))
+_BODY_HEADERS = BODY_HEADERS  # (read by the requests adapter's replay)
 
 
 class CallSource(Protocol):
@@ -114,23 +124,31 @@ class _Adapter:
         )
 
     def _replay(self, answer: StoredResponse, request: Any, exchange: Exchange) -> Any:
+        replay = answer.replay
+        pieces = exchange.replay_stored(replay) if replay is not None else None
+        if pieces is not None:
+            # Read once when stored: the caller gets the kept pieces and the call is
+            # recorded from the kept reading; nothing is parsed again.
+            assert replay is not None
+            return self._module.Response(
+                replay.status_code,
+                headers=replay.head,
+                stream=self._replay_stream(pieces, exchange, replay.timed),
+                extensions={"tokenbudget.exchange": exchange},
+                request=request,
+            )
         exchange.request_body()  # lets the provider set up its event filter
-        headers = [(k, v) for k, v in answer.headers if k.lower() not in _BODY_HEADERS]
-        if not answer.stream:
-            headers.append(("content-length", str(len(answer.body))))
+        headers = replay_headers(answer)
         # A hit is never stored again, so the exchange reads only a few single headers.
         drop = exchange.start_response(answer.status_code, dict(headers))
         if drop:
             headers = [(k, v) for k, v in headers if k.lower() not in drop]
         # A memory cache's answer comes cut into its events already (its ``events``).
-        pieces = getattr(answer, "events", None) or (
-            split_events(answer.body) if answer.stream else (answer.body,)
-        )
-        inner = self._replay_stream(pieces)
+        chunks = answer.events or replay_pieces(answer)
         return self._module.Response(
             answer.status_code,
             headers=header_bytes(headers),  # the bytes received, not text httpx would re-encode
-            stream=self._tracked_stream(inner, exchange),
+            stream=self._tracked_stream(self._replay_stream(chunks), exchange),
             extensions={"tokenbudget.exchange": exchange},
             request=request,
         )

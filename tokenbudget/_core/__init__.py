@@ -36,11 +36,13 @@ from ._observer import Mode
 from ._ports import CallGuard, Ports, Pricer, ResponseCache, StoredResponse
 from ._private import FILE_MODE, FOLDER_MODE, make_private, private_file, private_folder
 from ._record import INVALID_USAGE, REASONING_NOT_REPORTED, describe
+from ._replay import BODY_HEADERS, Replay, replay_headers, replay_pieces
 from ._request import RequestView
 from ._scrub import CREDENTIAL_WORDS, REDACTED, scrub_secrets
 from ._sse import ServerSentEvent, SSEDecoder, SSEError, split_events
 
 __all__ = [
+    "BODY_HEADERS",
     "CREDENTIAL_WORDS",
     "FILE_MODE",
     "FOLDER_MODE",
@@ -61,6 +63,7 @@ __all__ = [
     "OutputText",
     "Ports",
     "Pricer",
+    "Replay",
     "RequestView",
     "ResponseCache",
     "SSEDecoder",
@@ -72,6 +75,8 @@ __all__ = [
     "after_fork_in_child",
     "around_fork",
     "renew_after_fork",
+    "replay_headers",
+    "replay_pieces",
     "decoder_for",
     "describe",
     "header_bytes",

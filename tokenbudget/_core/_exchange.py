@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from datetime import datetime, timezone
 from logging import DEBUG
@@ -36,11 +36,12 @@ from types import MappingProxyType
 from typing import Any
 
 from .._data import CallRecord, TokenBudgetError
-from ._endpoint import Endpoint
+from ._endpoint import Endpoint, Observation
 from ._log import log_call, logger, warn_once
 from ._observer import Mode, ResponseObserver
 from ._ports import CallGuard, Ports, StoredResponse
 from ._record import build_record, fallback_record
+from ._replay import Replay, ReplayReader, rehearse
 from ._request import RequestView
 
 __all__ = ["SENDING", "Exchange"]
@@ -51,6 +52,10 @@ _NO_TAGS: Mapping[str, str] = MappingProxyType({})
 #: (set around the inner transport's call). A second tracking transport below it
 #: sees the same HTTP call: its budgets skip those that already hold it.
 SENDING: ContextVar[Exchange | None] = ContextVar("tokenbudget_sending", default=None)
+
+#: The most bytes a closing replayed stream reads on for its usage report (as
+#: ``_adapters._tail.TAIL_BYTES`` does for a network stream).
+_TAIL_BYTES = 64 * 1024
 
 
 class Exchange(ResponseObserver):
@@ -277,3 +282,71 @@ class Exchange(ResponseObserver):
         except Exception:
             warn_once("cache-store", "tokenbudget: storing an answer in the cache failed")
             logger.debug("cache store failure", exc_info=True)
+
+    # -- cache hits read once (``_replay``) ---------------------------------------
+
+    def rehearse_replay(self, answer: StoredResponse, recheck: bool = False) -> Replay | None:
+        """What every hit of ``answer`` (this call's) needs, read now as a hit would read it.
+
+        ``None`` when the answer cannot be replayed from a kept reading (see ``_replay``).
+        ``recheck``: hits may come from requests that differ in what the provider's
+        ``prepare`` reads (``Replay.recheck``).
+        """
+        try:
+            return rehearse(self.endpoint, answer, recheck)
+        except Exception:
+            self._report("cache rehearsal")
+            return None
+
+    def replay_stored(self, replay: Replay) -> Iterator[bytes] | None:
+        """Take ``replay``'s kept reading for this cache hit: nothing of it is read again.
+
+        Returns the pieces to hand the caller, an iterator whose rest tells how far
+        the caller got (a caller that stops early is read as before); the body's
+        end is :meth:`end_of_body`, and :meth:`finish` records the call, as ever.
+        ``None`` when the kept reading is not this request's (``Replay.recheck``):
+        the hit is then replayed and read as before.
+        """
+        if replay.recheck:
+            self.request_body()  # the provider decides what it would ask for
+            if self.endpoint.usage_injected != replay.usage_injected:
+                return None
+        self.status_code = replay.status_code
+        self.request_id = replay.request_id
+        self.endpoint.usage_injected = replay.usage_injected
+        reader = self._reader = ReplayReader(replay, self)
+        return reader.pieces
+
+    def reread_replay(self, replay: Replay, given: int) -> Observation:
+        """A hit whose caller stopped after ``given`` pieces: read as every hit once was.
+
+        The pieces read for those given, then on while only the usage report is
+        to come (as a closing stream reads its tail), through the general path.
+        """
+        try:
+            self._reader = None
+            self.start_response(replay.status_code, dict(replay.headers))
+            raw = replay.raw
+            index = replay.read[given - 1] if given else 0
+            ended = index > len(raw)  # the last piece given was one the body's end let through
+            for piece in raw[:index]:
+                self.feed(piece)
+            size = 0
+            # ``awaits_tail``, which says no once the call is finishing, as now:
+            while not ended and self._awaits_report() and size < _TAIL_BYTES:
+                if index == len(raw):
+                    ended = True
+                    break
+                size += len(raw[index])
+                self.feed(raw[index])
+                index += 1
+            if ended:
+                self.end_of_body()
+            return self.observe()
+        except Exception:
+            self._fail("cache replay")
+            return Observation()
+
+    def _awaits_report(self) -> bool:
+        seen = self.observation
+        return seen is not None and seen.final and not seen.complete and not self.broken

@@ -7,8 +7,9 @@ budgets and cache; a unit test builds one from fakes) and calls it at fixed
 points of a call's life:
 
 1. ``cache.lookup(exchange)`` before anything else: a hit is replayed through
-   the exchange (usage read from the stored bytes, recorded as ``cached``) and
-   nothing is sent; budgets are not consulted for a hit, since it costs nothing.
+   the exchange (usage read from the stored bytes, or kept from when they were
+   stored: ``StoredResponse.replay``; recorded as ``cached``) and nothing is
+   sent; budgets are not consulted for a hit, since it costs nothing.
 2. ``admit(exchange)`` on a miss, before a byte is sent: returns the guards of
    every budget that covers the call, or raises a budget exception (the
    request is then never sent and never recorded).
@@ -25,7 +26,7 @@ points of a call's life:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from .._data import CallRecord, Usage
     from ._exchange import Exchange
+    from ._replay import Replay
 
 __all__ = ["CallGuard", "Ports", "Pricer", "ResponseCache", "StoredResponse"]
 
@@ -65,6 +67,12 @@ class StoredResponse:
     body: bytes
     stream: bool = False
     """True for an SSE body, replayed to the caller event by event."""
+    events: tuple[bytes, ...] | None = field(default=None, compare=False)
+    """The body cut for a replay (after each event of an SSE body), when the cache
+    keeps it so (a memory cache, cut once when stored); ``None``: cut per hit."""
+    replay: Replay | None = field(default=None, compare=False)
+    """What a hit hands over and records, read once when stored (``_replay``), when
+    the cache keeps it (a memory cache); ``None``: each hit reads the body again."""
 
 
 class ResponseCache(Protocol):

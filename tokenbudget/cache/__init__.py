@@ -19,8 +19,9 @@ filled it. Pieces, from the bottom:
 - :class:`CacheEntry` (``_entry``): what is stored; safe headers only, as the bytes
   received. Outside memory an entry is sealed with the store's secret and
   validated on read (``_validate``): a damaged one is a miss. A memory backend
-  keeps a :class:`ReadyResponse`: a stream cut into its events once, when stored,
-  so a hit replays them without decoding the stream again.
+  keeps each answer ready for its hits, made once when stored
+  (``StoredResponse.events`` and ``.replay``, ``CallCache._ready``): a hit hands
+  over the kept pieces and records the kept reading, parsing nothing again.
 - :class:`CacheBackend` (``_backend``): the interface of a store; :class:`MemoryBackend`,
   :class:`DiskBackend`: where entries live (the disk's folders 0700, files 0600,
   made by ``tokenbudget._core``'s helpers that the stores use too); both survive
@@ -42,7 +43,7 @@ from ._backend import CacheBackend
 from ._cache import CallCache
 from ._control import CacheMode, cache_mode, no_cache, refresh_cache
 from ._disk import DiskBackend, default_cache_dir
-from ._entry import SAFE_HEADERS, CacheEntry, ReadyResponse, safe_headers
+from ._entry import SAFE_HEADERS, CacheEntry, safe_headers
 from ._key import ACCOUNT_HEADERS, CREDENTIAL_HEADERS, CREDENTIAL_QUERY, VARY_HEADERS, CacheKeyer
 from ._memory import MemoryBackend
 from ._setup import CacheOption, build_cache, cache_stats
@@ -63,7 +64,6 @@ __all__ = [
     "CallCache",
     "DiskBackend",
     "MemoryBackend",
-    "ReadyResponse",
     "ResponseCache",
     "StoredResponse",
     "build_cache",

@@ -15,14 +15,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Generator, Iterable, Mapping
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .._core import StoredResponse, after_fork_in_child
+from .._core import StoredResponse, after_fork_in_child, replay_pieces
 from ._backend import CacheBackend
 from ._control import cache_mode
-from ._entry import CacheEntry, ReadyResponse, safe_headers
+from ._entry import CacheEntry, safe_headers
 from ._flight import Flights
 from ._key import CacheKeyer
 from ._lookups import Wait, lead_or_wait
@@ -256,9 +257,10 @@ class CallCache:
             body=response.body,
             stream=response.stream,
         )
+        if self._in_memory:
+            kept = self._ready(exchange, kept)
         entry = CacheEntry(
-            # Kept in this process: cut for replay once, here, rather than per hit.
-            response=ReadyResponse.of(kept) if self._in_memory else kept,
+            response=kept,
             created_at=now,
             expires_at=None if self.ttl is None else now + self.ttl,
             provider=exchange.endpoint.provider,
@@ -268,6 +270,24 @@ class CallCache:
         )
         self.backend.set(key, entry, self.ttl)
         self._counters.count("stores")
+
+    def _ready(self, exchange: Exchange, kept: StoredResponse) -> StoredResponse:
+        """``kept`` with its replay made once, here, rather than per hit (kept in this
+        process): the body cut into the pieces a hit hands over and, when the answer
+        reads whole and plain, what a hit's reading learns (``StoredResponse.replay``).
+
+        A stream's replay hides the usage chunk the tracker asked for, exactly when
+        the hit's own request did not ask for it. Identical requests decide that the
+        same way, and the key holds the whole request, so a hit decides it as the
+        stored call did; unless ``ignore_fields`` may leave out the very field that
+        decides it: such a cache's stream hits ask their provider again (``recheck``)
+        and are read as before when it decides otherwise.
+        """
+        ready = replace(kept, events=replay_pieces(kept))
+        rehearse = getattr(exchange, "rehearse_replay", None)
+        if rehearse is None:  # a stand-in exchange (tests, tools)
+            return ready
+        return replace(ready, replay=rehearse(ready, self.keyer.ignores_fields))
 
     # -- policy --------------------------------------------------------------------
 

@@ -21,10 +21,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .._core import StoredResponse, loads, split_events
+from .._core import StoredResponse, loads
 from ._validate import checked_head
 
-__all__ = ["SAFE_HEADERS", "CacheEntry", "ReadyResponse", "safe_headers"]
+__all__ = ["SAFE_HEADERS", "CacheEntry", "safe_headers"]
 
 #: Response headers kept with an answer: its type and the ids SDKs expose.
 SAFE_HEADERS = frozenset(
@@ -51,28 +51,6 @@ def safe_headers(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], .
     return tuple((name.lower(), value) for name, value in headers if name.lower() in SAFE_HEADERS)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class ReadyResponse(StoredResponse):
-    """A stored answer with its replay cut once, when stored, for every memory hit.
-
-    A replay hands an SSE body to the caller event by event: :attr:`events` are
-    those pieces (``split_events`` of the body), so a hit does not decode the
-    stored stream to cut it again. A transport that does not know this class
-    reads :attr:`body` as from any :class:`StoredResponse`.
-    """
-
-    events: tuple[bytes, ...] = ()
-    """The SSE body cut after each event (empty for a JSON body)."""
-
-    @classmethod
-    def of(cls, response: StoredResponse) -> ReadyResponse:
-        """``response`` with its replay pieces cut (``response`` itself when it has them)."""
-        if isinstance(response, ReadyResponse):
-            return response
-        events = tuple(split_events(response.body)) if response.stream else ()
-        return cls(response.status_code, response.headers, response.body, response.stream, events)
-
-
 @dataclass(frozen=True, slots=True)
 class CacheEntry:
     """One stored answer and its bookkeeping."""
@@ -94,13 +72,19 @@ class CacheEntry:
 
     @property
     def size(self) -> int:
-        """Approximate memory footprint in bytes (a stream cut for replay counts twice)."""
+        """Approximate memory footprint in bytes (each copy of the body a replay keeps counts)."""
         response = self.response
         headers = sum(len(name) + len(value) for name, value in response.headers)
         body = len(response.body)
-        if isinstance(response, ReadyResponse) and response.events:
-            body *= 2
-        return body + headers + _OVERHEAD
+        size = body + headers + _OVERHEAD
+        if response.stream and response.events:
+            size += body  # cut into its events
+        replay = response.replay
+        if replay is not None:
+            size += _OVERHEAD
+            if replay.events is not response.events and replay.events != (response.body,):
+                size += body  # the pieces a filter let through
+        return size
 
     def expired(self, now: float) -> bool:
         """True once ``now`` has reached the expiry time."""

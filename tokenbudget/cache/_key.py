@@ -28,7 +28,10 @@ the body (parts 1-4, credentials left out of the query) and the SHA-256 of the
 raw body bytes, so a repeat hashes its raw body once, finishes that state with
 part 6 and is done. No credential enters that memo (part 6 is hashed after it);
 a body that differs in any byte (other whitespace, key order, an ignored field)
-misses it and is canonicalised, and so still finds the same key.
+misses it and is canonicalised, and so still finds the same key. In front of
+both, a request whose every part is as it came before (its raw httpx headers
+too, credentials included: kept like the digests' memo, in memory only, never
+pickled, copied or shown) finds its whole key in one lookup.
 
 ``per_account=False`` leaves out who is asking: the credentials in part 6 and
 the account headers (:data:`ACCOUNT_HEADERS`), so that answers recorded with one API key are found
@@ -80,6 +83,7 @@ _KNOWN_CREDENTIALS = frozenset(CREDENTIAL_HEADERS)
 _MEMO_SIZE = 64
 _NAMES_MEMO_SIZE = 512
 _BODIES_MEMO_SIZE = 1024
+_KEYS_MEMO_SIZE = 1024
 # What a request header is to the key (see ``CacheKeyer._kind``).
 _VARY, _CREDENTIAL, _CHOSEN = 1, 2, 3
 # What json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False) builds per call.
@@ -115,6 +119,20 @@ class _DigestMemo(dict[tuple[bytes, ...], bytes]):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {len(self)} digests>"
+
+
+class _KeyMemo(dict[tuple[str, str, str, str, str, tuple[Any, ...], bytes], str]):
+    """Keys by requests exactly as they came (credentials in clear, as in
+    :class:`_DigestMemo`): pickled or copied empty, never shown. Bounded by clearing
+    it when full; thread-safe as :class:`_DigestMemo` is."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[type[_KeyMemo], tuple[()]]:
+        return _KeyMemo, ()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {len(self)} keys>"
 
 
 class _StateMemo(dict[tuple[str, str, str, str, bytes, bytes, bytes], Any]):
@@ -171,6 +189,7 @@ class CacheKeyer:
         "_chosen",
         "_digests",
         "_ignore",
+        "_keys",
         "_kinds",
         "_per_account",
         "_secret",
@@ -198,9 +217,41 @@ class CacheKeyer:
         # The SHA-256 state after the parts up to the body, by the other parts and the
         # raw body's digest: a byte-identical repeat skips the canonical JSON.
         self._bodies = _StateMemo()
+        # Whole keys by the request exactly as it came (its raw headers, credentials
+        # included, as in ``_digests``): a call repeated byte for byte (a cache hit's
+        # usual shape) is one lookup. Kept like ``_digests``: in memory only.
+        self._keys = _KeyMemo()
+
+    @property
+    def ignores_fields(self) -> bool:
+        """True when some body fields are left out of keys (``ignore_fields``)."""
+        return bool(self._ignore)
 
     def key(self, request: RequestView, variant: str = "") -> str:
         """The hex SHA-256 key of ``request`` (``variant``: how the tracker alters it)."""
+        raw = getattr(request.headers, "raw", None)
+        body_digest = hashlib.sha256(request.body).digest()
+        if raw is None:  # (headers that are not httpx's: no raw list to remember)
+            return self._key(request, variant, body_digest)
+        exact = (
+            variant,
+            request.method,
+            request.host_port,
+            request.path,
+            request.query,
+            tuple(raw),
+            body_digest,
+        )
+        keys = self._keys
+        key = keys.get(exact)
+        if key is None:
+            key = self._key(request, variant, body_digest)
+            if len(keys) >= _KEYS_MEMO_SIZE:
+                keys.clear()
+            keys[exact] = key
+        return key
+
+    def _key(self, request: RequestView, variant: str, body_digest: bytes) -> str:
         query, query_credentials = self._split_query(request.query)
         vary_found, private = self._sorted_headers(request.headers)
         vary = (
@@ -208,7 +259,6 @@ class CacheKeyer:
             if vary_found
             else b""
         )
-        body = request.body
         host_port = request.host_port
         # Everything but the credentials: no secret is ever a key of this memo.
         fast = (
@@ -218,7 +268,7 @@ class CacheKeyer:
             request.path,
             query,
             vary,
-            hashlib.sha256(body).digest(),
+            body_digest,
         )
         bodies = self._bodies
         state = bodies.get(fast)
