@@ -26,17 +26,17 @@ httpx skips it (the SDK then gets those bytes as they are).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import Enum
 from time import perf_counter
 
 from ._decoders import IDENTITY, BodyDecodingError, ContentDecoder, UnsupportedEncoding, decoder_for
-from ._endpoint import Endpoint, Observation, UsageReader
+from ._endpoint import DataFilter, Endpoint, Observation, UsageReader
 from ._filtering import FilteredStream
 from ._headers import header_items, wanted_headers
 from ._log import warn_once
 from ._ports import CallGuard, StoredResponse
-from ._sse import SSEDecoder, SSEError
+from ._sse import MAX_EVENT_BYTES, SSEDecoder, SSEError
 
 __all__ = ["MAX_CACHED_BODY", "MAX_JSON_BODY", "Mode", "ResponseObserver"]
 
@@ -74,10 +74,13 @@ class ResponseObserver(FilteredStream):
         "_body_copy",
         "_body_size",
         "_broken",
+        "_data_filter",
         "_decoder",
+        "_direct",
         "_ended",
         "_json_chunks",
         "_json_size",
+        "_may_direct",
         "_mode",
         "_reader",
         "_stored_headers",
@@ -106,6 +109,11 @@ class ResponseObserver(FilteredStream):
         self._cr_hidden = False
         self._gave_up = False
         self._reader = None
+        # The direct entry of a stream's usual chunk (see feed): whether this stream
+        # may take it, whether the next chunk may, and the filter's bytes form.
+        self._may_direct = False
+        self._direct = False
+        self._data_filter: Callable[[bytes, bytes], bytes] | None = None
         self._json_chunks: list[bytes] | None = None
         self._json_size = 0
         self._ended = False
@@ -164,6 +172,14 @@ class ResponseObserver(FilteredStream):
                 self._mode = _SSE
                 self._filter = event_filter
                 self._sse = SSEDecoder(keep_raw=event_filter is not None)
+                if isinstance(event_filter, DataFilter):
+                    self._data_filter = event_filter.filter_data
+                self._may_direct = (
+                    self._decoder is IDENTITY
+                    and not self._watchers
+                    and (event_filter is None or self._data_filter is not None)
+                    and type(self._reader).on_data is not UsageReader.on_data
+                )
                 if event_filter is not None:
                     return ["content-encoding", "content-length"]
             else:
@@ -175,6 +191,30 @@ class ResponseObserver(FilteredStream):
 
     def feed(self, chunk: bytes) -> bytes:
         """Observe one raw chunk; returns the bytes to pass to the caller."""
+        if (  # the usual chunk of a stream: exactly one "data:" line, then its blank line
+            self._direct
+            and chunk.find(b"\n") == len(chunk) - 2
+            and chunk[-1] == 0x0A
+            and chunk.startswith(b"data:")
+            and b"\r" not in chunk
+            and len(chunk) <= MAX_EVENT_BYTES
+        ):
+            # With the SSE decoder between events, this is one event that leaves the
+            # decoder as it was (SSEDecoder.between_events): read without it, as bytes.
+            data = chunk[6:-2] if chunk[5] == 0x20 else chunk[5:-2]
+            try:
+                self._reader.on_data(data)  # type: ignore[union-attr]
+            except Exception:
+                self._fail("stream event")
+            if self._body_copy is not None:
+                self._copy(chunk)
+            if self._data_filter is None:
+                return chunk
+            try:
+                return self._data_filter(chunk, data)
+            except Exception:
+                self._fail("event filter")
+                return chunk
         mode = self._mode
         if mode is _SSE:  # the per-chunk path of a stream: tested first
             if self.first_chunk_at is None:
@@ -194,6 +234,8 @@ class ResponseObserver(FilteredStream):
             out = self._on_events(events)
             if self._watchers:
                 self._check_progress()
+            if self._may_direct and not self._broken:
+                self._direct = self._sse.between_events() and not self._after_cr  # type: ignore[union-attr]
             return out if self._filter is not None else chunk
         if mode is _JSON:
             if self._json_size <= MAX_JSON_BODY:
@@ -317,6 +359,7 @@ class ResponseObserver(FilteredStream):
     def _fail(self, where: str) -> None:
         """Our own failure: stop reading this response, log once per place and kind."""
         self._broken = True
+        self._direct = self._may_direct = False
         endpoint = self.endpoint
         warn_once(
             f"{endpoint.provider}:{endpoint.kind}:{where}",

@@ -15,9 +15,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..._core import ServerSentEvent
+from ..._core import DataFilter, ServerSentEvent
 
-__all__ = ["add_usage_option", "hide_injected_usage", "request_usage"]
+__all__ = [
+    "HIDE_INJECTED_USAGE",
+    "add_usage_option",
+    "hide_injected_usage",
+    "hide_usage_data",
+    "request_usage",
+]
 
 _USAGE_NULL = re.compile(rb',\s*"usage"\s*:\s*null|"usage"\s*:\s*null\s*,?')
 
@@ -74,7 +80,12 @@ def hide_injected_usage(event: ServerSentEvent) -> bytes:
     removes ``"usage": null`` from the others, so the caller sees the stream it
     asked for.
     """
-    raw = event.raw
+    return hide_usage_data(event.raw, event.data.encode("utf-8", "surrogatepass"))
+
+
+def hide_usage_data(raw: bytes, data: bytes) -> bytes:
+    """:func:`hide_injected_usage` for the event whose exact bytes are ``raw`` and
+    whose data field is ``data`` (the bytes form of the filter, with no event made)."""
     # OpenAI writes the top-level usage last: found from the end in a few bytes,
     # where a forward search would read the whole chunk. The usual spellings
     # are cut here; anything else goes to the general rules below.
@@ -88,7 +99,11 @@ def hide_injected_usage(event: ServerSentEvent) -> bytes:
         return raw
     if _USAGE_NULL.search(raw):
         return _USAGE_NULL.sub(b"", raw, count=1)
-    document = json.loads(event.data) if event.data.startswith("{") else None
+    document = json.loads(data.decode("utf-8", "replace")) if data.startswith(b"{") else None
     if isinstance(document, Mapping) and document.get("choices") == [] and document.get("usage"):
         return b""
     return raw
+
+
+#: The event filter of a stream whose usage tokenbudget asked for.
+HIDE_INJECTED_USAGE = DataFilter(hide_usage_data)
