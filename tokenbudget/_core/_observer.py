@@ -191,17 +191,16 @@ class ResponseObserver(FilteredStream):
 
     def feed(self, chunk: bytes) -> bytes:
         """Observe one raw chunk; returns the bytes to pass to the caller."""
-        if (  # the usual chunk of a stream: exactly one "data:" line, then its blank line
+        if (  # the usual chunk of a stream: exactly one "data: " line, then its blank line
             self._direct
-            and chunk.find(b"\n") == len(chunk) - 2
-            and chunk[-1] == 0x0A
-            and chunk.startswith(b"data:")
+            and chunk.endswith(b"\n\n")
+            and chunk.find(b"\n") == len(chunk) - 2 < MAX_EVENT_BYTES
+            and chunk.startswith(b"data: ")
             and b"\r" not in chunk
-            and len(chunk) <= MAX_EVENT_BYTES
         ):
             # With the SSE decoder between events, this is one event that leaves the
             # decoder as it was (SSEDecoder.between_events): read without it, as bytes.
-            data = chunk[6:-2] if chunk[5] == 0x20 else chunk[5:-2]
+            data = chunk[6:-2]
             try:
                 self._reader.on_data(data)  # type: ignore[union-attr]
             except Exception:

@@ -86,9 +86,12 @@ def hide_injected_usage(event: ServerSentEvent) -> bytes:
 def hide_usage_data(raw: bytes, data: bytes) -> bytes:
     """:func:`hide_injected_usage` for the event whose exact bytes are ``raw`` and
     whose data field is ``data`` (the bytes form of the filter, with no event made)."""
-    # OpenAI writes the top-level usage last: found from the end in a few bytes,
-    # where a forward search would read the whole chunk. The usual spellings
-    # are cut here; anything else goes to the general rules below.
+    # OpenAI writes the top-level usage last: the usual chunk ends with it, and
+    # the usual spellings are cut here; anything else goes to the rules below.
+    if raw.endswith(b',"usage":null}\n\n'):
+        return raw[:-16] + b"}\n\n"
+    if raw.endswith(b', "usage": null}\n\n'):
+        return raw[:-18] + b"}\n\n"
     at = raw.rfind(b'"usage":')
     if at > 0:
         if raw[at - 1] == 0x2C and raw[at + 8 : at + 12] == b"null":  # ',"usage":null'
