@@ -92,6 +92,14 @@ class ResponseObserver(FilteredStream):
         "status_code",
     )
 
+    # Set by start_response for the mode it picks (see the end of __init__).
+    _decoder: ContentDecoder
+    _body_size: int
+    _json_chunks: list[bytes] | None
+    _json_size: int
+    _data_filter: Callable[[bytes, bytes], bytes] | None
+    _reader: UsageReader | None
+
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
         #: Set by the cache on a miss: store a complete answer under this key.
@@ -101,29 +109,20 @@ class ResponseObserver(FilteredStream):
         #: The provider's request id header (``x-request-id`` or ``request-id``).
         self.request_id: str | None = None
         self._mode = _SKIP
-        self._decoder: ContentDecoder | None = None
-        # FilteredStream's: the event stream's decoder and filter, its "\r" bookkeeping.
-        self._sse = None
-        self._filter = None
-        self._after_cr = False
-        self._cr_hidden = False
-        self._gave_up = False
         self._reader = None
-        # The direct entry of a stream's usual chunk (see feed): whether this stream
-        # may take it, whether the next chunk may, and the filter's bytes form.
-        self._may_direct = False
-        self._direct = False
-        self._data_filter: Callable[[bytes, bytes], bytes] | None = None
-        self._json_chunks: list[bytes] | None = None
-        self._json_size = 0
+        self._direct = False  # the next chunk may take feed's direct entry
         self._ended = False
         self._broken = False
         self._watchers: tuple[CallGuard, ...] = ()
         self._body_copy: list[bytes] | None = None
-        self._body_size = 0
         self._stored_headers: tuple[tuple[str, str], ...] = ()
         #: The ``perf_counter`` when a stream's first body chunk arrived (``None`` before).
         self.first_chunk_at: float | None = None
+        # The rest is set by start_response for the mode it picks, and read only in it:
+        # _decoder, and _body_size with a body copy; _json_chunks and _json_size for
+        # JSON; for an event stream FilteredStream's _sse, _filter, _after_cr,
+        # _cr_hidden and _gave_up, and _may_direct and _data_filter (see feed).
+        self._may_direct = False  # written by _fail whatever the mode
 
     @property
     def observation(self) -> Observation | None:
@@ -149,45 +148,67 @@ class ResponseObserver(FilteredStream):
             endpoint = self.endpoint
             if status >= 400 or not endpoint.billable:
                 return []
-            content_type = head.get("content-type", "").lower()
             self._reader = endpoint.handler.reader(endpoint)
-            rewrite = endpoint.stream and 200 <= status < 300
-            event_filter = endpoint.handler.event_filter(endpoint) if rewrite else None
-            encoding = head.get("content-encoding")
-            try:
-                self._decoder = decoder_for(encoding)
-            except UnsupportedEncoding:
-                if event_filter is None:
-                    raise
-                self._decoder = decoder_for(encoding, skip_unsupported=True)
+            content_type = head.get("content-type", "").lower()
+            if endpoint.stream or "text/event-stream" in content_type:
+                return self._start_stream(status, headers, head, content_type)
+            self._decoder = decoder_for(head.get("content-encoding"))
             if self.cache_key is not None and 200 <= status < 300:
-                # The cache keeps only the headers it deems safe (ResponseCache.store).
-                self._body_copy = []
-                self._stored_headers = tuple(header_items(headers))
-            if (
-                "text/event-stream" in content_type
-                or event_filter is not None
-                or (endpoint.stream and not content_type)
-            ):
-                self._mode = _SSE
-                self._filter = event_filter
-                self._sse = SSEDecoder(keep_raw=event_filter is not None)
-                if isinstance(event_filter, DataFilter):
-                    self._data_filter = event_filter.filter_data
-                self._may_direct = (
-                    self._decoder is IDENTITY
-                    and not self._watchers
-                    and (event_filter is None or self._data_filter is not None)
-                    and type(self._reader).on_data is not UsageReader.on_data
-                )
-                if event_filter is not None:
-                    return ["content-encoding", "content-length"]
-            else:
-                self._mode = _JSON
-                self._json_chunks = []
+                self._keep_copy(headers)
+            self._json_chunks = []
+            self._json_size = 0
+            self._mode = _JSON
         except Exception:
             self._fail("response head")
         return []
+
+    def _start_stream(
+        self, status: int, headers: Mapping[str, str], head: Mapping[str, str], content_type: str
+    ) -> list[str]:
+        """:meth:`start_response` for a stream request or an event-stream answer."""
+        endpoint, reader = self.endpoint, self._reader
+        assert reader is not None
+        rewrite = endpoint.stream and 200 <= status < 300
+        event_filter = endpoint.handler.event_filter(endpoint) if rewrite else None
+        encoding = head.get("content-encoding")
+        try:
+            self._decoder = decoder_for(encoding)
+        except UnsupportedEncoding:
+            if event_filter is None:
+                raise
+            self._decoder = decoder_for(encoding, skip_unsupported=True)
+        if self.cache_key is not None and 200 <= status < 300:
+            self._keep_copy(headers)
+        if not (
+            "text/event-stream" in content_type
+            or event_filter is not None
+            or (endpoint.stream and not content_type)
+        ):
+            self._json_chunks = []
+            self._json_size = 0
+            self._mode = _JSON
+            return []
+        self._filter = event_filter
+        self._sse = SSEDecoder(keep_raw=event_filter is not None)
+        self._after_cr = self._cr_hidden = self._gave_up = False
+        self._data_filter = (
+            event_filter.filter_data if isinstance(event_filter, DataFilter) else None
+        )
+        self._may_direct = (
+            self._decoder is IDENTITY
+            and not self._watchers
+            and (event_filter is None or self._data_filter is not None)
+            and type(reader).on_data is not UsageReader.on_data
+        )
+        self._mode = _SSE
+        return [] if event_filter is None else ["content-encoding", "content-length"]
+
+    def _keep_copy(self, headers: Mapping[str, str]) -> None:
+        """Keep a copy of the decoded body for the cache (a cache miss with a 2xx answer)."""
+        # The cache keeps only the headers it deems safe (ResponseCache.store).
+        self._body_copy = []
+        self._body_size = 0
+        self._stored_headers = tuple(header_items(headers))
 
     def feed(self, chunk: bytes) -> bytes:
         """Observe one raw chunk; returns the bytes to pass to the caller."""
@@ -340,7 +361,10 @@ class ResponseObserver(FilteredStream):
         After an event too large to read, the end marker may have passed unseen:
         such a call is not said to be abandoned, only its usage estimated.
         """
-        return not (self._ended or observation.complete or self._mode is _SKIP or self._gave_up)
+        mode = self._mode
+        return not (
+            self._ended or observation.complete or mode is _SKIP or (mode is _SSE and self._gave_up)
+        )
 
     def complete_answer(self) -> StoredResponse | None:
         """The decoded answer as the cache keeps it, if it was read whole and unbroken."""
