@@ -20,6 +20,7 @@ from ._decoders import (
     decoder_for,
 )
 from ._endpoint import (
+    DataFilter,
     Endpoint,
     EndpointHandler,
     EventFilter,
@@ -54,6 +55,7 @@ __all__ = [
     "BodyDecodingError",
     "CallGuard",
     "ContentDecoder",
+    "DataFilter",
     "Endpoint",
     "EndpointHandler",
     "EventFilter",

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ._request import RequestView
 
 __all__ = [
+    "DataFilter",
     "Endpoint",
     "EndpointHandler",
     "EventFilter",
@@ -34,6 +35,25 @@ __all__ = [
 #: Rewrites one SSE event before the caller sees it: returns the bytes to pass on
 #: (``event.raw`` unchanged, edited bytes, or ``b""`` to drop the event).
 EventFilter = Callable[[ServerSentEvent], bytes]
+
+
+class DataFilter:
+    """An :data:`EventFilter` that needs only an event's raw bytes and its data bytes.
+
+    ``filter_data(raw, data)`` returns what the caller gets for the event whose
+    exact bytes are ``raw`` and whose ``data`` field is ``data`` (UTF-8, not
+    decoded: invalid bytes may be in it). The observer calls it directly for the
+    usual chunk, one ``data:`` line and its blank line, with no event object made;
+    other events come through :meth:`__call__`.
+    """
+
+    __slots__ = ("filter_data",)
+
+    def __init__(self, filter_data: Callable[[bytes, bytes], bytes]) -> None:
+        self.filter_data = filter_data
+
+    def __call__(self, event: ServerSentEvent) -> bytes:
+        return self.filter_data(event.raw, event.data.encode("utf-8", "surrogatepass"))
 
 
 class EndpointHandler(Protocol):
@@ -239,6 +259,17 @@ class UsageReader:
 
     def on_event(self, event: ServerSentEvent) -> None:
         """Read one server-sent event."""
+
+    def on_data(self, data: bytes) -> None:
+        """Read one unnamed event (``message``) from its data bytes, not decoded yet.
+
+        The observer calls it, with no event object made, for the usual stream
+        chunk (one ``data:`` line and its blank line) of readers that override it;
+        it must then read the data exactly as :meth:`on_event` reads that event
+        (its data is these bytes decoded as UTF-8 with invalid bytes replaced).
+        By default the event is built and given to :meth:`on_event`.
+        """
+        self.on_event(ServerSentEvent("message", data.decode("utf-8", "replace")))
 
     def result(self) -> Observation:
         """What was observed; called once when the response ends."""

@@ -26,17 +26,17 @@ httpx skips it (the SDK then gets those bytes as they are).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import Enum
 from time import perf_counter
 
 from ._decoders import IDENTITY, BodyDecodingError, ContentDecoder, UnsupportedEncoding, decoder_for
-from ._endpoint import Endpoint, Observation, UsageReader
+from ._endpoint import DataFilter, Endpoint, Observation, UsageReader
 from ._filtering import FilteredStream
 from ._headers import header_items, wanted_headers
 from ._log import warn_once
 from ._ports import CallGuard, StoredResponse
-from ._sse import SSEDecoder, SSEError
+from ._sse import MAX_EVENT_BYTES, SSEDecoder, SSEError
 
 __all__ = ["MAX_CACHED_BODY", "MAX_JSON_BODY", "Mode", "ResponseObserver"]
 
@@ -74,10 +74,13 @@ class ResponseObserver(FilteredStream):
         "_body_copy",
         "_body_size",
         "_broken",
+        "_data_filter",
         "_decoder",
+        "_direct",
         "_ended",
         "_json_chunks",
         "_json_size",
+        "_may_direct",
         "_mode",
         "_reader",
         "_stored_headers",
@@ -89,6 +92,14 @@ class ResponseObserver(FilteredStream):
         "status_code",
     )
 
+    # Set by start_response for the mode it picks (see the end of __init__).
+    _decoder: ContentDecoder
+    _body_size: int
+    _json_chunks: list[bytes] | None
+    _json_size: int
+    _data_filter: Callable[[bytes, bytes], bytes] | None
+    _reader: UsageReader | None
+
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
         #: Set by the cache on a miss: store a complete answer under this key.
@@ -98,24 +109,20 @@ class ResponseObserver(FilteredStream):
         #: The provider's request id header (``x-request-id`` or ``request-id``).
         self.request_id: str | None = None
         self._mode = _SKIP
-        self._decoder: ContentDecoder | None = None
-        # FilteredStream's: the event stream's decoder and filter, its "\r" bookkeeping.
-        self._sse = None
-        self._filter = None
-        self._after_cr = False
-        self._cr_hidden = False
-        self._gave_up = False
         self._reader = None
-        self._json_chunks: list[bytes] | None = None
-        self._json_size = 0
+        self._direct = False  # the next chunk may take feed's direct entry
         self._ended = False
         self._broken = False
         self._watchers: tuple[CallGuard, ...] = ()
         self._body_copy: list[bytes] | None = None
-        self._body_size = 0
         self._stored_headers: tuple[tuple[str, str], ...] = ()
         #: The ``perf_counter`` when a stream's first body chunk arrived (``None`` before).
         self.first_chunk_at: float | None = None
+        # The rest is set by start_response for the mode it picks, and read only in it:
+        # _decoder, and _body_size with a body copy; _json_chunks and _json_size for
+        # JSON; for an event stream FilteredStream's _sse, _filter, _after_cr,
+        # _cr_hidden and _gave_up, and _may_direct and _data_filter (see feed).
+        self._may_direct = False  # written by _fail whatever the mode
 
     @property
     def observation(self) -> Observation | None:
@@ -141,40 +148,93 @@ class ResponseObserver(FilteredStream):
             endpoint = self.endpoint
             if status >= 400 or not endpoint.billable:
                 return []
-            content_type = head.get("content-type", "").lower()
             self._reader = endpoint.handler.reader(endpoint)
-            rewrite = endpoint.stream and 200 <= status < 300
-            event_filter = endpoint.handler.event_filter(endpoint) if rewrite else None
-            encoding = head.get("content-encoding")
-            try:
-                self._decoder = decoder_for(encoding)
-            except UnsupportedEncoding:
-                if event_filter is None:
-                    raise
-                self._decoder = decoder_for(encoding, skip_unsupported=True)
+            content_type = head.get("content-type", "").lower()
+            if endpoint.stream or "text/event-stream" in content_type:
+                return self._start_stream(status, headers, head, content_type)
+            self._decoder = decoder_for(head.get("content-encoding"))
             if self.cache_key is not None and 200 <= status < 300:
-                # The cache keeps only the headers it deems safe (ResponseCache.store).
-                self._body_copy = []
-                self._stored_headers = tuple(header_items(headers))
-            if (
-                "text/event-stream" in content_type
-                or event_filter is not None
-                or (endpoint.stream and not content_type)
-            ):
-                self._mode = _SSE
-                self._filter = event_filter
-                self._sse = SSEDecoder(keep_raw=event_filter is not None)
-                if event_filter is not None:
-                    return ["content-encoding", "content-length"]
-            else:
-                self._mode = _JSON
-                self._json_chunks = []
+                self._keep_copy(headers)
+            self._json_chunks = []
+            self._json_size = 0
+            self._mode = _JSON
         except Exception:
             self._fail("response head")
         return []
 
+    def _start_stream(
+        self, status: int, headers: Mapping[str, str], head: Mapping[str, str], content_type: str
+    ) -> list[str]:
+        """:meth:`start_response` for a stream request or an event-stream answer."""
+        endpoint, reader = self.endpoint, self._reader
+        assert reader is not None
+        rewrite = endpoint.stream and 200 <= status < 300
+        event_filter = endpoint.handler.event_filter(endpoint) if rewrite else None
+        encoding = head.get("content-encoding")
+        try:
+            self._decoder = decoder_for(encoding)
+        except UnsupportedEncoding:
+            if event_filter is None:
+                raise
+            self._decoder = decoder_for(encoding, skip_unsupported=True)
+        if self.cache_key is not None and 200 <= status < 300:
+            self._keep_copy(headers)
+        if not (
+            "text/event-stream" in content_type
+            or event_filter is not None
+            or (endpoint.stream and not content_type)
+        ):
+            self._json_chunks = []
+            self._json_size = 0
+            self._mode = _JSON
+            return []
+        self._filter = event_filter
+        self._sse = SSEDecoder(keep_raw=event_filter is not None)
+        self._after_cr = self._cr_hidden = self._gave_up = False
+        self._data_filter = (
+            event_filter.filter_data if isinstance(event_filter, DataFilter) else None
+        )
+        self._may_direct = (
+            self._decoder is IDENTITY
+            and not self._watchers
+            and (event_filter is None or self._data_filter is not None)
+            and type(reader).on_data is not UsageReader.on_data
+        )
+        self._mode = _SSE
+        return [] if event_filter is None else ["content-encoding", "content-length"]
+
+    def _keep_copy(self, headers: Mapping[str, str]) -> None:
+        """Keep a copy of the decoded body for the cache (a cache miss with a 2xx answer)."""
+        # The cache keeps only the headers it deems safe (ResponseCache.store).
+        self._body_copy = []
+        self._body_size = 0
+        self._stored_headers = tuple(header_items(headers))
+
     def feed(self, chunk: bytes) -> bytes:
         """Observe one raw chunk; returns the bytes to pass to the caller."""
+        if (  # the usual chunk of a stream: exactly one "data: " line, then its blank line
+            self._direct
+            and chunk.endswith(b"\n\n")
+            and chunk.find(b"\n") == len(chunk) - 2 < MAX_EVENT_BYTES
+            and chunk.startswith(b"data: ")
+            and b"\r" not in chunk
+        ):
+            # With the SSE decoder between events, this is one event that leaves the
+            # decoder as it was (SSEDecoder.between_events): read without it, as bytes.
+            data = chunk[6:-2]
+            try:
+                self._reader.on_data(data)  # type: ignore[union-attr]
+            except Exception:
+                self._fail("stream event")
+            if self._body_copy is not None:
+                self._copy(chunk)
+            if self._data_filter is None:
+                return chunk
+            try:
+                return self._data_filter(chunk, data)
+            except Exception:
+                self._fail("event filter")
+                return chunk
         mode = self._mode
         if mode is _SSE:  # the per-chunk path of a stream: tested first
             if self.first_chunk_at is None:
@@ -194,6 +254,8 @@ class ResponseObserver(FilteredStream):
             out = self._on_events(events)
             if self._watchers:
                 self._check_progress()
+            if self._may_direct and not self._broken:
+                self._direct = self._sse.between_events() and not self._after_cr  # type: ignore[union-attr]
             return out if self._filter is not None else chunk
         if mode is _JSON:
             if self._json_size <= MAX_JSON_BODY:
@@ -299,7 +361,10 @@ class ResponseObserver(FilteredStream):
         After an event too large to read, the end marker may have passed unseen:
         such a call is not said to be abandoned, only its usage estimated.
         """
-        return not (self._ended or observation.complete or self._mode is _SKIP or self._gave_up)
+        mode = self._mode
+        return not (
+            self._ended or observation.complete or mode is _SKIP or (mode is _SSE and self._gave_up)
+        )
 
     def complete_answer(self) -> StoredResponse | None:
         """The decoded answer as the cache keeps it, if it was read whole and unbroken."""
@@ -317,6 +382,7 @@ class ResponseObserver(FilteredStream):
     def _fail(self, where: str) -> None:
         """Our own failure: stop reading this response, log once per place and kind."""
         self._broken = True
+        self._direct = self._may_direct = False
         endpoint = self.endpoint
         warn_once(
             f"{endpoint.provider}:{endpoint.kind}:{where}",

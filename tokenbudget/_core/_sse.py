@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NoReturn
 
-__all__ = ["SSEDecoder", "SSEError", "ServerSentEvent", "split_events"]
+__all__ = ["MAX_EVENT_BYTES", "SSEDecoder", "SSEError", "ServerSentEvent", "split_events"]
+
+#: The default bound on one event's bytes (see :class:`SSEDecoder`).
+MAX_EVENT_BYTES = 16 * 1024 * 1024
 
 _BOM = b"\xef\xbb\xbf"
 _CR = 0x0D
@@ -76,7 +79,7 @@ class SSEDecoder:
     the final :meth:`take_tail` reproduces the input byte for byte.
     """
 
-    def __init__(self, *, max_event_bytes: int = 16 * 1024 * 1024, keep_raw: bool = False) -> None:
+    def __init__(self, *, max_event_bytes: int = MAX_EVENT_BYTES, keep_raw: bool = False) -> None:
         if max_event_bytes < 1:
             raise ValueError("max_event_bytes must be positive")
         self._max_event_bytes = max_event_bytes
@@ -185,6 +188,18 @@ class SSEDecoder:
         if self._data:
             self._dispatch(events)
         return events
+
+    def between_events(self) -> bool:
+        """True when nothing is held: the next byte begins a new event, past the stream's start.
+
+        A chunk that is then exactly one ``data:`` line ended by ``\\n`` and its
+        blank line (no ``\\r``, within the size bound) is one event with that data,
+        the last event ID, no retry and the chunk as its raw bytes, and leaves the
+        decoder as it was: the observer reads such chunks without feeding them here.
+        """
+        return not (
+            self._buffer or self._raw or self._data or self._event or self._size or self._at_start
+        )
 
     def take_tail(self) -> bytes:
         """Return and forget the raw bytes consumed but not part of any event's ``raw``.

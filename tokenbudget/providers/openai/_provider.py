@@ -10,7 +10,7 @@ from ..._core import Endpoint, EventFilter, RequestView, UsageReader
 from .._base import OUTPUT_LIMIT_KEYS, Provider
 from ._prompt import count_chat_prompt, count_prompt, count_responses_prompt
 from ._reader import OpenAIReader
-from ._stream import hide_injected_usage, request_usage
+from ._stream import HIDE_INJECTED_USAGE, request_usage
 from ._usage import UsageNormaliser, normalise_openai_usage
 
 __all__ = ["OpenAIProvider", "azure_deployment", "endpoint_kind"]
@@ -106,7 +106,7 @@ class OpenAIProvider(Provider):
         return not (isinstance(body, Mapping) and body.get("background") is True)
 
     def event_filter(self, endpoint: Endpoint) -> EventFilter | None:
-        return hide_injected_usage if endpoint.usage_injected else None
+        return HIDE_INJECTED_USAGE if endpoint.usage_injected else None
 
     def reader(self, endpoint: Endpoint) -> UsageReader:
         return OpenAIReader(endpoint, self.normalise)

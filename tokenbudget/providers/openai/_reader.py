@@ -44,7 +44,7 @@ class OpenAIReader(UsageReader):
     def __init__(self, endpoint: Endpoint, normalise: UsageNormaliser) -> None:
         super().__init__(endpoint)
         self._normalise = normalise if is_validating(normalise) else checking(normalise)
-        self._deferred: list[str] = []
+        self._deferred: list[bytes] = []
         self._deferred_size = 0
         self._tool_calls: dict[str, int] | None = None
         self._responses = endpoint.kind == "responses"
@@ -103,30 +103,33 @@ class OpenAIReader(UsageReader):
         self.observation.complete = True
 
     def on_event(self, event: ServerSentEvent) -> None:
-        data = event.data
-        if data[:1] != "{":
-            if data == "[DONE]":
+        self.on_data(event.data.encode("utf-8", "surrogatepass"))
+
+    def on_data(self, data: bytes) -> None:
+        if data[:1] != b"{":
+            if data == b"[DONE]":
                 self.observation.complete = True
             return
         if self._responses:
-            self._on_responses_event(json.loads(data))
+            self._on_responses_event(_loads(data))
             return
-        # Membership tests, not method calls: the cheapest per-chunk reading there is.
-        if '"finish_reason":"' in data or '"finish_reason": "' in data:
+        # Membership tests on the bytes, not method calls: the cheapest per-chunk
+        # reading there is (an ASCII key matches alike in the bytes and in their text).
+        if b'"finish_reason":"' in data or b'"finish_reason": "' in data:
             self.observation.final = True  # only the usage chunk and [DONE] follow
         if (
             self._deferred_size < DEFER_LIMIT
             and self.observation.model is not None
-            and '"usage":{' not in data
-            and '"usage": {' not in data
-            and '"error"' not in data
+            and b'"usage":{' not in data
+            and b'"usage": {' not in data
+            and b'"error"' not in data
         ):
             # An ordinary content chunk: its text matters only if usage never
             # arrives, so parse it then (in result()), not now.
             self._deferred.append(data)
             self._deferred_size += len(data)
         else:
-            self._on_chunk(json.loads(data))
+            self._on_chunk(_loads(data))
 
     def result(self) -> Observation:
         deferred, self._deferred = self._deferred, []
@@ -134,7 +137,7 @@ class OpenAIReader(UsageReader):
         usage = obs.usage
         if usage is None or usage.estimated:
             for data in deferred:
-                self._on_chunk(json.loads(data))
+                self._on_chunk(_loads(data))
             usage = obs.usage
         if usage is not None:
             if self._tool_calls:
@@ -188,6 +191,11 @@ class OpenAIReader(UsageReader):
                 self.observation.output_text.append(event["delta"])
         elif kind == "error":
             self.observation.error = str(event.get("message") or "error event")
+
+
+def _loads(data: bytes) -> Any:
+    """An event's data parsed as its text is: UTF-8, invalid bytes replaced."""
+    return json.loads(data.decode("utf-8", "replace"))
 
 
 def _has_tool_calls(body: bytes) -> bool:

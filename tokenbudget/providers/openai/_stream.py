@@ -15,9 +15,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..._core import ServerSentEvent
+from ..._core import DataFilter, ServerSentEvent
 
-__all__ = ["add_usage_option", "hide_injected_usage", "request_usage"]
+__all__ = [
+    "HIDE_INJECTED_USAGE",
+    "add_usage_option",
+    "hide_injected_usage",
+    "hide_usage_data",
+    "request_usage",
+]
 
 _USAGE_NULL = re.compile(rb',\s*"usage"\s*:\s*null|"usage"\s*:\s*null\s*,?')
 
@@ -74,10 +80,18 @@ def hide_injected_usage(event: ServerSentEvent) -> bytes:
     removes ``"usage": null`` from the others, so the caller sees the stream it
     asked for.
     """
-    raw = event.raw
-    # OpenAI writes the top-level usage last: found from the end in a few bytes,
-    # where a forward search would read the whole chunk. The usual spellings
-    # are cut here; anything else goes to the general rules below.
+    return hide_usage_data(event.raw, event.data.encode("utf-8", "surrogatepass"))
+
+
+def hide_usage_data(raw: bytes, data: bytes) -> bytes:
+    """:func:`hide_injected_usage` for the event whose exact bytes are ``raw`` and
+    whose data field is ``data`` (the bytes form of the filter, with no event made)."""
+    # OpenAI writes the top-level usage last: the usual chunk ends with it, and
+    # the usual spellings are cut here; anything else goes to the rules below.
+    if raw.endswith(b',"usage":null}\n\n'):
+        return raw[:-16] + b"}\n\n"
+    if raw.endswith(b', "usage": null}\n\n'):
+        return raw[:-18] + b"}\n\n"
     at = raw.rfind(b'"usage":')
     if at > 0:
         if raw[at - 1] == 0x2C and raw[at + 8 : at + 12] == b"null":  # ',"usage":null'
@@ -88,7 +102,11 @@ def hide_injected_usage(event: ServerSentEvent) -> bytes:
         return raw
     if _USAGE_NULL.search(raw):
         return _USAGE_NULL.sub(b"", raw, count=1)
-    document = json.loads(event.data) if event.data.startswith("{") else None
+    document = json.loads(data.decode("utf-8", "replace")) if data.startswith(b"{") else None
     if isinstance(document, Mapping) and document.get("choices") == [] and document.get("usage"):
         return b""
     return raw
+
+
+#: The event filter of a stream whose usage tokenbudget asked for.
+HIDE_INJECTED_USAGE = DataFilter(hide_usage_data)
