@@ -6,7 +6,9 @@ dataclass packs keyword arguments into a dict and sets each field through
 ``object.__setattr__``, which makes a 19-field record cost about three times a
 mutable one. :func:`frozen_builder` gives those paths a plain function with the
 class's signature that returns the same, frozen instance at a third of the
-cost; everything else builds them with the ordinary class call.
+cost; everything else builds them with the ordinary class call. Call a builder
+positionally on a per-call path: on CPython 3.11, building a record with 15 of
+its fields passed by keyword took three times as long (1.9 µs against 0.65 µs).
 
 Fields whose default is one shared read-only mapping use :class:`SharedDefault`
 (dataclasses refuse a ``MappingProxyType`` as a plain default), and the classes

@@ -33,6 +33,8 @@ PriceSource = str | os.PathLike[str] | PriceBook | None
 _PricerKey = tuple["str | None", "str | None", "str | None", bool]
 _Pricer = Callable[[Usage], Decimal]
 _MISS: tuple[int | None, _Pricer | None] = (None, None)
+#: The generation of a version not read yet (equal to no book's).
+_UNREAD = object()
 #: At most this many kept cost functions (one per model, tier and batch a tracker meets).
 _MAX_PRICERS = 4096
 
@@ -45,9 +47,8 @@ class TrackerPrices:
         self._book: PriceBook | None = None
         #: (book generation, cost function or None) per (provider, model, tier, batch).
         self._pricers: dict[_PricerKey, tuple[int | None, _Pricer | None]] = {}
-        #: The book's version, read at book generation ``_version_at``.
-        self._version: str | None = None
-        self._version_at: int | None = None
+        #: (book generation, the book's version read at it): one object, read whole.
+        self._versioned: tuple[object, str | None] = (_UNREAD, None)
         self._lock = threading.Lock()
         renew_after_fork(self, "_lock", threading.Lock)
 
@@ -66,9 +67,10 @@ class TrackerPrices:
         """The version of the price data, kept on each record; ``None`` if it cannot load."""
         # Asked once per call: the book's version is kept with the generation it was
         # read at (a registration bumps the generation), so this is two attribute reads.
+        generation, version = self._versioned
         try:
-            if self._book.generation == self._version_at:  # type: ignore[union-attr]
-                return self._version
+            if self._book.generation == generation:  # type: ignore[union-attr]
+                return version
         except AttributeError:  # no book yet, or a book of its own (no generation)
             pass
         return self._read_version()
@@ -76,12 +78,12 @@ class TrackerPrices:
     def _read_version(self) -> str | None:
         try:
             book = self._book or self.book
-            generation = getattr(book, "generation", None)
+            generation = getattr(book, "generation", None)  # read first: never newer
             version = book.version
         except Exception:
             return None
         if generation is not None:
-            self._version_at, self._version = generation, version
+            self._versioned = (generation, version)
         return version
 
     def cost(
