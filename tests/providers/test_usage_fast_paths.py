@@ -21,6 +21,10 @@ from hypothesis import HealthCheck, given, settings
 
 from tokenbudget import TokenTracker
 from tokenbudget.providers import MAX_TOKENS
+from tokenbudget.providers.anthropic import _usage as anthropic_usage
+from tokenbudget.providers.anthropic._usage import normalise_anthropic_usage
+from tokenbudget.providers.google import _usage as gemini_usage
+from tokenbudget.providers.google._usage import normalise_gemini_usage
 from tokenbudget.providers.openai import _usage as openai_usage
 from tokenbudget.providers.openai._usage import normalise_openai_usage
 
@@ -147,3 +151,100 @@ def test_a_json_answer_records_what_a_full_parse_says(
         assert record.usage.estimate_reason == expected.estimate_reason
     else:
         assert record.usage == expected
+
+
+# -- Anthropic and Gemini -----------------------------------------------------------------------
+
+
+def anthropic_usage_objects(figures: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "input_tokens": figures,
+            "output_tokens": figures,
+            "cache_read_input_tokens": figures,
+            "cache_creation_input_tokens": figures,
+            "cache_creation": details(
+                ["ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"], figures
+            ),
+            "output_tokens_details": details(["thinking_tokens"], figures),
+            "server_tool_use": st.none()
+            | st.just({})
+            | details(["web_search_requests", "web_fetch_requests"], figures),
+            "service_tier": st.sampled_from(["standard", "priority"]),
+        },
+    )
+
+
+@settings(max_examples=1500, deadline=None)
+@given(anthropic_usage_objects(FIGURES))
+def test_anthropic_fast_path_gives_what_the_general_path_gives(usage: dict[str, Any]) -> None:
+    assert normalise_anthropic_usage(usage) == anthropic_usage._read_figures(usage)
+
+
+@settings(max_examples=300, deadline=None)
+@given(anthropic_usage_objects(st.integers(0, MAX_TOKENS // 4)))
+def test_anthropic_valid_reports_take_the_fast_path(usage: dict[str, Any]) -> None:
+    usage.setdefault("input_tokens", 3)
+    usage.setdefault("output_tokens", 1)
+    for key in ("cache_creation", "output_tokens_details"):
+        if type(usage.get(key)) is int:
+            usage[key] = {}
+    usage["server_tool_use"] = None
+    with mock.patch.object(anthropic_usage, "_read_figures", side_effect=AssertionError):
+        normalised = normalise_anthropic_usage(usage)
+    assert normalised == anthropic_usage._read_figures(usage)
+    assert not normalised.estimated
+
+
+MODALITIES = st.sampled_from(["TEXT", "AUDIO", "IMAGE", "audio", "VIDEO"])
+
+
+def modality_lists(figures: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    entry = st.fixed_dictionaries(
+        {"modality": MODALITIES | figures}, optional={"tokenCount": figures}
+    ) | st.fixed_dictionaries({}, optional={"tokenCount": figures})
+    return st.lists(entry | figures, max_size=4) | figures
+
+
+def gemini_usage_objects(figures: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "promptTokenCount": figures,
+            "candidatesTokenCount": figures,
+            "totalTokenCount": figures,
+            "cachedContentTokenCount": figures,
+            "toolUsePromptTokenCount": figures,
+            "thoughtsTokenCount": figures,
+            "promptTokensDetails": modality_lists(figures),
+            "candidatesTokensDetails": modality_lists(figures),
+            "toolUsePromptTokensDetails": modality_lists(figures),
+            "trafficType": st.just("ON_DEMAND"),
+        },
+    )
+
+
+@settings(max_examples=1500, deadline=None)
+@given(gemini_usage_objects(FIGURES))
+def test_gemini_fast_path_gives_what_the_general_path_gives(meta: dict[str, Any]) -> None:
+    assert normalise_gemini_usage(meta) == gemini_usage._read_figures(meta)
+
+
+@settings(max_examples=300, deadline=None)
+@given(gemini_usage_objects(st.integers(0, MAX_TOKENS // 8)))
+def test_gemini_valid_reports_take_the_fast_path(meta: dict[str, Any]) -> None:
+    for key in ("promptTokensDetails", "candidatesTokensDetails", "toolUsePromptTokensDetails"):
+        value = meta.get(key)
+        if type(value) is list:  # entries as Gemini sends them: a modality and a count
+            meta[key] = [
+                {"modality": "AUDIO", "tokenCount": 1} if type(item) is not dict else item
+                for item in value
+                if type(item) is not dict or type(item.get("modality")) is str
+            ]
+        elif value is not None:
+            meta[key] = []
+    with mock.patch.object(gemini_usage, "_read_figures", side_effect=AssertionError):
+        normalised = normalise_gemini_usage(meta)
+    assert normalised == gemini_usage._read_figures(meta)
+    assert not normalised.estimated

@@ -19,10 +19,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..._data import Usage, make_usage
+from ..._data import MAX_TOKENS, Usage, make_usage
 from .._figures import UsageFigures
 
 __all__ = ["GroundingCounter", "normalise_gemini_usage"]
+
+_NO_COUNTS: dict[str, int] = {}  # read only: no tokens by modality
 
 
 def _by_modality(details: Any, name: str, figures: UsageFigures) -> dict[str, int]:
@@ -36,6 +38,24 @@ def _by_modality(details: Any, name: str, figures: UsageFigures) -> dict[str, in
     return counts
 
 
+def _plain_modalities(details: Any) -> dict[str, int] | None:
+    """Tokens by modality of a details list whose entries are all plain (a string
+    modality, an int count in range); ``None`` for anything else."""
+    if details is None:
+        return _NO_COUNTS
+    if type(details) is not list:
+        return None
+    counts: dict[str, int] = {}
+    for item in details:
+        modality = item.get("modality") if type(item) is dict else None
+        tokens = item.get("tokenCount", 0) if modality is not None else None
+        if type(modality) is not str or type(tokens) is not int or not 0 <= tokens <= MAX_TOKENS:
+            return None
+        modality = modality.upper()
+        counts[modality] = counts.get(modality, 0) + tokens
+    return counts
+
+
 def normalise_gemini_usage(meta: Mapping[str, Any]) -> Usage:
     """Normalise a Gemini ``usageMetadata`` object.
 
@@ -43,6 +63,42 @@ def normalise_gemini_usage(meta: Mapping[str, Any]) -> Usage:
     (:class:`~tokenbudget.providers.UsageFigures`). None is required: Gemini
     leaves out the counts that are zero (a blocked prompt reports no candidates).
     """
+    get = meta.get
+    # The usual report, read straight into its Usage: every figure a plain int in
+    # range, every modality entry plain. Anything else goes through UsageFigures.
+    prompt = _plain_modalities(get("promptTokensDetails"))
+    tool_use = _plain_modalities(get("toolUsePromptTokensDetails"))
+    out = _plain_modalities(get("candidatesTokensDetails"))
+    if prompt is not None and tool_use is not None and out is not None:
+        input_tokens = get("promptTokenCount", 0)
+        tool_tokens = get("toolUsePromptTokenCount", 0)
+        candidates = get("candidatesTokenCount", 0)
+        thoughts = get("thoughtsTokenCount", 0)
+        cached = get("cachedContentTokenCount", 0)
+        if (
+            type(input_tokens) is type(tool_tokens) is type(candidates) is int
+            and type(thoughts) is type(cached) is int
+            # ints: a bitwise or is negative if one of them is; the sums have a ceiling
+            and (input_tokens | tool_tokens | candidates | thoughts | cached) >= 0
+            and cached <= MAX_TOKENS
+            and input_tokens + tool_tokens <= MAX_TOKENS
+            and candidates + thoughts <= MAX_TOKENS
+        ):
+            return make_usage(
+                input_tokens=input_tokens + tool_tokens,
+                output_tokens=candidates + thoughts,
+                cached_input_tokens=cached,
+                reasoning_tokens=thoughts,
+                audio_input_tokens=prompt.get("AUDIO", 0) + tool_use.get("AUDIO", 0),
+                audio_output_tokens=out.get("AUDIO", 0),
+                image_input_tokens=prompt.get("IMAGE", 0) + tool_use.get("IMAGE", 0),
+                image_output_tokens=out.get("IMAGE", 0),
+            )
+    return _read_figures(meta)
+
+
+def _read_figures(meta: Mapping[str, Any]) -> Usage:
+    """The general path: each figure through :class:`UsageFigures`."""
     figures = UsageFigures()
     count = figures.count
     thoughts = count(meta.get("thoughtsTokenCount"), "thoughtsTokenCount")
