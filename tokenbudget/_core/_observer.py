@@ -151,7 +151,8 @@ class ResponseObserver(FilteredStream):
             content_type = head.get("content-type", "").lower()
             if endpoint.stream or "text/event-stream" in content_type:
                 return self._start_stream(status, headers, head, content_type)
-            self._decoder = decoder_for(head.get("content-encoding"))
+            encoding = head.get("content-encoding")
+            self._decoder = decoder_for(encoding) if encoding else IDENTITY
             if self.cache_key is not None and 200 <= status < 300:
                 self._keep_copy(headers)
             self._json_chunks = []
