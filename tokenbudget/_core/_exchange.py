@@ -260,6 +260,12 @@ class Exchange(ResponseObserver):
             self.ports.record(record)
         except Exception:
             self._report("ledger")
+        if self.guards or self.ports.cache is not None:
+            self._settle(record)
+        return record
+
+    def _settle(self, record: CallRecord) -> None:
+        """After the record: the budgets holding the call settle, the cache stores and releases."""
         for guard in self.guards:
             try:
                 guard.settle(record)
@@ -269,7 +275,6 @@ class Exchange(ResponseObserver):
             self._store()
         if self.ports.cache is not None:
             self._release_cache()
-        return record
 
     def _store(self) -> None:
         """Hand a complete 2xx answer to the cache; abandoned or failed ones are not kept."""

@@ -95,6 +95,7 @@ class ResponseObserver(FilteredStream):
     # Set by start_response for the mode it picks (see the end of __init__).
     _decoder: ContentDecoder
     _body_size: int
+    _stored_headers: tuple[tuple[str, str], ...]
     _json_chunks: list[bytes] | None
     _json_size: int
     _data_filter: Callable[[bytes, bytes], bytes] | None
@@ -115,14 +116,12 @@ class ResponseObserver(FilteredStream):
         self._broken = False
         self._watchers: tuple[CallGuard, ...] = ()
         self._body_copy: list[bytes] | None = None
-        self._stored_headers: tuple[tuple[str, str], ...] = ()
         #: The ``perf_counter`` when a stream's first body chunk arrived (``None`` before).
         self.first_chunk_at: float | None = None
         # The rest is set by start_response for the mode it picks, and read only in it:
-        # _decoder, and _body_size with a body copy; _json_chunks and _json_size for
-        # JSON; for an event stream FilteredStream's _sse, _filter, _after_cr,
-        # _cr_hidden and _gave_up, and _may_direct and _data_filter (see feed).
-        self._may_direct = False  # written by _fail whatever the mode
+        # _decoder; _body_size and _stored_headers with a body copy; _json_chunks and
+        # _json_size for JSON; for an event stream FilteredStream's _sse, _filter,
+        # _after_cr, _cr_hidden and _gave_up, and _may_direct and _data_filter (see feed).
 
     @property
     def observation(self) -> Observation | None:
@@ -152,7 +151,8 @@ class ResponseObserver(FilteredStream):
             content_type = head.get("content-type", "").lower()
             if endpoint.stream or "text/event-stream" in content_type:
                 return self._start_stream(status, headers, head, content_type)
-            self._decoder = decoder_for(head.get("content-encoding"))
+            encoding = head.get("content-encoding")
+            self._decoder = decoder_for(encoding) if encoding else IDENTITY
             if self.cache_key is not None and 200 <= status < 300:
                 self._keep_copy(headers)
             self._json_chunks = []
@@ -217,7 +217,7 @@ class ResponseObserver(FilteredStream):
             and chunk.endswith(b"\n\n")
             and chunk.find(b"\n") == len(chunk) - 2 < MAX_EVENT_BYTES
             and chunk.startswith(b"data: ")
-            and b"\r" not in chunk
+            and chunk.find(b"\r") < 0  # (a bytes "in" raises and clears an error first)
         ):
             # With the SSE decoder between events, this is one event that leaves the
             # decoder as it was (SSEDecoder.between_events): read without it, as bytes.

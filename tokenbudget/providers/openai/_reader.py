@@ -113,16 +113,18 @@ class OpenAIReader(UsageReader):
         if self._responses:
             self._on_responses_event(_loads(data))
             return
-        # Membership tests on the bytes, not method calls: the cheapest per-chunk
-        # reading there is (an ASCII key matches alike in the bytes and in their text).
-        if b'"finish_reason":"' in data or b'"finish_reason": "' in data:
+        # Searches in the bytes: the cheapest per-chunk reading there is (an ASCII key
+        # matches alike in the bytes and in their text). find, not "in": a bytes
+        # "in" first tries its operand as an integer, and raises and clears an error.
+        find = data.find
+        if find(b'"finish_reason":"') >= 0 or find(b'"finish_reason": "') >= 0:
             self.observation.final = True  # only the usage chunk and [DONE] follow
         if (
             self._deferred_size < DEFER_LIMIT
             and self.observation.model is not None
-            and b'"usage":{' not in data
-            and b'"usage": {' not in data
-            and b'"error"' not in data
+            and find(b'"usage":{') < 0
+            and find(b'"usage": {') < 0
+            and find(b'"error"') < 0
         ):
             # An ordinary content chunk: its text matters only if usage never
             # arrives, so parse it then (in result()), not now.
