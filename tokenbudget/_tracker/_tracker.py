@@ -35,7 +35,7 @@ from ._history import TrackerHistory
 from ._hosts import price_by_model
 from ._prices import PriceSource, TrackerPrices
 from ._results import TrackerResults
-from ._tags import current_tags
+from ._tags import current_tags, tags_in_force
 
 __all__ = ["TokenTracker", "get_tracker"]
 
@@ -249,7 +249,7 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
             price_by_model(endpoint, self._prices)
         # Positional: a class called with keywords builds a dict for them, on every call.
         return Exchange(
-            self._ports, endpoint, request, self, current_tags(), self.inject_stream_usage
+            self._ports, endpoint, request, self, tags_in_force(), self.inject_stream_usage
         )
 
     def admit(self, exchange: Exchange) -> Sequence[CallGuard]:

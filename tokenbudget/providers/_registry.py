@@ -9,6 +9,7 @@ through untouched, without its body ever being read.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterable
 
@@ -19,9 +20,18 @@ __all__ = ["ProviderRegistry", "default_registry"]
 
 _HOST_CACHE_LIMIT = 4096
 
+#: Every registration anywhere takes the next number: a host cache filled under an
+#: older one may miss a change in its registry or a parent, and is emptied.
+_changes = itertools.count(1)
+_generation = 0
+
 
 class ProviderRegistry:
-    """Maps hosts to providers; thread-safe; host lookups are cached."""
+    """Maps hosts to providers; thread-safe; host lookups are cached.
+
+    A layered registry (one with a parent) caches the lookups it answers from
+    its parent too; any registration in any registry empties the caches.
+    """
 
     def __init__(self, parent: ProviderRegistry | None = None) -> None:
         self._parent = parent
@@ -32,6 +42,7 @@ class ProviderRegistry:
         self._named: dict[str, Provider] = {}
         self._fallbacks: list[Provider] = []
         self._cache: dict[str, Provider | None] = {}
+        self._cached_at = 0  # the registration generation ``_cache`` was filled under
 
     def register(
         self,
@@ -50,7 +61,7 @@ class ProviderRegistry:
             for suffix in host_suffixes:
                 self._suffixes.insert(0, (suffix.lower(), provider))
             self._named.setdefault(provider.name, provider)
-            self._cache.clear()
+            _changed()
         return provider
 
     def register_fallback(self, provider: Provider) -> Provider:
@@ -84,19 +95,20 @@ class ProviderRegistry:
 
     def for_host(self, host: str, port: int | None = None) -> Provider | None:
         """The provider for ``host`` (and ``port``), or ``None``."""
-        if self._parent is not None:
-            # A layered registry stays uncached so that later changes to the
-            # parent are seen; the parent caches its own lookups.
-            own = self._own(host, port) if self._exact or self._suffixes else None
-            return own or self._parent.for_host(host, port)
         key = f"{host}:{port}" if port else host
-        cached = self._cache.get(key, _MISSING)
-        if cached is not _MISSING:
-            return cached  # type: ignore[return-value]
+        generation = _generation
+        if self._cached_at == generation:
+            cached = self._cache.get(key, _MISSING)
+            if cached is not _MISSING:
+                return cached  # type: ignore[return-value]
         provider = self._own(host, port)
+        if provider is None and self._parent is not None:
+            provider = self._parent.for_host(host, port)
         with self._lock:
-            if len(self._cache) >= _HOST_CACHE_LIMIT:
+            # Filled under ``generation``: a registration since then empties it at the next lookup.
+            if self._cached_at != generation or len(self._cache) >= _HOST_CACHE_LIMIT:
                 self._cache.clear()
+                self._cached_at = generation
             self._cache[key] = provider
         return provider
 
@@ -122,6 +134,12 @@ class ProviderRegistry:
 
 
 _MISSING = object()
+
+
+def _changed() -> None:
+    """A registration happened: every registry's host cache is stale from now on."""
+    global _generation
+    _generation = next(_changes)
 
 
 def _build_default() -> ProviderRegistry:
