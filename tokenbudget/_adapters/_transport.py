@@ -194,13 +194,16 @@ class _Adapter:
         drop = exchange.start_response(response.status_code, response.headers)
         network = response.extensions.get("network_stream")
         stream = self._tracked_stream(response.stream, exchange, network)
-        if not drop and not hasattr(response, "_content"):
-            # The usual case: a transport's unread response; tee its stream in place.
+        if not hasattr(response, "_content"):
+            # The usual case: a transport's unread response, handed to us alone: tee its
+            # stream in place, and take off the headers of bytes the caller will not get.
+            if drop:
+                self._remove_headers(response.headers, drop)
             response.stream = stream
             response.extensions["tokenbudget.exchange"] = exchange
             return response
-        # A response read already (mock transports) would never be iterated again,
-        # and dropped headers need a new head: build a fresh response.
+        # A response read already (mock transports) would never be iterated again:
+        # build a fresh one.
         headers = response.headers
         if drop:
             headers = self._module.Headers(
@@ -215,6 +218,16 @@ class _Adapter:
             extensions=extensions,
             request=request,
         )
+
+    def _remove_headers(self, headers: Any, names: list[str]) -> None:
+        """Remove every header called one of ``names`` (lower-case) from ``headers``."""
+        if self._copyable:  # httpx's own list of (name, lower-case name, value) triples
+            lower = {name.encode("ascii") for name in names}
+            headers._list = [item for item in headers._list if item[1] not in lower]
+            return
+        for name in names:
+            if name in headers:
+                del headers[name]
 
     def _replay(self, answer: StoredResponse, request: Any, exchange: Exchange) -> Any:
         exchange.request_body()  # lets the provider set up its event filter
