@@ -73,7 +73,8 @@ def request_view(request: Any, read_body: Any) -> RequestView:
                 port,
                 query or "",
                 request.headers,
-                None,
+                # A body in memory already (an SDK's) is taken as it is, not read again.
+                request.__dict__.get("_content"),
                 read_body,
             )
     query = url.query

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Iterable
+from typing import Any
 
 from .._core import Endpoint, RequestView, renew_after_fork
 from ._base import Provider
@@ -100,7 +101,7 @@ class ProviderRegistry:
         if self._cached_at == generation:
             cached = self._cache.get(key, _MISSING)
             if cached is not _MISSING:
-                return cached  # type: ignore[return-value]
+                return cached  # type: ignore[no-any-return]
         provider = self._own(host, port)
         if provider is None and self._parent is not None:
             provider = self._parent.for_host(host, port)
@@ -123,7 +124,14 @@ class ProviderRegistry:
 
     def match(self, request: RequestView) -> Endpoint | None:
         """The endpoint ``request`` is for, or ``None`` to pass it through."""
-        provider = self.for_host(request.host, request.port)
+        host, port = request.host, request.port
+        # The host cache read here (for_host's first steps): one call less per request.
+        cached = (
+            self._cache.get(f"{host}:{port}" if port else host, _MISSING)
+            if self._cached_at == _generation
+            else _MISSING
+        )
+        provider = self.for_host(host, port) if cached is _MISSING else cached
         if provider is not None:
             return provider.match(request)
         for fallback in self.fallbacks():
@@ -133,7 +141,7 @@ class ProviderRegistry:
         return None
 
 
-_MISSING = object()
+_MISSING: Any = object()
 
 
 def _changed() -> None:
