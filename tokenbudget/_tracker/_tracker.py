@@ -258,7 +258,7 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
         Called through the exchange's ports before a request is sent. A
         subclass may add gates of its own around it.
         """
-        if not self.budgets and not active_budgets():
+        if not (self.budgets or active_budgets()):
             return ()  # the usual case: nothing to hold
         return hold(exchange, covering(self, self.budgets))
 
@@ -267,7 +267,7 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
 
         Asked by tracked clients for every request they build, so it must be cheap.
         """
-        return bool(self.budgets) or bool(active_budgets())
+        return bool(self.budgets or active_budgets())
 
     def refuse_early(self, exchange: Exchange) -> None:
         """Raise now the refusal :meth:`admit` would raise for ``exchange``; hold nothing.
