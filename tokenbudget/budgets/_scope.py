@@ -8,7 +8,6 @@ threads and tasks are not covered.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
@@ -38,9 +37,9 @@ def leave(budget: Budget) -> None:
             return
 
 
-#: The budgets covering this context, outermost first: ``active_budgets()`` is the
-#: context variable's own ``get``, with no Python frame (it is asked on every call).
-active_budgets: Callable[[], tuple[Budget, ...]] = _active.get
+def active_budgets() -> tuple[Budget, ...]:
+    """The budgets covering this context, outermost first."""
+    return _active.get()
 
 
 def current_budget() -> Budget | None:
