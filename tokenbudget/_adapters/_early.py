@@ -73,10 +73,11 @@ def _build_request(
         this = ref()
         if this is None:
             raise ReferenceError("the httpx client of this build_request was garbage-collected")
-        if own is not None:
-            request = own(*args, **kwargs)
-        else:
-            request = type(this).build_request(this, *args, **kwargs)
+        request = (
+            own(*args, **kwargs)
+            if own is not None
+            else type(this).build_request(this, *args, **kwargs)
+        )
         # The transport that will carry it (no mounts, the usual case: the client's own).
         transport = this._transport_for_url(request.url) if this._mounts else this._transport
         if isinstance(transport, tracking):

@@ -17,7 +17,12 @@ from typing import Any
 from .._core import renew_after_fork
 from ._sdks import choose_family
 from ._streams import AsyncTrackedStreamLogic, ReplayStreamLogic, TrackedStreamLogic
-from ._transport import AsyncTrackingTransportLogic, TrackingTransportLogic
+from ._transport import (
+    AsyncTrackingTransportLogic,
+    TrackingTransportLogic,
+    copyable_requests,
+    learn_urls,
+)
 
 __all__ = [
     "FAMILY_NAMES",
@@ -55,16 +60,25 @@ def build_family(name: str, module: Any) -> Family:
         cls.__qualname__ = f"{name}.{cls_name}"
         return cls
 
+    learn_urls(module)
     replay = subclass(ReplayStreamLogic, module.SyncByteStream, module.AsyncByteStream)
     broken = {"_decoding_error": module.DecodingError}
     tracked = subclass(TrackedStreamLogic, module.SyncByteStream, **broken)
     tracked_async = subclass(AsyncTrackedStreamLogic, module.AsyncByteStream, **broken)
+    # A mock transport's handler answers as a server would: what it does is not this call.
+    leaves = frozenset(
+        getattr(module, name, None)
+        for name in ("HTTPTransport", "AsyncHTTPTransport", "MockTransport")
+    ) - {None}
+    copyable = copyable_requests(module)
     transport = subclass(
         TrackingTransportLogic,
         module.BaseTransport,
         _module=module,
         _tracked_stream=tracked,
         _replay_stream=replay,
+        _leaves=leaves,
+        _copyable=copyable,
     )
     transport_async = subclass(
         AsyncTrackingTransportLogic,
@@ -72,6 +86,8 @@ def build_family(name: str, module: Any) -> Family:
         _module=module,
         _tracked_stream=tracked_async,
         _replay_stream=replay,
+        _leaves=leaves,
+        _copyable=copyable,
     )
     return Family(name, module, transport, transport_async, replay)
 

@@ -15,6 +15,7 @@ two names): ``_families.build_family`` subclasses them with a family's module
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any, ClassVar, Protocol
 
 from .._core import (
@@ -33,9 +34,12 @@ __all__ = [
     "CallSource",
     "TrackingTransportLogic",
     "content_of",
+    "copyable_requests",
+    "learn_urls",
     "request_view",
 ]
 
+_LOWER_NAME = itemgetter(1)
 
 #: Headers that describe the bytes on the wire, not a stored (decoded) body.
 _BODY_HEADERS = BODY_HEADERS  # (read by the requests adapter's replay)
@@ -48,17 +52,84 @@ class CallSource(Protocol):
         """The exchange tracking ``request``, or ``None`` to pass it through untracked."""
 
 
+#: The fields of httpx's parsed URL (``URL._uri_reference``) since httpx 0.24, and in httpx2.
+_URL_FIELDS = ("scheme", "userinfo", "host", "port", "path", "query", "fragment")
+#: Classes of parsed URLs known to have :data:`_URL_FIELDS`, learnt per family (``learn_urls``).
+_PARSED_URLS: set[type] = set()
+
+
+def learn_urls(module: Any) -> None:
+    """Read ``module``'s URLs (httpx or httpx2) from their parsed fields when it keeps them
+    as httpx 0.24+ and httpx2 do; other generations are read through the public properties."""
+    parsed = type(getattr(module.URL("http://x/"), "_uri_reference", None))
+    if getattr(parsed, "_fields", None) == _URL_FIELDS:
+        _PARSED_URLS.add(parsed)
+
+
 def request_view(request: Any, read_body: Any) -> RequestView:
+    """The view of an httpx or httpx2 ``request``; ``read_body`` gives its body when asked."""
     url = request.url
+    parsed: Any = getattr(url, "_uri_reference", None)
+    if type(parsed) in _PARSED_URLS:
+        # The URL's own fields, in the form its properties give them when the host
+        # is not IDNA-encoded and the path not percent-encoded (the usual case).
+        _, _, host, port, path, query, _ = parsed
+        if "xn--" not in host and "%" not in path:
+            return RequestView(
+                request.method,
+                host,
+                path or "/",
+                port,
+                query or "",
+                request.headers,
+                # A body in memory already (an SDK's) is taken as it is, not read again.
+                request.__dict__.get("_content"),
+                read_body,
+            )
     query = url.query
     return RequestView(
         request.method,
         url.host,
         url.path,
-        port=url.port,
-        query=query.decode("ascii", "replace") if isinstance(query, bytes) else query,
-        headers=request.headers,
-        load_body=read_body,
+        url.port,
+        query.decode("ascii", "replace") if isinstance(query, bytes) else query,
+        request.headers,
+        None,
+        read_body,
+    )
+
+
+def _set_length(headers: Any, length: int) -> None:
+    """``headers["Content-Length"] = str(length)``, done on httpx's own list of (name,
+    lower-case name, value) triples with C-level passes, where ``__setitem__`` compares
+    every header in Python (an SDK sends twenty)."""
+    items = headers._list
+    names = list(map(_LOWER_NAME, items))
+    if names.count(b"content-length") == 1:
+        items[names.index(b"content-length")] = (
+            b"Content-Length",
+            b"content-length",
+            str(length).encode("ascii"),
+        )
+    else:
+        headers["Content-Length"] = str(length)
+
+
+def copyable_requests(module: Any) -> bool:
+    """True when ``module``'s requests and headers are laid out as :meth:`_Adapter._with_body`
+    copies them (every httpx since 0.18, httpx2): plain attributes, a ``ByteStream`` for a
+    body in memory, headers kept as (name, lower-case name, value) triples."""
+    try:
+        request = module.Request("POST", "http://x/", headers={"A": "b"}, content=b"{}")
+        fields = vars(request)
+        layout = request.headers._list
+    except (AttributeError, TypeError):
+        return False
+    return (
+        hasattr(module, "ByteStream")
+        and fields.get("_content") == b"{}"
+        and {"method", "url", "headers", "stream", "extensions"} <= fields.keys()
+        and (b"A", b"a", b"b") in layout
     )
 
 
@@ -78,18 +149,50 @@ class _Adapter:
     #: The family's stream classes, set by ``build_family``.
     _tracked_stream: ClassVar[type[Any]]
     _replay_stream: ClassVar[type[Any]]
+    #: Inner transport classes that never run code which could begin a tracked call
+    #: (the family's network and mock transports), set by ``build_family``.
+    _leaves: ClassVar[frozenset[type]] = frozenset()
+    #: True when the family's requests can be copied as :meth:`_with_body` does, set by
+    #: ``build_family`` (``copyable_requests``).
+    _copyable: ClassVar[bool] = False
 
     def __init__(self, tracker: CallSource, inner: Any) -> None:
         self.tracker = tracker
         self.inner = inner
 
+    @property
+    def inner(self) -> Any:
+        """The transport that sends the requests."""
+        return self._inner
+
+    @inner.setter
+    def inner(self, transport: Any) -> None:
+        self._inner = transport
+        # ``SENDING`` is for the trackers that may see this very HTTP call beneath:
+        # an inner transport of a leaf class has none.
+        self._announce = type(transport) not in self._leaves
+
     def __repr__(self) -> str:
-        return f"<{self._module.__name__}.{type(self).__name__} inner={self.inner!r}>"
+        return f"<{self._module.__name__}.{type(self).__name__} inner={self._inner!r}>"
 
     def _with_body(self, request: Any, body: bytes) -> Any:
-        headers = self._module.Headers(request.headers)
+        """``request`` carrying ``body`` instead, as a new request: the caller's own is left
+        as it was (an SDK sends it again when it retries)."""
+        module = self._module
+        headers = module.Headers(request.headers)
+        if self._copyable:
+            # The caller's request with a new body, head and extensions, copied field by
+            # field: building a Request again would encode and parse everything anew.
+            _set_length(headers, len(body))
+            sent = object.__new__(type(request))
+            sent.__dict__.update(vars(request))
+            sent.headers = headers
+            sent.extensions = dict(request.extensions)
+            sent.stream = module.ByteStream(body)
+            sent._content = body
+            return sent
         headers["Content-Length"] = str(len(body))
-        return self._module.Request(
+        return module.Request(
             request.method,
             request.url,
             headers=headers,
@@ -101,13 +204,16 @@ class _Adapter:
         drop = exchange.start_response(response.status_code, response.headers)
         network = response.extensions.get("network_stream")
         stream = self._tracked_stream(response.stream, exchange, network)
-        if not drop and not hasattr(response, "_content"):
-            # The usual case: a transport's unread response; tee its stream in place.
+        if not hasattr(response, "_content"):
+            # The usual case: a transport's unread response, handed to us alone: tee its
+            # stream in place, and take off the headers of bytes the caller will not get.
+            if drop:
+                self._remove_headers(response.headers, drop)
             response.stream = stream
             response.extensions["tokenbudget.exchange"] = exchange
             return response
-        # A response read already (mock transports) would never be iterated again,
-        # and dropped headers need a new head: build a fresh response.
+        # A response read already (mock transports) would never be iterated again:
+        # build a fresh one.
         headers = response.headers
         if drop:
             headers = self._module.Headers(
@@ -122,6 +228,16 @@ class _Adapter:
             extensions=extensions,
             request=request,
         )
+
+    def _remove_headers(self, headers: Any, names: list[str]) -> None:
+        """Remove every header called one of ``names`` (lower-case) from ``headers``."""
+        if self._copyable:  # httpx's own list of (name, lower-case name, value) triples
+            lower = {name.encode("ascii") for name in names}
+            headers._list = [item for item in headers._list if item[1] not in lower]
+            return
+        for name in names:
+            if name in headers:
+                del headers[name]
 
     def _replay(self, answer: StoredResponse, request: Any, exchange: Exchange) -> Any:
         replay = answer.replay
@@ -153,12 +269,6 @@ class _Adapter:
             request=request,
         )
 
-    def _prepared(self, request: Any, exchange: Exchange) -> Any:
-        """The request to send: admitted by the budgets, with the body the exchange asks for."""
-        exchange.admit()
-        body = exchange.request_body()
-        return request if body is None else self._with_body(request, body)
-
 
 class TrackingTransportLogic(_Adapter):
     """Records every LLM call sent through ``inner``; passes everything else through."""
@@ -169,23 +279,27 @@ class TrackingTransportLogic(_Adapter):
     def handle_request(self, request: Any) -> Any:
         exchange = self.tracker.begin(request_view(request, request.read))
         if exchange is None:
-            return self.inner.handle_request(request)
-        answer = exchange.lookup_cache()
-        if answer is not None:
-            return self._replay(answer, request, exchange)
-        sent = self._prepared(request, exchange)
-        sending = SENDING.set(exchange)
+            return self._inner.handle_request(request)
+        if exchange.ports.cache is not None:
+            answer = exchange.lookup_cache()
+            if answer is not None:
+                return self._replay(answer, request, exchange)
+        exchange.admit()
+        body = exchange.request_body()
+        sent = request if body is None else self._with_body(request, body)
+        sending = SENDING.set(exchange) if self._announce else None
         try:
-            response = self.inner.handle_request(sent)
+            response = self._inner.handle_request(sent)
         except BaseException as exc:
             exchange.finish(exc)
             raise
         finally:
-            SENDING.reset(sending)
+            if sending is not None:
+                SENDING.reset(sending)
         return self._response(response, request, exchange)
 
     def close(self) -> None:
-        self.inner.close()
+        self._inner.close()
 
 
 class AsyncTrackingTransportLogic(_Adapter):
@@ -200,20 +314,24 @@ class AsyncTrackingTransportLogic(_Adapter):
         # read when its host and path are tracked ones.
         exchange = self.tracker.begin(request_view(request, lambda: content_of(request)))
         if exchange is None:
-            return await self.inner.handle_async_request(request)
-        answer = await exchange.lookup_cache_async()
-        if answer is not None:
-            return self._replay(answer, request, exchange)
-        sent = self._prepared(request, exchange)
-        sending = SENDING.set(exchange)
+            return await self._inner.handle_async_request(request)
+        if exchange.ports.cache is not None:
+            answer = await exchange.lookup_cache_async()
+            if answer is not None:
+                return self._replay(answer, request, exchange)
+        exchange.admit()
+        body = exchange.request_body()
+        sent = request if body is None else self._with_body(request, body)
+        sending = SENDING.set(exchange) if self._announce else None
         try:
-            response = await self.inner.handle_async_request(sent)
+            response = await self._inner.handle_async_request(sent)
         except BaseException as exc:
             exchange.finish(exc)
             raise
         finally:
-            SENDING.reset(sending)
+            if sending is not None:
+                SENDING.reset(sending)
         return self._response(response, request, exchange)
 
     async def aclose(self) -> None:
-        await self.inner.aclose()
+        await self._inner.aclose()

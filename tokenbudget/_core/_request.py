@@ -17,7 +17,10 @@ class RequestView:
 
     ``host`` is lower-case without the port; ``headers`` has lower-case names.
     The body is read, and parsed as JSON, at most once and only when asked for,
-    so requests that match no endpoint are never buffered.
+    so requests that match no endpoint are never buffered. Every argument may be
+    given by position (in the order of the signature): an adapter building one
+    view per request then passes no keywords, which Python would collect into a
+    dict on every call.
     """
 
     __slots__ = (
@@ -37,7 +40,6 @@ class RequestView:
         method: str,
         host: str,
         path: str,
-        *,
         port: int | None = None,
         query: str = "",
         headers: Mapping[str, str] | None = None,
@@ -49,7 +51,8 @@ class RequestView:
         self.port = port
         self.path = path
         self.query = query
-        self.headers: Mapping[str, str] = headers or {}
+        # (not ``headers or {}``: the truth of httpx headers is a Python-level __len__ call)
+        self.headers: Mapping[str, str] = headers if headers is not None else {}
         self._body = body
         self._load_body = load_body
         self._json: Any = _UNSET

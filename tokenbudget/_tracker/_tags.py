@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from types import MappingProxyType
 
-__all__ = ["current_tags", "tag"]
+__all__ = ["current_tags", "tag", "tags_in_force"]
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 _tags: ContextVar[Mapping[str, str]] = ContextVar("tokenbudget_tags", default=_EMPTY)
@@ -34,3 +34,7 @@ def tag(**labels: object) -> Iterator[Mapping[str, str]]:
 def current_tags() -> Mapping[str, str]:
     """The labels in force in the current context."""
     return _tags.get()
+
+
+#: :func:`current_tags` with no Python frame of its own (for the per-call path).
+tags_in_force: Callable[[], Mapping[str, str]] = _tags.get

@@ -35,7 +35,7 @@ from ._history import TrackerHistory
 from ._hosts import price_by_model
 from ._prices import PriceSource, TrackerPrices
 from ._results import TrackerResults
-from ._tags import current_tags
+from ._tags import current_tags, tags_in_force
 
 __all__ = ["TokenTracker", "get_tracker"]
 
@@ -249,7 +249,7 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
             price_by_model(endpoint, self._prices)
         # Positional: a class called with keywords builds a dict for them, on every call.
         return Exchange(
-            self._ports, endpoint, request, self, current_tags(), self.inject_stream_usage
+            self._ports, endpoint, request, self, tags_in_force(), self.inject_stream_usage
         )
 
     def admit(self, exchange: Exchange) -> Sequence[CallGuard]:
@@ -258,7 +258,7 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
         Called through the exchange's ports before a request is sent. A
         subclass may add gates of its own around it.
         """
-        if not self.budgets and not active_budgets():
+        if not (self.budgets or active_budgets()):
             return ()  # the usual case: nothing to hold
         return hold(exchange, covering(self, self.budgets))
 
@@ -267,7 +267,7 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
 
         Asked by tracked clients for every request they build, so it must be cheap.
         """
-        return bool(self.budgets) or bool(active_budgets())
+        return bool(self.budgets or active_budgets())
 
     def refuse_early(self, exchange: Exchange) -> None:
         """Raise now the refusal :meth:`admit` would raise for ``exchange``; hold nothing.

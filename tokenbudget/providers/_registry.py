@@ -9,8 +9,10 @@ through untouched, without its body ever being read.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterable
+from typing import Any
 
 from .._core import Endpoint, RequestView, renew_after_fork
 from ._base import Provider
@@ -19,9 +21,18 @@ __all__ = ["ProviderRegistry", "default_registry"]
 
 _HOST_CACHE_LIMIT = 4096
 
+#: Every registration anywhere takes the next number: a host cache filled under an
+#: older one may miss a change in its registry or a parent, and is emptied.
+_changes = itertools.count(1)
+_generation = 0
+
 
 class ProviderRegistry:
-    """Maps hosts to providers; thread-safe; host lookups are cached."""
+    """Maps hosts to providers; thread-safe; host lookups are cached.
+
+    A layered registry (one with a parent) caches the lookups it answers from
+    its parent too; any registration in any registry empties the caches.
+    """
 
     def __init__(self, parent: ProviderRegistry | None = None) -> None:
         self._parent = parent
@@ -32,6 +43,7 @@ class ProviderRegistry:
         self._named: dict[str, Provider] = {}
         self._fallbacks: list[Provider] = []
         self._cache: dict[str, Provider | None] = {}
+        self._cached_at = 0  # the registration generation ``_cache`` was filled under
 
     def register(
         self,
@@ -50,7 +62,7 @@ class ProviderRegistry:
             for suffix in host_suffixes:
                 self._suffixes.insert(0, (suffix.lower(), provider))
             self._named.setdefault(provider.name, provider)
-            self._cache.clear()
+            _changed()
         return provider
 
     def register_fallback(self, provider: Provider) -> Provider:
@@ -84,19 +96,20 @@ class ProviderRegistry:
 
     def for_host(self, host: str, port: int | None = None) -> Provider | None:
         """The provider for ``host`` (and ``port``), or ``None``."""
-        if self._parent is not None:
-            # A layered registry stays uncached so that later changes to the
-            # parent are seen; the parent caches its own lookups.
-            own = self._own(host, port) if self._exact or self._suffixes else None
-            return own or self._parent.for_host(host, port)
         key = f"{host}:{port}" if port else host
-        cached = self._cache.get(key, _MISSING)
-        if cached is not _MISSING:
-            return cached  # type: ignore[return-value]
+        generation = _generation
+        if self._cached_at == generation:
+            cached = self._cache.get(key, _MISSING)
+            if cached is not _MISSING:
+                return cached  # type: ignore[no-any-return]
         provider = self._own(host, port)
+        if provider is None and self._parent is not None:
+            provider = self._parent.for_host(host, port)
         with self._lock:
-            if len(self._cache) >= _HOST_CACHE_LIMIT:
+            # Filled under ``generation``: a registration since then empties it at the next lookup.
+            if self._cached_at != generation or len(self._cache) >= _HOST_CACHE_LIMIT:
                 self._cache.clear()
+                self._cached_at = generation
             self._cache[key] = provider
         return provider
 
@@ -111,7 +124,14 @@ class ProviderRegistry:
 
     def match(self, request: RequestView) -> Endpoint | None:
         """The endpoint ``request`` is for, or ``None`` to pass it through."""
-        provider = self.for_host(request.host, request.port)
+        host, port = request.host, request.port
+        # The host cache read here (for_host's first steps): one call less per request.
+        cached = (
+            self._cache.get(f"{host}:{port}" if port else host, _MISSING)
+            if self._cached_at == _generation
+            else _MISSING
+        )
+        provider = self.for_host(host, port) if cached is _MISSING else cached
         if provider is not None:
             return provider.match(request)
         for fallback in self.fallbacks():
@@ -121,7 +141,13 @@ class ProviderRegistry:
         return None
 
 
-_MISSING = object()
+_MISSING: Any = object()
+
+
+def _changed() -> None:
+    """A registration happened: every registry's host cache is stale from now on."""
+    global _generation
+    _generation = next(_changes)
 
 
 def _build_default() -> ProviderRegistry:

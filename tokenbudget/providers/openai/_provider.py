@@ -68,25 +68,25 @@ class OpenAIProvider(Provider):
     def match(self, request: RequestView) -> Endpoint | None:
         if request.method != "POST":
             return None
-        path = request.path
-        kind = endpoint_kind(path)
+        kind = endpoint_kind(request.path)
         if kind is None:
             return None
         body = request.json
-        if not isinstance(body, Mapping):
+        if type(body) is not dict and not isinstance(body, Mapping):
             return None
         model = body.get("model")
-        if not isinstance(model, str):
-            model = azure_deployment(path)
         tier = body.get("service_tier")
+        # By position (provider, kind, handler, request_model, stream, billable, host,
+        # service_tier): keywords would build a dict on every call.
         return Endpoint(
-            provider=self.name,
-            kind=kind,
-            handler=self,
-            request_model=model,
-            stream=body.get("stream") is True,
-            host=request.host,
-            service_tier=tier if isinstance(tier, str) else None,
+            self.name,
+            kind,
+            self,
+            model if isinstance(model, str) else azure_deployment(request.path),
+            body.get("stream") is True,
+            True,
+            request.host,
+            tier if isinstance(tier, str) else None,
         )
 
     def prepare(self, endpoint: Endpoint, request: RequestView) -> bytes | None:
