@@ -105,7 +105,9 @@ class SSEDecoder:
             and not (self._buffer or self._raw or self._data or self._event or self._size)
             and not self._at_start
             and chunk.find(b"\n") == len(chunk) - 2  # exactly one line, then the blank one
-            and b"\r" not in chunk
+            # An int, not b"\r": bytes.__contains__ first tries its argument as an int
+            # and raises and clears a TypeError for bytes (CPython 3.11).
+            and _CR not in chunk
             and len(chunk) <= self._max_event_bytes
             and self._retry is None
         ):
@@ -255,7 +257,7 @@ class SSEDecoder:
             self._data.append(value)
         elif name == b"event":
             self._event = value
-        elif name == b"id" and b"\0" not in value:
+        elif name == b"id" and 0 not in value:  # (the NUL byte, as an int: see feed)
             self._last_id = value.decode("utf-8", "replace")
         # bytes.isdigit() accepts ASCII digits only, as the spec requires.
         elif name == b"retry" and value.isdigit():

@@ -98,7 +98,7 @@ def hide_usage_data(raw: bytes, data: bytes) -> bytes:
             return raw[: at - 1] + raw[at + 12 :]
         if raw[at - 2 : at] == b", " and raw[at + 8 : at + 13] == b" null":  # ', "usage": null'
             return raw[: at - 2] + raw[at + 13 :]
-    if b'"usage"' not in raw:
+    if raw.find(b'"usage"') < 0:  # not `in`: it raises and clears a TypeError first on 3.11
         return raw
     if _USAGE_NULL.search(raw):
         return _USAGE_NULL.sub(b"", raw, count=1)
