@@ -118,3 +118,22 @@ def test_the_usual_call_takes_the_straight_line(monkeypatch: pytest.MonkeyPatch)
     assert len(library.priced) == 1
     assert record.cost_usd == Decimal("0.25") and record.succeeded and not record.estimated
     assert record.price_version == "prices-test-1"
+
+
+def test_a_cache_hit_takes_the_straight_line_free_and_saving_its_price(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def general(*args: object) -> NoReturn:
+        raise AssertionError("the cache hit took the general path")
+
+    monkeypatch.setattr(_record, "_build_general", general)
+    library = FakeLibrary()
+    exchange = make_exchange(library)
+    exchange.cached = True
+    exchange.start_response(200, JSON_HEADERS)
+    exchange.feed(json_body())
+    exchange.end_of_body()
+    exchange.observe().complete = True
+    record = _record.build_record(exchange, None)
+    assert record.cached and record.cost_usd == 0 and record.saved_cost_usd == Decimal("0.25")
+    assert str(record.cost_usd) == "0" and record.succeeded

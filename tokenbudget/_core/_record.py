@@ -50,8 +50,9 @@ def build_record(exchange: Exchange, error: BaseException | None) -> CallRecord:
     status = exchange.status_code
     endpoint = exchange.endpoint
     # The usual call, in a straight line: a 2xx answer of a billable endpoint, read to
-    # its end marker, with usage the provider reported; sent, not replayed. Any other
-    # call takes _build_general, which applies every rule of the module docstring.
+    # its end marker, with usage the provider reported (sent, or replayed by the cache:
+    # then it costs nothing and saves its price). Any other call takes _build_general,
+    # which applies every rule of the module docstring.
     if (
         error is None
         and usage is not None
@@ -59,7 +60,7 @@ def build_record(exchange: Exchange, error: BaseException | None) -> CallRecord:
         and status is not None
         and status < 400
         and endpoint.billable
-        and not (exchange._broken or exchange.cached or usage.estimated or observation.error)
+        and not (exchange._broken or usage.estimated or observation.error)
     ):
         model = observation.model or endpoint.request_model
         tier = observation.service_tier or endpoint.service_tier
@@ -67,6 +68,10 @@ def build_record(exchange: Exchange, error: BaseException | None) -> CallRecord:
         timestamp = exchange.timestamp
         ports = exchange.ports
         cost = ports.price(provider, model, usage, tier, endpoint.batch, timestamp)
+        cached = exchange.cached
+        saved = None
+        if cached:  # a hit: free, and what it would have cost is saved
+            cost, saved = _ZERO, cost
         started = exchange.started
         first = exchange.first_chunk_at
         # Positional, in CallRecord's field order (a keyword call costs several times more).
@@ -83,8 +88,8 @@ def build_record(exchange: Exchange, error: BaseException | None) -> CallRecord:
             exchange.request_id,
             observation.response_id,
             endpoint.stream,
-            False,  # cached
-            None,  # saved_cost_usd
+            cached,
+            saved,  # saved_cost_usd
             tier,
             None,  # error
             exchange.tags,
