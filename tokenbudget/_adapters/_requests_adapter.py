@@ -25,9 +25,9 @@ import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
 from urllib3 import HTTPResponse
 
-from .._core import SENDING, Exchange, RequestView, StoredResponse
+from .._core import SENDING, Exchange, RequestView, StoredResponse, replay_headers
 from ._requests_body import TrackedRaw, decoded_by_urllib3
-from ._transport import _BODY_HEADERS, CallSource
+from ._transport import CallSource
 
 __all__ = ["TrackingAdapter"]
 
@@ -123,9 +123,7 @@ class TrackingAdapter(BaseAdapter):
     ) -> requests.Response:
         """A stored answer as the response the real adapter would have built; nothing is sent."""
         exchange.request_body()  # lets the provider set up its event filter
-        headers = [(k, v) for k, v in answer.headers if k.lower() not in _BODY_HEADERS]
-        if not answer.stream:
-            headers.append(("content-length", str(len(answer.body))))
+        headers = replay_headers(answer)
         drop = exchange.start_response(answer.status_code, dict(headers))
         headers = [(k, v) for k, v in headers if k.lower() not in drop]
         try:

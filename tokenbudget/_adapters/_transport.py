@@ -19,7 +19,6 @@ from operator import itemgetter
 from typing import Any, ClassVar, Protocol
 
 from .._core import (
-    BODY_HEADERS,
     SENDING,
     Exchange,
     RequestView,
@@ -40,9 +39,6 @@ __all__ = [
 ]
 
 _LOWER_NAME = itemgetter(1)
-
-#: Headers that describe the bytes on the wire, not a stored (decoded) body.
-_BODY_HEADERS = BODY_HEADERS  # (read by the requests adapter's replay)
 
 
 class CallSource(Protocol):
