@@ -449,6 +449,20 @@ def memory_spans() -> tuple[Any, Any]:
     return exporter, SimpleSpanProcessor(exporter)
 
 
+def span_setup(
+    client: Any, exporter: Any, patches: Patches, notes: list[str] | None = None
+) -> Setup:
+    """A peer that records OpenTelemetry spans: read from ``exporter``, cleared after each call."""
+    return Setup(
+        json_call(client),
+        stream_call(client),
+        lambda: span_facts(exporter.get_finished_spans()),
+        exporter.clear,
+        patches,
+        notes if notes is not None else [],
+    )
+
+
 def setup_tokenbudget(chunks: int) -> Setup:
     from tokenbudget import TokenTracker
 
@@ -526,14 +540,7 @@ def setup_openllmetry(chunks: int) -> Setup:
         notes.append("OpenAIInstrumentor alone (traceloop-sdk not installed)")
     patches.record()
     client = openai_client(chunks=chunks)
-    return Setup(
-        json_call(client),
-        stream_call(client),
-        lambda: span_facts(exporter.get_finished_spans()),
-        exporter.clear,
-        patches,
-        notes,
-    )
+    return span_setup(client, exporter, patches, notes)
 
 
 def setup_logfire(chunks: int) -> Setup:
@@ -551,13 +558,7 @@ def setup_logfire(chunks: int) -> Setup:
     client = openai_client(chunks=chunks)
     logfire.instrument_openai(client)  # this client only
     patches.record()
-    return Setup(
-        json_call(client),
-        stream_call(client),
-        lambda: span_facts(exporter.get_finished_spans()),
-        exporter.clear,
-        patches,
-    )
+    return span_setup(client, exporter, patches)
 
 
 def setup_litellm(chunks: int) -> Setup:
@@ -623,13 +624,7 @@ def setup_openlit(chunks: int) -> Setup:
     )
     patches.record()
     client = openai_client(chunks=chunks)
-    return Setup(
-        json_call(client),
-        stream_call(client),
-        lambda: span_facts(exporter.get_finished_spans()),
-        exporter.clear,
-        patches,
-    )
+    return span_setup(client, exporter, patches)
 
 
 SETUPS: dict[str, Callable[[int], Setup]] = {
