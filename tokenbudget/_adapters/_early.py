@@ -42,7 +42,7 @@ from typing import Any
 
 from .._core import logger, warn_once
 from .._data import TokenBudgetError
-from ._transport import CallSource, content_of, request_view
+from ._transport import CallSource, request_view
 
 __all__ = ["install_early_refusal"]
 
@@ -98,8 +98,7 @@ def _refuse_early(source: CallSource, request: Any, is_async: bool) -> None:
     to the transport: building a request never fails because of tokenbudget.
     """
     try:
-        read = (lambda: content_of(request)) if is_async else request.read
-        exchange = source.begin(request_view(request, read))
+        exchange = source.begin(request_view(request, is_async))
         if exchange is None:
             return
         refuse = getattr(exchange.owner, "refuse_early", None)

@@ -15,6 +15,7 @@ two names): ``_families.build_family`` subclasses them with a family's module
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from operator import itemgetter
 from typing import Any, ClassVar, Protocol
 
@@ -24,6 +25,7 @@ from .._core import (
     RequestView,
     StoredResponse,
     header_bytes,
+    learn_header_layout,
     replay_headers,
     replay_pieces,
 )
@@ -56,14 +58,26 @@ _PARSED_URLS: set[type] = set()
 
 def learn_urls(module: Any) -> None:
     """Read ``module``'s URLs (httpx or httpx2) from their parsed fields when it keeps them
-    as httpx 0.24+ and httpx2 do; other generations are read through the public properties."""
+    as httpx 0.24+ and httpx2 do, and its headers from their byte triples when it keeps
+    them as httpx 0.18+ and httpx2 do; other generations are read through the public
+    properties."""
     parsed = type(getattr(module.URL("http://x/"), "_uri_reference", None))
     if getattr(parsed, "_fields", None) == _URL_FIELDS:
         _PARSED_URLS.add(parsed)
+    try:
+        layout = module.Headers([("A", "b"), ("a", "c")])._list
+    except (AttributeError, TypeError):
+        return
+    if layout == [(b"A", b"a", b"b"), (b"a", b"a", b"c")]:
+        learn_header_layout(module.Headers)
 
 
-def request_view(request: Any, read_body: Any) -> RequestView:
-    """The view of an httpx or httpx2 ``request``; ``read_body`` gives its body when asked."""
+def request_view(request: Any, is_async: bool = False) -> RequestView:
+    """The view of an httpx or httpx2 ``request``; its body is read only when asked for.
+
+    The body of an async request is read only if it is in memory (``content_of``):
+    SDK request bodies are; a streamed upload reads as empty.
+    """
     url = request.url
     parsed: Any = getattr(url, "_uri_reference", None)
     if type(parsed) in _PARSED_URLS:
@@ -71,6 +85,9 @@ def request_view(request: Any, read_body: Any) -> RequestView:
         # is not IDNA-encoded and the path not percent-encoded (the usual case).
         _, _, host, port, path, query, _ = parsed
         if "xn--" not in host and "%" not in path:
+            # A body in memory already (an SDK's) is taken as it is, not read again,
+            # and no reader of it is made.
+            body = request.__dict__.get("_content")
             return RequestView(
                 request.method,
                 host,
@@ -78,9 +95,8 @@ def request_view(request: Any, read_body: Any) -> RequestView:
                 port,
                 query or "",
                 request.headers,
-                # A body in memory already (an SDK's) is taken as it is, not read again.
-                request.__dict__.get("_content"),
-                read_body,
+                body,
+                None if body is not None else _body_reader(request, is_async),
             )
     query = url.query
     return RequestView(
@@ -91,8 +107,16 @@ def request_view(request: Any, read_body: Any) -> RequestView:
         query.decode("ascii", "replace") if isinstance(query, bytes) else query,
         request.headers,
         None,
-        read_body,
+        _body_reader(request, is_async),
     )
+
+
+def _body_reader(request: Any, is_async: bool) -> Callable[[], bytes]:
+    """What gives ``request``'s body when a view is asked for it (see :func:`request_view`)."""
+    if is_async:
+        return lambda: content_of(request)
+    read: Callable[[], bytes] = request.read
+    return read
 
 
 def _set_length(headers: Any, length: int) -> None:
@@ -273,7 +297,7 @@ class TrackingTransportLogic(_Adapter):
         super().__init__(tracker, inner if inner is not None else self._module.HTTPTransport())
 
     def handle_request(self, request: Any) -> Any:
-        exchange = self.tracker.begin(request_view(request, request.read))
+        exchange = self.tracker.begin(request_view(request))
         if exchange is None:
             return self._inner.handle_request(request)
         if exchange.ports.cache is not None:
@@ -308,7 +332,7 @@ class AsyncTrackingTransportLogic(_Adapter):
     async def handle_async_request(self, request: Any) -> Any:
         # SDK request bodies are in memory already; a streamed upload is only
         # read when its host and path are tracked ones.
-        exchange = self.tracker.begin(request_view(request, lambda: content_of(request)))
+        exchange = self.tracker.begin(request_view(request, True))
         if exchange is None:
             return await self._inner.handle_async_request(request)
         if exchange.ports.cache is not None:

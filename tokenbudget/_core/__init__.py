@@ -30,7 +30,7 @@ from ._endpoint import (
 )
 from ._exchange import SENDING, Exchange
 from ._fork import after_fork_in_child, around_fork, renew_after_fork
-from ._headers import header_bytes
+from ._headers import header_bytes, learn_header_layout
 from ._json import loads
 from ._log import logger, warn_once
 from ._observer import Mode
@@ -82,6 +82,7 @@ __all__ = [
     "decoder_for",
     "describe",
     "header_bytes",
+    "learn_header_layout",
     "loads",
     "make_private",
     "logger",

@@ -27,11 +27,11 @@ raised on purpose are the budgets' refusals.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from datetime import datetime, timezone
 from logging import DEBUG
+from time import perf_counter
 from types import MappingProxyType
 from typing import Any
 
@@ -47,6 +47,8 @@ from ._request import RequestView
 __all__ = ["SENDING", "Exchange"]
 
 _NO_TAGS: Mapping[str, str] = MappingProxyType({})
+_now = datetime.now
+_UTC = timezone.utc
 
 #: The exchange whose request a tracking transport is sending in this context
 #: (set around the inner transport's call). A second tracking transport below it
@@ -72,7 +74,7 @@ class Exchange(ResponseObserver):
     """
 
     __slots__ = (
-        "body_overrides",
+        "_overrides",
         "cached",
         "finished",
         "guards",
@@ -102,10 +104,10 @@ class Exchange(ResponseObserver):
         self.tags = tags
         self.inject_usage = inject_usage
         #: When the call started (UTC), and its ``perf_counter`` for the latency.
-        self.timestamp = datetime.now(timezone.utc)
-        self.started = time.perf_counter()
-        #: Top-level JSON fields to set in the request body (e.g. a clamped max_tokens).
-        self.body_overrides: dict[str, Any] = {}
+        self.timestamp = _now(_UTC)
+        self.started = perf_counter()
+        # body_overrides, made when first asked for: most calls have no budget to set any.
+        self._overrides: dict[str, Any] | None = None
         #: Budgets holding this call (see ``_ports``); settled when it is recorded.
         self.guards: Sequence[CallGuard] = ()
         #: True when the answer is replayed from the cache.
@@ -113,6 +115,18 @@ class Exchange(ResponseObserver):
         #: True once :meth:`finish` has recorded the call.
         self.finished = False
         self.record: CallRecord | None = None
+
+    @property
+    def body_overrides(self) -> dict[str, Any]:
+        """Top-level JSON fields to set in the request body (e.g. a clamped max_tokens)."""
+        overrides = self._overrides
+        if overrides is None:
+            overrides = self._overrides = {}
+        return overrides
+
+    @body_overrides.setter
+    def body_overrides(self, overrides: dict[str, Any]) -> None:
+        self._overrides = overrides
 
     def __repr__(self) -> str:
         return f"<Exchange {self.endpoint.provider} {self.endpoint.kind} {self.request!r}>"
@@ -184,7 +198,8 @@ class Exchange(ResponseObserver):
 
         Only a stream (usage to ask for) or a budget (a clamp) changes a body.
         """
-        if not (self.endpoint.stream or self.body_overrides):
+        overrides = self._overrides
+        if not (self.endpoint.stream or overrides):
             return None
         body: bytes | None = None
         if self.inject_usage:
@@ -192,10 +207,10 @@ class Exchange(ResponseObserver):
                 body = self.endpoint.handler.prepare(self.endpoint, self.request)
             except Exception:
                 self._report("prepare")
-        if self.body_overrides:
+        if overrides:
             try:
                 document = json.loads(body) if body is not None else dict(self.request.json)
-                document.update(self.body_overrides)
+                document.update(overrides)
                 body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
             except Exception:
                 self._report("body overrides")

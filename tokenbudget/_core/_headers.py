@@ -3,20 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from operator import itemgetter
 
-__all__ = ["header_bytes", "header_items", "wanted_headers"]
+__all__ = ["header_bytes", "header_items", "learn_header_layout", "wanted_headers"]
 
 _WANTED = frozenset(("content-type", "content-encoding", "x-request-id", "request-id"))
-_WANTED_RAW = frozenset(name.encode() for name in _WANTED)
+#: The wanted names as the bytes httpx keeps, each with its text.
+_WANTED_TEXT = {name.encode(): name for name in _WANTED}
+_WANTED_RAW = frozenset(_WANTED_TEXT)
+#: Header classes known to keep their items as httpx does (``_list`` of (name, lower-case
+#: name, value) byte triples), learnt per httpx family (``learn_header_layout``).
+_TRIPLES: set[type] = set()
+_NAME_VALUE = itemgetter(1, 2)
+
+
+def learn_header_layout(headers_class: type) -> None:
+    """Read ``headers_class``'s headers from its (name, lower-case name, value) triples:
+    the caller has checked that it keeps them as httpx since 0.18 and httpx2 do."""
+    _TRIPLES.add(headers_class)
 
 
 def wanted_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """The response headers the core reads, by lower-case name."""
+    """The response headers the core reads, by lower-case name (the last of repeated ones)."""
+    if type(headers) in _TRIPLES:
+        # One C-level pass over httpx's own triples (lower-case names made already);
+        # only the wanted values are decoded, not the twenty headers a provider sends.
+        values = dict(map(_NAME_VALUE, headers._list))  # type: ignore[attr-defined]
+        found = {}
+        for name in values.keys() & _WANTED_RAW:
+            found[_WANTED_TEXT[name]] = values[name].decode("latin-1")
+        return found
     raw = getattr(headers, "raw", None)
     if raw is None:
         return {k.lower(): v for k, v in headers.items() if k.lower() in _WANTED}
-    # httpx Headers: scan the raw byte pairs and decode only the wanted ones,
-    # instead of decoding every header a provider sends (twenty or more).
+    # Other httpx-like headers: scan the raw byte pairs, decode only the wanted ones.
     found = {}
     for key, value in raw:
         key = key.lower()

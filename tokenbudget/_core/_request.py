@@ -67,13 +67,17 @@ class RequestView:
     @property
     def json(self) -> Any:
         """The body parsed as JSON, or ``None`` when it is empty or not JSON."""
-        if self._json is _UNSET:
-            body = self.body
+        document = self._json
+        if document is _UNSET:
+            body = self._body  # (an SDK's body is in memory: no second property call)
+            if body is None:
+                body = self.body
             try:
-                self._json = loads(body) if body else None
+                document = loads(body) if body else None
             except ValueError:
-                self._json = None
-        return self._json
+                document = None
+            self._json = document
+        return document
 
     @property
     def host_port(self) -> str:
