@@ -19,14 +19,7 @@ from decimal import Decimal
 
 from .._core import CallGuard, Exchange, Ports, RequestView, logger, renew_after_fork, warn_once
 from .._data import CallRecord, check_usage, make_usage, units_mapping
-from ..budgets import (
-    Budget,
-    budgets_in_force,
-    covering,
-    hold,
-    tracker_budgets,
-    would_refuse,
-)
+from ..budgets import Budget, active_budgets, covering, hold, tracker_budgets, would_refuse
 from ..cache import CacheOption, build_cache
 from ..pricing import PriceBook
 from ..providers import Provider, ProviderRegistry, default_registry
@@ -265,7 +258,7 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
         Called through the exchange's ports before a request is sent. A
         subclass may add gates of its own around it.
         """
-        if not (self.budgets or budgets_in_force()):
+        if not (self.budgets or active_budgets()):
             return ()  # the usual case: nothing to hold
         return hold(exchange, covering(self, self.budgets))
 
@@ -274,7 +267,7 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
 
         Asked by tracked clients for every request they build, so it must be cheap.
         """
-        return bool(self.budgets or budgets_in_force())
+        return bool(self.budgets or active_budgets())
 
     def refuse_early(self, exchange: Exchange) -> None:
         """Raise now the refusal :meth:`admit` would raise for ``exchange``; hold nothing.

@@ -30,7 +30,6 @@ from ._find import budget_refusal
 from ._gate import covering, hold, tracker_budgets, would_refuse
 from ._refusal import budget_error
 from ._scope import active_budgets, current_budget
-from ._scope import budgets_in_force as budgets_in_force  # the tracker's per-call check
 from ._state import (
     Amount,
     BackendUnavailable,

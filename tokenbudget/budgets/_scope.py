@@ -8,14 +8,13 @@ threads and tasks are not covered.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ._budget import Budget
 
-__all__ = ["active_budgets", "budgets_in_force", "current_budget", "enter", "leave"]
+__all__ = ["active_budgets", "current_budget", "enter", "leave"]
 
 _active: ContextVar[tuple[Budget, ...]] = ContextVar("tokenbudget_budgets", default=())
 
@@ -41,10 +40,6 @@ def leave(budget: Budget) -> None:
 def active_budgets() -> tuple[Budget, ...]:
     """The budgets covering this context, outermost first."""
     return _active.get()
-
-
-#: :func:`active_budgets` with no Python frame of its own (for the per-call path).
-budgets_in_force: Callable[[], tuple[Budget, ...]] = _active.get
 
 
 def current_budget() -> Budget | None:
