@@ -98,7 +98,7 @@ def _refuse_early(source: CallSource, request: Any, is_async: bool) -> None:
     to the transport: building a request never fails because of tokenbudget.
     """
     try:
-        exchange = source.begin(request_view(request, is_async))
+        exchange = source.begin(request_view(request, None, is_async))
         if exchange is None:
             return
         refuse = getattr(exchange.owner, "refuse_early", None)

@@ -72,11 +72,14 @@ def learn_urls(module: Any) -> None:
         learn_header_layout(module.Headers)
 
 
-def request_view(request: Any, is_async: bool = False) -> RequestView:
+def request_view(
+    request: Any, read_body: Callable[[], bytes] | None = None, is_async: bool = False
+) -> RequestView:
     """The view of an httpx or httpx2 ``request``; its body is read only when asked for.
 
-    The body of an async request is read only if it is in memory (``content_of``):
-    SDK request bodies are; a streamed upload reads as empty.
+    ``read_body`` gives the body; by default it is made only when the body is not in
+    memory already (an SDK's is): ``request.read``, or for an async request
+    ``content_of`` (a streamed upload reads as empty).
     """
     url = request.url
     parsed: Any = getattr(url, "_uri_reference", None)
@@ -85,8 +88,7 @@ def request_view(request: Any, is_async: bool = False) -> RequestView:
         # is not IDNA-encoded and the path not percent-encoded (the usual case).
         _, _, host, port, path, query, _ = parsed
         if "xn--" not in host and "%" not in path:
-            # A body in memory already (an SDK's) is taken as it is, not read again,
-            # and no reader of it is made.
+            # A body in memory already (an SDK's) is taken as it is, not read again.
             body = request.__dict__.get("_content")
             return RequestView(
                 request.method,
@@ -96,7 +98,7 @@ def request_view(request: Any, is_async: bool = False) -> RequestView:
                 query or "",
                 request.headers,
                 body,
-                None if body is not None else _body_reader(request, is_async),
+                read_body or (None if body is not None else _body_reader(request, is_async)),
             )
     query = url.query
     return RequestView(
@@ -107,7 +109,7 @@ def request_view(request: Any, is_async: bool = False) -> RequestView:
         query.decode("ascii", "replace") if isinstance(query, bytes) else query,
         request.headers,
         None,
-        _body_reader(request, is_async),
+        read_body or _body_reader(request, is_async),
     )
 
 
@@ -332,7 +334,7 @@ class AsyncTrackingTransportLogic(_Adapter):
     async def handle_async_request(self, request: Any) -> Any:
         # SDK request bodies are in memory already; a streamed upload is only
         # read when its host and path are tracked ones.
-        exchange = self.tracker.begin(request_view(request, True))
+        exchange = self.tracker.begin(request_view(request, None, True))
         if exchange is None:
             return await self._inner.handle_async_request(request)
         if exchange.ports.cache is not None:

@@ -9,7 +9,8 @@ from typing import Any
 __all__ = ["loads"]
 
 #: The C scanner under ``JSONDecoder.raw_decode`` (called directly: no Python frame).
-_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_SCAN: Callable[[str, int], tuple[Any, int]]
+_SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def loads(data: bytes) -> Any:

@@ -42,7 +42,9 @@ class OpenAIReader(UsageReader):
     """Reads OpenAI JSON bodies and SSE streams of every endpoint kind."""
 
     def __init__(self, endpoint: Endpoint, normalise: UsageNormaliser) -> None:
-        UsageReader.__init__(self, endpoint)  # not super(): no proxy object per call
+        # UsageReader.__init__'s two fields, set here: no frame nor proxy object per call.
+        self.endpoint = endpoint
+        self.observation = Observation()
         self._normalise = normalise if is_validating(normalise) else checking(normalise)
         self._deferred: list[bytes] = []
         self._deferred_size = 0
