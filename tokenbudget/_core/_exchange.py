@@ -265,7 +265,8 @@ class Exchange(ResponseObserver):
         return record
 
     def _settle(self, record: CallRecord) -> None:
-        """After the record: the budgets holding the call settle, the cache stores and releases."""
+        """After the record: the budgets holding the call settle, the cache stores and releases
+        (a call it answered has nothing to release)."""
         for guard in self.guards:
             try:
                 guard.settle(record)
@@ -273,7 +274,8 @@ class Exchange(ResponseObserver):
                 self._report("budget settle")
         if self.cache_key is not None and record.succeeded:
             self._store()
-        if self.ports.cache is not None:
+        if self.ports.cache is not None and not self.cached:
+            # (A hit leads no flight: its lookup released any it led before it found the answer.)
             self._release_cache()
 
     def _store(self) -> None:
