@@ -129,7 +129,10 @@ class Exchange(ResponseObserver):
         except Exception:
             self._lookup_failed()
             return None
-        return self._looked_up(answer)
+        if answer is not None:  # (``_looked_up``, written out: a hit's usual path)
+            self.cached = True
+            self.cache_key = None
+        return answer
 
     async def lookup_cache_async(self) -> StoredResponse | None:
         """:meth:`lookup_cache` for async transports: a cache with ``alookup`` waits

@@ -121,7 +121,7 @@ class _DigestMemo(dict[tuple[bytes, ...], bytes]):
         return f"<{type(self).__name__} of {len(self)} digests>"
 
 
-class _KeyMemo(dict[tuple[str, str, str, str, str, tuple[Any, ...], bytes], str]):
+class _KeyMemo(dict[tuple[str, str, str, int | None, str, str, tuple[Any, ...], bytes], str]):
     """Keys by requests exactly as they came (credentials in clear, as in
     :class:`_DigestMemo`): pickled or copied empty, never shown. Bounded by clearing
     it when full; thread-safe as :class:`_DigestMemo` is."""
@@ -236,7 +236,8 @@ class CacheKeyer:
         exact = (
             variant,
             request.method,
-            request.host_port,
+            request.host,
+            request.port,
             request.path,
             request.query,
             tuple(raw),
