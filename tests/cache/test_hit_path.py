@@ -228,3 +228,39 @@ def test_a_hit_through_a_cache_of_its_own_backend_still_counts(releases: list[bo
     stats = tracker.cache_stats
     assert (stats.hits, stats.misses) == (2, 1) and stats.saved_tokens > 0
     assert releases == [False]
+
+
+_LIMIT = 4096  # (``_key._EXACT_BODY_SIZE``: bodies kept whole in the memo up to this size)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    size=st.sampled_from([0, 1, 32, _LIMIT - 1, _LIMIT, _LIMIT + 1, 3 * _LIMIT]),
+    flip=st.integers(0, 3 * _LIMIT),
+    fill=st.binary(min_size=1, max_size=1),
+)
+def test_short_bodies_stand_for_themselves_and_long_ones_for_their_digest(
+    size: int, flip: int, fill: bytes
+) -> None:
+    """Short or long, a body finds the key of a first computation, and a body that
+    differs in one byte another one."""
+    keyer, fresh = CacheKeyer(b"s"), CacheKeyer(b"s")
+    body = fill * size
+    at = flip % size if size else 0
+    changed = body[:at] + bytes([body[at] ^ 1]) + body[at + 1 :] if size else body
+    for one in (body, changed, body, changed) if size else (body, body):
+        found = keyer.key(_view("a", None, one))
+        assert found == fresh._key(_view("a", None, one), "", hashlib.sha256(one).digest())
+    if size:
+        assert keyer.key(_view("a", None, body)) != keyer.key(_view("a", None, changed))
+
+
+def test_a_short_body_equal_to_a_long_one_s_digest_is_not_taken_for_it() -> None:
+    keyer = CacheKeyer(b"s")
+    long = b"x" * (2 * _LIMIT)
+    short = hashlib.sha256(long).digest()
+    first, second = keyer.key(_view("a", None, long)), keyer.key(_view("a", None, short))
+    assert first != second
+    assert keyer.key(_view("a", None, long)) == first
+    assert keyer.key(_view("a", None, short)) == second
+    assert len(keyer._keys) == 2
