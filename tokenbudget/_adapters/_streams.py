@@ -58,6 +58,7 @@ class ReplayStreamLogic:
             raise
         exchange.end_of_body()
         exchange.finish()
+        self._exchange = None  # recorded: closing or collecting this stream has nothing to do
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         exchange = self._exchange
@@ -73,6 +74,7 @@ class ReplayStreamLogic:
         if exchange is not None:
             exchange.end_of_body()
             exchange.finish()
+            self._exchange = None
 
     def close(self) -> None:
         exchange = self._exchange

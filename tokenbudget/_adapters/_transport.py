@@ -268,9 +268,13 @@ class _Adapter:
             # Read once when stored: the caller gets the kept pieces and the call is
             # recorded from the kept reading; nothing is parsed again.
             assert replay is not None
-            return self._module.Response(
+            module = self._module
+            head = replay.forms.get(module)
+            if head is None:  # this answer's first hit through this library: its head, once
+                head = replay.forms[module] = module.Headers(replay.head)
+            return module.Response(
                 replay.status_code,
-                headers=replay.head,
+                headers=head,  # (a response copies the headers it is given)
                 stream=self._replay_stream(pieces, exchange, replay.timed),
                 extensions={"tokenbudget.exchange": exchange},
                 request=request,

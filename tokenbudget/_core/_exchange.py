@@ -143,7 +143,10 @@ class Exchange(ResponseObserver):
         except Exception:
             self._lookup_failed()
             return None
-        return self._looked_up(answer)
+        if answer is not None:  # (``_looked_up``, written out: a hit's usual path)
+            self.cached = True
+            self.cache_key = None
+        return answer
 
     async def lookup_cache_async(self) -> StoredResponse | None:
         """:meth:`lookup_cache` for async transports: a cache with ``alookup`` waits
@@ -280,7 +283,8 @@ class Exchange(ResponseObserver):
         return record
 
     def _settle(self, record: CallRecord) -> None:
-        """After the record: the budgets holding the call settle, the cache stores and releases."""
+        """After the record: the budgets holding the call settle, the cache stores and releases
+        (a call it answered has nothing to release)."""
         for guard in self.guards:
             try:
                 guard.settle(record)
@@ -288,7 +292,8 @@ class Exchange(ResponseObserver):
                 self._report("budget settle")
         if self.cache_key is not None and record.succeeded:
             self._store()
-        if self.ports.cache is not None:
+        if self.ports.cache is not None and not self.cached:
+            # (A hit leads no flight: its lookup released any it led before it found the answer.)
             self._release_cache()
 
     def _store(self) -> None:

@@ -20,7 +20,8 @@ points of a call's life:
    their recorded cost, releasing what was reserved).
 6. ``cache.store(exchange, response)`` after a complete 2xx response to a
    request the cache gave a key to, then ``cache.release(exchange)`` (when the
-   cache has it) however the call ended, or when a budget refused it.
+   cache has it) however the call ended, or when a budget refused it; not after a
+   call the cache answered (a hit).
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ class ResponseCache(Protocol):
     # ``async alookup(exchange)``: ``lookup`` for async transports, which may wait for
     # an identical call in flight without blocking the event loop;
     # ``release(exchange)``: the call is over (recorded after any ``store``, or refused
-    # by a budget before sending); calls waiting for it go on.
+    # by a budget before sending); calls waiting for it go on. Not called for a call
+    # that ``lookup`` answered (``exchange.cached``): nothing waits for one never sent.
 
 
 def _no_version() -> str | None:

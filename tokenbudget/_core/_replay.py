@@ -23,9 +23,9 @@ never anything of the request: no secret.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import length_hint
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._endpoint import Endpoint, Observation, UsageReader
 from ._headers import header_bytes
@@ -69,6 +69,9 @@ class Replay:
     when the answer differs."""
     timed: bool
     """True when a hit's first piece sets the record's time to first chunk (an event stream)."""
+    forms: dict[Any, Any] = field(default_factory=dict)
+    """What adapters made of this replay for its first hit, by HTTP library (e.g. its head
+    as an ``httpx.Headers``), kept for the next hits: each hit copies, never changes them."""
 
 
 def replay_headers(answer: StoredResponse) -> list[tuple[str, str]]:

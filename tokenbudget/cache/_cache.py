@@ -211,7 +211,7 @@ class CallCache:
             return None
         entry = self._entry(key)
         if entry is not None:
-            self._counters.hit(entry.tokens)
+            self._counters.hit(entry.input_tokens + entry.output_tokens)  # (``entry.tokens``)
             return entry.response
         return key
 

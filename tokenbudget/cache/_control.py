@@ -52,7 +52,10 @@ def refresh_cache(*, tracker: object | None = None) -> AbstractContextManager[No
 
 def cache_mode(tracker: object) -> CacheMode:
     """The control in force for a call recorded by ``tracker``."""
-    for mode, target in reversed(_scopes.get()):
+    scopes = _scopes.get()
+    if not scopes:  # the usual case: no ``no_cache()`` or ``refresh_cache()`` block
+        return "use"
+    for mode, target in reversed(scopes):
         if target is None or target is tracker:
             return mode
     return "use"

@@ -30,8 +30,9 @@ part 6 and is done. No credential enters that memo (part 6 is hashed after it);
 a body that differs in any byte (other whitespace, key order, an ignored field)
 misses it and is canonicalised, and so still finds the same key. In front of
 both, a request whose every part is as it came before (its raw httpx headers
-too, credentials included: kept like the digests' memo, in memory only, never
-pickled, copied or shown) finds its whole key in one lookup.
+too, credentials included, and its body itself up to 4 KiB, its SHA-256 above:
+kept like the digests' memo, in memory only, never pickled, copied or shown)
+finds its whole key in one lookup, without hashing its body when it is short.
 
 ``per_account=False`` leaves out who is asking: the credentials in part 6 and
 the account headers (:data:`ACCOUNT_HEADERS`), so that answers recorded with one API key are found
@@ -84,6 +85,8 @@ _MEMO_SIZE = 64
 _NAMES_MEMO_SIZE = 512
 _BODIES_MEMO_SIZE = 1024
 _KEYS_MEMO_SIZE = 1024
+# Bodies up to this size are kept whole in the whole-key memo (at most 4 MiB of them).
+_EXACT_BODY_SIZE = 4096
 # What a request header is to the key (see ``CacheKeyer._kind``).
 _VARY, _CREDENTIAL, _CHOSEN = 1, 2, 3
 # What json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False) builds per call.
@@ -121,7 +124,7 @@ class _DigestMemo(dict[tuple[bytes, ...], bytes]):
         return f"<{type(self).__name__} of {len(self)} digests>"
 
 
-class _KeyMemo(dict[tuple[str, str, str, str, str, tuple[Any, ...], bytes], str]):
+class _KeyMemo(dict[tuple[str, str, str, int | None, str, str, tuple[Any, ...], int, bytes], str]):
     """Keys by requests exactly as they came (credentials in clear, as in
     :class:`_DigestMemo`): pickled or copied empty, never shown. Bounded by clearing
     it when full; thread-safe as :class:`_DigestMemo` is."""
@@ -230,22 +233,27 @@ class CacheKeyer:
     def key(self, request: RequestView, variant: str = "") -> str:
         """The hex SHA-256 key of ``request`` (``variant``: how the tracker alters it)."""
         raw = getattr(request.headers, "raw", None)
-        body_digest = hashlib.sha256(request.body).digest()
+        body = request.body
         if raw is None:  # (headers that are not httpx's: no raw list to remember)
-            return self._key(request, variant, body_digest)
+            return self._key(request, variant, hashlib.sha256(body).digest())
+        size = len(body)
+        # A short body stands for itself (hashing it for the memo costs less than
+        # a SHA-256 object); a longer one for its digest. The size tells them apart.
         exact = (
             variant,
             request.method,
-            request.host_port,
+            request.host,
+            request.port,
             request.path,
             request.query,
             tuple(raw),
-            body_digest,
+            size,
+            body if size <= _EXACT_BODY_SIZE else hashlib.sha256(body).digest(),
         )
         keys = self._keys
         key = keys.get(exact)
         if key is None:
-            key = self._key(request, variant, body_digest)
+            key = self._key(request, variant, hashlib.sha256(body).digest())
             if len(keys) >= _KEYS_MEMO_SIZE:
                 keys.clear()
             keys[exact] = key
