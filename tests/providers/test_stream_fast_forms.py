@@ -52,7 +52,7 @@ def old_on_data(reader: OpenAIReader, data: bytes) -> None:
         and find(b'"usage": {') < 0
         and find(b'"error"') < 0
     ):
-        reader._deferred.append(data)  # type: ignore[arg-type]
+        reader._deferred.append(data)
         reader._deferred_size += len(data)
     else:
         reader._on_chunk(_loads(data))
@@ -145,7 +145,7 @@ def _state(reader: OpenAIReader) -> tuple[Any, ...]:
         obs.complete,
         obs.final,
         list(obs.output_text),
-        [t if isinstance(t, str) else t.decode("utf-8", "replace") for t in reader._deferred],
+        list(reader._deferred),
         reader._deferred_size,
     )
 
@@ -158,9 +158,6 @@ def _outcome(reader: OpenAIReader, feed: Any, items: list[bytes]) -> Any:
         except ValueError as error:  # not JSON: both raise it, and the observer goes on
             states.append(type(error).__name__)
         states.append(_state(reader))
-    # The old form put the bytes off, the new one their text: result() reads the text.
-    deferred: list[Any] = reader._deferred
-    reader._deferred = [t.decode("utf-8", "replace") if type(t) is bytes else t for t in deferred]
     try:
         final = reader.result()
         states.append((final.usage, final.model, final.error, list(final.output_text)))

@@ -44,7 +44,7 @@ class OpenAIReader(UsageReader):
     def __init__(self, endpoint: Endpoint, normalise: UsageNormaliser) -> None:
         super().__init__(endpoint)
         self._normalise = normalise if is_validating(normalise) else checking(normalise)
-        self._deferred: list[str] = []  # the text of chunks put off
+        self._deferred: list[bytes] = []
         self._deferred_size = 0
         self._tool_calls: dict[str, int] | None = None
         self._responses = endpoint.kind == "responses"
@@ -133,7 +133,7 @@ class OpenAIReader(UsageReader):
         ):
             # An ordinary content chunk: its text matters only if usage never
             # arrives, so parse it then (in result()), not now.
-            self._deferred.append(text)
+            self._deferred.append(data)  # (the bytes: a str of one emoji takes 4 per char)
             self._deferred_size += len(data)
         else:
             self._on_chunk(json.loads(text))
@@ -143,8 +143,8 @@ class OpenAIReader(UsageReader):
         obs = self.observation
         usage = obs.usage
         if usage is None or usage.estimated:
-            for text in deferred:
-                self._on_chunk(json.loads(text))
+            for data in deferred:
+                self._on_chunk(_loads(data))
             usage = obs.usage
         if usage is not None:
             if self._tool_calls:
