@@ -44,6 +44,10 @@ __all__ = ["MAX_CACHED_BODY", "MAX_JSON_BODY", "Mode", "ResponseObserver"]
 MAX_JSON_BODY = 64 * 1024 * 1024
 #: An answer larger than this (decoded) is passed on but not cached.
 MAX_CACHED_BODY = 32 * 1024 * 1024
+#: The longest data a chunk read by feed's direct entry may carry: its line ("data: "
+#: and the data, then "\n") within the SSE decoder's bound on one event.
+_MAX_DIRECT_DATA = MAX_EVENT_BYTES - 6
+_CR = 0x0D
 
 
 class Mode(Enum):
@@ -212,33 +216,45 @@ class ResponseObserver(FilteredStream):
 
     def feed(self, chunk: bytes) -> bytes:
         """Observe one raw chunk; returns the bytes to pass to the caller."""
-        if (  # the usual chunk of a stream: exactly one "data: " line, then its blank line
-            self._direct
-            and chunk.endswith(b"\n\n")
-            and chunk.find(b"\n") == len(chunk) - 2 < MAX_EVENT_BYTES
-            and chunk.startswith(b"data: ")
-            and chunk.find(b"\r") < 0  # (a bytes "in" raises and clears an error first)
-        ):
-            # With the SSE decoder between events, this is one event that leaves the
-            # decoder as it was (SSEDecoder.between_events): read without it, as bytes.
-            data = chunk[6:-2]
-            try:
-                self._reader.on_data(data)  # type: ignore[union-attr]
-            except Exception:
-                self._fail("stream event")
-            if self._body_copy is not None:
-                self._copy(chunk)
-            if self._data_filter is None:
-                return chunk
-            try:
-                return self._data_filter(chunk, data)
-            except Exception:
-                self._fail("event filter")
-                return chunk
+        if self._direct:  # a stream's usual chunk: exactly one "data: " line, then a blank one
+            # Cut with one-argument methods and int membership: on CPython 3.11 a bytes
+            # find/startswith/endswith parses its arguments anew on each call (and a bytes
+            # "in" first tries its operand as an int, raising and clearing an error).
+            line, _, rest = chunk.partition(b"\n")
+            data = line.removeprefix(b"data: ")
+            if (
+                rest == b"\n"  # the line's end is the chunk's but for the blank line
+                and len(line) - 6 == len(data) < _MAX_DIRECT_DATA  # it was "data: " + data
+                and _CR not in data
+            ):
+                # With the SSE decoder between events, this is one event that leaves the
+                # decoder as it was (SSEDecoder.between_events): read without it, as bytes.
+                try:
+                    self._reader.on_data(data)  # type: ignore[union-attr]
+                except Exception:
+                    self._fail("stream event")
+                if self._body_copy is not None:
+                    self._copy(chunk)
+                if self._data_filter is None:
+                    return chunk
+                try:
+                    return self._data_filter(chunk, data)
+                except Exception:
+                    self._fail("event filter")
+                    return chunk
         mode = self._mode
         if mode is _SSE:  # the per-chunk path of a stream: tested first
             if self.first_chunk_at is None:
                 self.first_chunk_at = perf_counter()
+                if self._may_direct and chunk[:6] == b"data: ":
+                    # No BOM at the start: the decoder is between events already, and the
+                    # usual first chunk takes the direct entry like the ones after it.
+                    sse = self._sse
+                    assert sse is not None
+                    sse.no_bom()
+                    self._direct = sse.between_events()
+                    if self._direct:
+                        return self.feed(chunk)
             if self._broken and self._filter is None:
                 return chunk
             try:

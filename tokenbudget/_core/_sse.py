@@ -203,6 +203,12 @@ class SSEDecoder:
             self._buffer or self._raw or self._data or self._event or self._size or self._at_start
         )
 
+    def no_bom(self) -> None:
+        """Say that the stream does not start with a BOM (its first bytes are known, and
+        are not one), before any byte is fed: the decoder is then between events at once.
+        """
+        self._at_start = False
+
     def take_tail(self) -> bytes:
         """Return and forget the raw bytes consumed but not part of any event's ``raw``.
 

@@ -115,25 +115,30 @@ class OpenAIReader(UsageReader):
         if self._responses:
             self._on_responses_event(_loads(data))
             return
-        # Searches in the bytes: the cheapest per-chunk reading there is (an ASCII key
-        # matches alike in the bytes and in their text). find, not "in": a bytes
-        # "in" first tries its operand as an integer, and raises and clears an error.
-        find = data.find
-        if find(b'"finish_reason":"') >= 0 or find(b'"finish_reason": "') >= 0:
+        # Searches in the text: the cheapest per-chunk reading there is. A str "in" takes
+        # its operand as it is, where a bytes find parses its arguments anew on each call
+        # and a bytes "in" first tries its operand as an int (CPython 3.11). An ASCII key
+        # is in the text exactly when it is in the bytes: a UTF-8 sequence, or one that
+        # is replaced, never holds an ASCII byte.
+        try:
+            text = data.decode()
+        except UnicodeDecodeError:
+            text = data.decode("utf-8", "replace")
+        if '"finish_reason":"' in text or '"finish_reason": "' in text:
             self.observation.final = True  # only the usage chunk and [DONE] follow
         if (
             self._deferred_size < DEFER_LIMIT
             and self.observation.model is not None
-            and find(b'"usage":{') < 0
-            and find(b'"usage": {') < 0
-            and find(b'"error"') < 0
+            and '"usage":{' not in text
+            and '"usage": {' not in text
+            and '"error"' not in text
         ):
             # An ordinary content chunk: its text matters only if usage never
             # arrives, so parse it then (in result()), not now.
-            self._deferred.append(data)
+            self._deferred.append(data)  # (the bytes: a str of one emoji takes 4 per char)
             self._deferred_size += len(data)
         else:
-            self._on_chunk(_loads(data))
+            self._on_chunk(json.loads(text))
 
     def result(self) -> Observation:
         deferred, self._deferred = self._deferred, []

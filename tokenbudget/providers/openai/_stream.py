@@ -88,10 +88,14 @@ def hide_usage_data(raw: bytes, data: bytes) -> bytes:
     whose data field is ``data`` (the bytes form of the filter, with no event made)."""
     # OpenAI writes the top-level usage last: the usual chunk ends with it, and
     # the usual spellings are cut here; anything else goes to the rules below.
-    if raw.endswith(b',"usage":null}\n\n'):
-        return raw[:-16] + b"}\n\n"
-    if raw.endswith(b', "usage": null}\n\n'):
-        return raw[:-18] + b"}\n\n"
+    # removesuffix, not endswith: it takes its one argument as it is, where endswith
+    # parses its arguments anew on each call (CPython 3.11).
+    cut = raw.removesuffix(b',"usage":null}\n\n')
+    if len(cut) < len(raw):
+        return cut + b"}\n\n"
+    cut = raw.removesuffix(b', "usage": null}\n\n')
+    if len(cut) < len(raw):
+        return cut + b"}\n\n"
     at = raw.rfind(b'"usage":')
     if at > 0:
         if raw[at - 1] == 0x2C and raw[at + 8 : at + 12] == b"null":  # ',"usage":null'
