@@ -226,7 +226,7 @@ class _Adapter:
         drop = exchange.start_response(response.status_code, response.headers)
         network = response.extensions.get("network_stream")
         stream = self._tracked_stream(response.stream, exchange, network)
-        if not hasattr(response, "_content"):
+        if "_content" not in response.__dict__:  # (hasattr raises and clears an error)
             # The usual case: a transport's unread response, handed to us alone: tee its
             # stream in place, and take off the headers of bytes the caller will not get.
             if drop:
