@@ -1,13 +1,20 @@
 """Instructions per call, tracked vs untracked, counted by valgrind (deterministic).
 
     python benchmarks/bench_instructions.py [--calls 200] [--cases json,stream] [--no-cache-sim]
+        [--layouts 5]
 
 Runs the same calls as ``bench_transport.py`` (the real openai SDK over an
 httpx2 mock transport) under ``valgrind --tool=cachegrind`` in child processes,
 once with ``calls`` and once with ``2 * calls`` calls per side, and prints the
 difference divided by ``calls``: start-up and imports cancel out, what is left
 is what one call costs. Counts are stable from run to run on one machine
-(``PYTHONHASHSEED=0``), whatever else the machine is doing.
+(``PYTHONHASHSEED=0``), whatever else the machine is doing, but not from one
+memory layout to another: CPython 3.11's type-attribute cache misses on the
+lookups that collide, and which collide depends on what was allocated before,
+so a change anywhere (an import, a class) can move a JSON call's count by tens
+of thousands of instructions either way. ``--layouts N`` counts each side under
+N layouts (``shift_layout``) and prints the median and the range: compare
+versions with it.
 
 Before the measured calls each child collects and freezes the garbage
 collector's heap (``TOKENBUDGET_BENCH_FREEZE=0`` turns that off): otherwise a
@@ -23,6 +30,7 @@ import gc
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,7 +40,26 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 
+def shift_layout(step: int) -> None:
+    """Start the child from another memory layout (``--layouts``).
+
+    CPython 3.11's type-attribute cache has 4,096 slots, chosen by a type's version
+    tag and the address of the attribute's name: which lookups collide, and miss
+    on every call, depends on what was allocated and looked up before. Classes
+    looked up and strings kept here move both, so each step is another layout.
+    """
+    if not step:
+        return
+    kept = [str(index) * (index % 7 + 1) for index in range(997 * step)]
+    for index in range(37 * step):
+        cls = type(f"Layout{index}", (), {"value": index})
+        kept.append(cls.value)  # (a lookup: the class takes its version tag)
+        kept.append(cls)
+    globals()["_LAYOUT_KEPT"] = kept
+
+
 def run_child(side: str, case: str, calls: int) -> None:
+    shift_layout(int(os.environ.get("TOKENBUDGET_BENCH_LAYOUT", "0")))
     from bench_transport import MESSAGES, clients
 
     plain, tracked, _ = clients(1000 if case == "stream" else 1)
@@ -67,9 +94,9 @@ CACHE_SIM = "yes"
 FREEZE = os.environ.get("TOKENBUDGET_BENCH_FREEZE", "1") == "1"
 
 
-def count(side: str, case: str, calls: int) -> dict[str, int]:
+def count(side: str, case: str, calls: int, layout: int = 0) -> dict[str, int]:
     out = tempfile.mktemp(suffix=".cg")
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    env = {**os.environ, "PYTHONHASHSEED": "0", "TOKENBUDGET_BENCH_LAYOUT": str(layout)}
     cmd = [
         "valgrind",
         "--tool=cachegrind",
@@ -90,9 +117,28 @@ def count(side: str, case: str, calls: int) -> dict[str, int]:
     return dict(zip(events, map(int, totals), strict=True))
 
 
-def per_call(side: str, case: str, calls: int) -> dict[str, float]:
-    one, two = count(side, case, calls), count(side, case, 2 * calls)
+def per_call(side: str, case: str, calls: int, layout: int = 0) -> dict[str, float]:
+    one, two = count(side, case, calls, layout), count(side, case, 2 * calls, layout)
     return {name: (two[name] - one[name]) / calls for name in one}
+
+
+def layouts_table(case: str, calls: int, layouts: int) -> None:
+    """Instructions per call under ``layouts`` memory layouts (``shift_layout``), side
+    by side per layout: the median extra and ratio, and their range."""
+    extras, ratios = [], []
+    for layout in range(layouts):
+        plain = per_call("plain", case, calls, layout)["Ir"]
+        tracked = per_call("tracked", case, calls, layout)["Ir"]
+        extras.append(tracked - plain)
+        ratios.append(tracked / plain)
+        print(
+            f"  layout {layout}: untracked {plain:,.0f}  extra {tracked - plain:,.0f}", flush=True
+        )
+    print(
+        f"{case:<12}{'instr':<10}median extra {statistics.median(extras):,.0f}"
+        f" ({min(extras):,.0f} to {max(extras):,.0f}), ratio {statistics.median(ratios):.3f}"
+        f" ({min(ratios):.3f} to {max(ratios):.3f}) over {layouts} layouts"
+    )
 
 
 def main() -> None:
@@ -102,6 +148,13 @@ def main() -> None:
     parser.add_argument("--cases", default="json,stream", help="comma-separated: json, stream")
     parser.add_argument(
         "--no-cache-sim", action="store_true", help="count instructions only (faster)"
+    )
+    parser.add_argument(
+        "--layouts",
+        type=int,
+        default=1,
+        help="count each side under this many memory layouts and print the median and range"
+        " (instructions only; see shift_layout)",
     )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -115,6 +168,12 @@ def main() -> None:
     if args.no_cache_sim:
         CACHE_SIM = "no"
     cases = set(args.cases.split(","))
+    if args.layouts > 1:
+        CACHE_SIM = "no"
+        for case, calls in (("json", args.calls), ("stream", args.stream_calls)):
+            if case in cases:
+                layouts_table(case, calls, args.layouts)
+        return
     print(f"{'case':<12}{'what':<10}{'untracked':>14}{'tracked':>14}{'extra':>12}{'ratio':>8}")
     for case, calls in (("json", args.calls), ("stream", args.stream_calls)):
         if case not in cases:
