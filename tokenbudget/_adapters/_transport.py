@@ -88,8 +88,9 @@ def request_view(
         # is not IDNA-encoded and the path not percent-encoded (the usual case).
         _, _, host, port, path, query, _ = parsed
         if "xn--" not in host and "%" not in path:
-            # A body in memory already (an SDK's) is taken as it is, not read again.
-            body = request.__dict__.get("_content")
+            # A body in memory already (an SDK's) is taken as it is, not read again. (getattr,
+            # not __dict__: that would turn the request's inline attribute values into a dict.)
+            body = getattr(request, "_content", None)
             return RequestView(
                 request.method,
                 host,
@@ -207,7 +208,11 @@ class _Adapter:
             # field: building a Request again would encode and parse everything anew.
             _set_length(headers, len(body))
             sent = object.__new__(type(request))
-            sent.__dict__.update(vars(request))
+            for name, value in vars(request).items():
+                # One by one, in the request's own order: the copy keeps its attribute
+                # values inline, as a request built by httpx does (__dict__.update would
+                # make them a dict, and every later access a slower dict lookup).
+                setattr(sent, name, value)
             sent.headers = headers
             sent.extensions = dict(request.extensions)
             sent.stream = module.ByteStream(body)
@@ -226,7 +231,10 @@ class _Adapter:
         drop = exchange.start_response(response.status_code, response.headers)
         network = response.extensions.get("network_stream")
         stream = self._tracked_stream(response.stream, exchange, network)
-        if "_content" not in response.__dict__:  # (hasattr raises and clears an error)
+        # (hasattr, not the instance's __dict__: reading __dict__ turns the response's inline
+        # attribute values into a dict, and every later attribute access by httpx and the
+        # SDK into a slower dict lookup.)
+        if not hasattr(response, "_content"):
             # The usual case: a transport's unread response, handed to us alone: tee its
             # stream in place, and take off the headers of bytes the caller will not get.
             if drop:
