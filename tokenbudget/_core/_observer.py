@@ -36,7 +36,7 @@ from ._filtering import FilteredStream
 from ._headers import header_items, wanted_headers
 from ._log import warn_once
 from ._ports import CallGuard, StoredResponse
-from ._sse import MAX_EVENT_BYTES, SSEDecoder, SSEError
+from ._sse import MAX_EVENT_BYTES, SSEDecoder, SSEError, usual_event_data
 
 __all__ = ["MAX_CACHED_BODY", "MAX_JSON_BODY", "Mode", "ResponseObserver"]
 
@@ -47,7 +47,6 @@ MAX_CACHED_BODY = 32 * 1024 * 1024
 #: The longest data a chunk read by feed's direct entry may carry: its line ("data: "
 #: and the data, then "\n") within the SSE decoder's bound on one event.
 _MAX_DIRECT_DATA = MAX_EVENT_BYTES - 6
-_CR = 0x0D
 
 
 class Mode(Enum):
@@ -216,17 +215,9 @@ class ResponseObserver(FilteredStream):
 
     def feed(self, chunk: bytes) -> bytes:
         """Observe one raw chunk; returns the bytes to pass to the caller."""
-        if self._direct:  # a stream's usual chunk: exactly one "data: " line, then a blank one
-            # Cut with one-argument methods and int membership: on CPython 3.11 a bytes
-            # find/startswith/endswith parses its arguments anew on each call (and a bytes
-            # "in" first tries its operand as an int, raising and clearing an error).
-            line, _, rest = chunk.partition(b"\n")
-            data = line.removeprefix(b"data: ")
-            if (
-                rest == b"\n"  # the line's end is the chunk's but for the blank line
-                and len(line) - 6 == len(data) < _MAX_DIRECT_DATA  # it was "data: " + data
-                and _CR not in data
-            ):
+        if self._direct:  # the next chunk may be a stream's usual one (usual_event_data)
+            data = usual_event_data(chunk)
+            if data is not None and len(data) < _MAX_DIRECT_DATA:
                 # With the SSE decoder between events, this is one event that leaves the
                 # decoder as it was (SSEDecoder.between_events): read without it, as bytes.
                 try:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NoReturn
 
-__all__ = ["MAX_EVENT_BYTES", "SSEDecoder", "SSEError", "ServerSentEvent", "split_events"]
+__all__ = [
+    "MAX_EVENT_BYTES",
+    "SSEDecoder",
+    "SSEError",
+    "ServerSentEvent",
+    "split_events",
+    "usual_event_data",
+]
 
 #: The default bound on one event's bytes (see :class:`SSEDecoder`).
 MAX_EVENT_BYTES = 16 * 1024 * 1024
@@ -14,6 +21,24 @@ _BOM = b"\xef\xbb\xbf"
 _CR = 0x0D
 _LF = 0x0A
 _COLON = 0x3A
+
+
+def usual_event_data(chunk: bytes) -> bytes | None:
+    """The data of ``chunk`` when it is the usual SSE chunk, else ``None``.
+
+    The usual chunk is exactly one ``data: `` line ended by ``\\n``, then its blank
+    line, with no ``\\r``: fed to a decoder between events (``between_events``), it
+    is one ``message`` event with that data (UTF-8, not decoded yet), and leaves
+    the decoder as it was. The size bound on an event is the caller's to check.
+    """
+    # Cut with one-argument methods and int membership: on CPython 3.11 a bytes
+    # find/startswith/endswith parses its arguments anew on each call (and a bytes
+    # "in" first tries its operand as an int, raising and clearing an error).
+    line, _, rest = chunk.partition(b"\n")
+    data = line.removeprefix(b"data: ")
+    if rest == b"\n" and len(line) - 6 == len(data) and _CR not in data:
+        return data
+    return None
 
 
 @dataclass(slots=True)
@@ -100,22 +125,13 @@ class SSEDecoder:
         Raises :class:`SSEError` (carrying what this call decoded) past the size bound.
         """
         if (
-            chunk[-2:] == b"\n\n"
-            and chunk[:5] == b"data:"
-            and not (self._buffer or self._raw or self._data or self._event or self._size)
-            and not self._at_start
-            and chunk.find(b"\n") == len(chunk) - 2  # exactly one line, then the blank one
-            # An int, not b"\r": bytes.__contains__ first tries its argument as an int
-            # and raises and clears a TypeError for bytes (CPython 3.11).
-            and _CR not in chunk
-            and len(chunk) <= self._max_event_bytes
+            len(chunk) <= self._max_event_bytes
             and self._retry is None
+            and self.between_events()
+            and (value := usual_event_data(chunk)) is not None
         ):
-            # The usual chunk: exactly one "data:" line and its blank line, with the
-            # decoder between events. Decoded at once, as the general path would.
-            value = (
-                chunk[6:-2] if chunk[5] == 0x20 else chunk[5:-2]
-            )  # one space after ":" is not data
+            # The usual chunk, with the decoder between events: decoded at once, as the
+            # general path would.
             raw = chunk if self._keep_raw else b""
             return [
                 ServerSentEvent(
@@ -194,10 +210,9 @@ class SSEDecoder:
     def between_events(self) -> bool:
         """True when nothing is held: the next byte begins a new event, past the stream's start.
 
-        A chunk that is then exactly one ``data:`` line ended by ``\\n`` and its
-        blank line (no ``\\r``, within the size bound) is one event with that data,
-        the last event ID, no retry and the chunk as its raw bytes, and leaves the
-        decoder as it was: the observer reads such chunks without feeding them here.
+        The usual chunk (:func:`usual_event_data`) fed now is one event with that
+        data, the last event ID, no retry and the chunk as its raw bytes, and leaves
+        the decoder as it was: the observer reads such chunks without feeding them here.
         """
         return not (
             self._buffer or self._raw or self._data or self._event or self._size or self._at_start
