@@ -26,8 +26,8 @@ from .._core import (
     StoredResponse,
     header_bytes,
     learn_header_layout,
-    replay_headers,
     replay_pieces,
+    start_replay,
 )
 
 __all__ = [
@@ -288,11 +288,7 @@ class _Adapter:
                 request=request,
             )
         exchange.request_body()  # lets the provider set up its event filter
-        headers = replay_headers(answer)
-        # A hit is never stored again, so the exchange reads only a few single headers.
-        drop = exchange.start_response(answer.status_code, dict(headers))
-        if drop:
-            headers = [(k, v) for k, v in headers if k.lower() not in drop]
+        headers = start_replay(exchange, answer)
         # A memory cache's answer comes cut into its events already (its ``events``).
         chunks = answer.events or replay_pieces(answer)
         return self._module.Response(

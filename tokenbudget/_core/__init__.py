@@ -37,7 +37,7 @@ from ._observer import Mode
 from ._ports import CallGuard, Ports, Pricer, ResponseCache, StoredResponse
 from ._private import FILE_MODE, FOLDER_MODE, make_private, private_file, private_folder
 from ._record import INVALID_USAGE, REASONING_NOT_REPORTED, describe
-from ._replay import BODY_HEADERS, Replay, replay_headers, replay_pieces
+from ._replay import BODY_HEADERS, Replay, replay_headers, replay_pieces, start_replay
 from ._request import RequestView
 from ._scrub import CREDENTIAL_WORDS, REDACTED, scrub_secrets
 from ._sse import ServerSentEvent, SSEDecoder, SSEError, split_events
@@ -90,5 +90,6 @@ __all__ = [
     "private_folder",
     "scrub_secrets",
     "split_events",
+    "start_replay",
     "warn_once",
 ]

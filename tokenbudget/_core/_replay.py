@@ -36,7 +36,15 @@ if TYPE_CHECKING:
     from ._exchange import Exchange
     from ._ports import StoredResponse
 
-__all__ = ["BODY_HEADERS", "Replay", "ReplayReader", "rehearse", "replay_headers", "replay_pieces"]
+__all__ = [
+    "BODY_HEADERS",
+    "Replay",
+    "ReplayReader",
+    "rehearse",
+    "replay_headers",
+    "replay_pieces",
+    "start_replay",
+]
 
 #: Headers that describe the bytes on the wire, not a stored (decoded) body.
 BODY_HEADERS = frozenset(("content-encoding", "content-length", "transfer-encoding"))
@@ -82,6 +90,16 @@ def replay_headers(answer: StoredResponse) -> list[tuple[str, str]]:
     return headers
 
 
+def start_replay(observer: ResponseObserver, answer: StoredResponse) -> list[tuple[str, str]]:
+    """Start ``observer`` on a replay of ``answer`` (``start_response``); returns the head
+    the caller gets: :func:`replay_headers` but for those the event filter drops."""
+    headers = replay_headers(answer)
+    drop = observer.start_response(answer.status_code, dict(headers))
+    if drop:
+        headers = [(k, v) for k, v in headers if k.lower() not in drop]
+    return headers
+
+
 def replay_pieces(answer: StoredResponse) -> tuple[bytes, ...]:
     """The pieces a replay of ``answer`` hands over: each event of an SSE body, or the body."""
     return tuple(split_events(answer.body)) if answer.stream else (answer.body,)
@@ -95,11 +113,8 @@ def rehearse(endpoint: Endpoint, answer: StoredResponse, recheck: bool = False) 
     may not be identical there, see :attr:`Replay.recheck`).
     """
     raw = answer.events or replay_pieces(answer)
-    headers = replay_headers(answer)
     observer = ResponseObserver(endpoint)
-    drop = observer.start_response(answer.status_code, dict(headers))
-    if drop:
-        headers = [(k, v) for k, v in headers if k.lower() not in drop]
+    headers = start_replay(observer, answer)
     events: list[bytes] = []
     read: list[int] = []
     for index, piece in enumerate(raw, 1):
