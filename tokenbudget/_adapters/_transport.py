@@ -64,12 +64,18 @@ def learn_urls(module: Any) -> None:
     parsed = type(getattr(module.URL("http://x/"), "_uri_reference", None))
     if getattr(parsed, "_fields", None) == _URL_FIELDS:
         _PARSED_URLS.add(parsed)
+    if _keeps_header_triples(module):
+        learn_header_layout(module.Headers)
+
+
+def _keeps_header_triples(module: Any) -> bool:
+    """True when ``module``'s headers keep their items as httpx 0.18+ and httpx2 do: a
+    ``_list`` of (name, lower-case name, value) byte triples, repeats kept in order."""
     try:
         layout = module.Headers([("A", "b"), ("a", "c")])._list
     except (AttributeError, TypeError):
-        return
-    if layout == [(b"A", b"a", b"b"), (b"a", b"a", b"c")]:
-        learn_header_layout(module.Headers)
+        return False
+    return bool(layout == [(b"A", b"a", b"b"), (b"a", b"a", b"c")])
 
 
 def request_view(
@@ -143,16 +149,14 @@ def copyable_requests(module: Any) -> bool:
     copies them (every httpx since 0.18, httpx2): plain attributes, a ``ByteStream`` for a
     body in memory, headers kept as (name, lower-case name, value) triples."""
     try:
-        request = module.Request("POST", "http://x/", headers={"A": "b"}, content=b"{}")
-        fields = vars(request)
-        layout = request.headers._list
+        fields = vars(module.Request("POST", "http://x/", content=b"{}"))
     except (AttributeError, TypeError):
         return False
     return (
         hasattr(module, "ByteStream")
         and fields.get("_content") == b"{}"
         and {"method", "url", "headers", "stream", "extensions"} <= fields.keys()
-        and (b"A", b"a", b"b") in layout
+        and _keeps_header_triples(module)
     )
 
 
