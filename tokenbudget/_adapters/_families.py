@@ -16,6 +16,7 @@ from typing import Any
 
 from .._core import renew_after_fork
 from ._sdks import choose_family
+from ._shared_json import json_reads_content
 from ._streams import AsyncTrackedStreamLogic, ReplayStreamLogic, TrackedStreamLogic
 from ._transport import (
     AsyncTrackingTransportLogic,
@@ -71,6 +72,7 @@ def build_family(name: str, module: Any) -> Family:
         for name in ("HTTPTransport", "AsyncHTTPTransport", "MockTransport")
     ) - {None}
     copyable = copyable_requests(module)
+    shares_json = json_reads_content(module)
     transport = subclass(
         TrackingTransportLogic,
         module.BaseTransport,
@@ -79,6 +81,7 @@ def build_family(name: str, module: Any) -> Family:
         _replay_stream=replay,
         _leaves=leaves,
         _copyable=copyable,
+        _shares_json=shares_json,
     )
     transport_async = subclass(
         AsyncTrackingTransportLogic,
@@ -88,6 +91,7 @@ def build_family(name: str, module: Any) -> Family:
         _replay_stream=replay,
         _leaves=leaves,
         _copyable=copyable,
+        _shares_json=shares_json,
     )
     return Family(name, module, transport, transport_async, replay)
 

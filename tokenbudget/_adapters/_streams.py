@@ -14,6 +14,7 @@ its family's (httpx or httpx2) byte-stream classes.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator
 from time import perf_counter
 from typing import Any, ClassVar
@@ -21,6 +22,7 @@ from typing import Any, ClassVar
 from .._core import BodyDecodingError, Exchange
 from .._data import TokenBudgetError
 from ._reaper import finish_dropped
+from ._shared_json import SharedJson
 from ._tail import aread_tail, read_tail
 
 __all__ = ["AsyncTrackedStreamLogic", "ReplayStreamLogic", "TrackedStreamLogic"]
@@ -108,6 +110,21 @@ class _TrackedBody:
         self._exchange = exchange
         self._network = network
         self._chunks: Any = None  # the body's iterator, from the first reading on
+        self._response: Any = None  # (a weak reference) see share_json
+
+    def share_json(self, response: Any) -> None:
+        """Hand ``response`` the document the exchange parses from its whole body, as the
+        first answer of its ``json()`` (``_shared_json``): the body is parsed once."""
+        self._exchange.share_json = True
+        self._response = weakref.ref(response)
+
+    def _hand_over(self) -> None:
+        """The body was read to its end and recorded: give the response its document."""
+        ref, self._response = self._response, None
+        shared = self._exchange.take_shared_json()
+        response = ref()
+        if shared is not None and response is not None:
+            response.json = SharedJson(*shared)
 
     def _broken_body(self, broken: BodyDecodingError) -> Exception:
         """A body handed over decoded broke: the call ends with the family's own error."""
@@ -151,6 +168,8 @@ class TrackedStreamLogic(_TrackedBody):
                 self._inner.close()  # a budget cut the stream: drop the connection now
             raise
         exchange.finish()
+        if self._response is not None:
+            self._hand_over()
 
     def close(self) -> None:
         exchange = self._exchange
@@ -190,6 +209,8 @@ class AsyncTrackedStreamLogic(_TrackedBody):
                 await self._inner.aclose()
             raise
         exchange.finish()
+        if self._response is not None:
+            self._hand_over()
 
     async def aclose(self) -> None:
         exchange = self._exchange

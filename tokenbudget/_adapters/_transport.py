@@ -182,6 +182,9 @@ class _Adapter:
     #: True when the family's requests can be copied as :meth:`_with_body` does, set by
     #: ``build_family`` (``copyable_requests``).
     _copyable: ClassVar[bool] = False
+    #: True when a response of the family can be handed the JSON document tokenbudget
+    #: parsed (``_shared_json``), set by ``build_family``.
+    _shares_json: ClassVar[bool] = False
 
     def __init__(self, tracker: CallSource, inner: Any) -> None:
         self.tracker = tracker
@@ -245,6 +248,8 @@ class _Adapter:
                 self._remove_headers(response.headers, drop)
             response.stream = stream
             response.extensions["tokenbudget.exchange"] = exchange
+            if self._shares_json and exchange.reads_json:
+                stream.share_json(response)
             return response
         # A response read already (mock transports) would never be iterated again:
         # build a fresh one.
@@ -255,13 +260,16 @@ class _Adapter:
             )
         extensions = dict(response.extensions)
         extensions["tokenbudget.exchange"] = exchange
-        return self._module.Response(
+        fresh = self._module.Response(
             response.status_code,
             headers=headers,
             stream=stream,
             extensions=extensions,
             request=request,
         )
+        if self._shares_json and exchange.reads_json:
+            stream.share_json(fresh)
+        return fresh
 
     def _remove_headers(self, headers: Any, names: list[str]) -> None:
         """Remove every header called one of ``names`` (lower-case) from ``headers``."""

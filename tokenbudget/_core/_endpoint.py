@@ -239,6 +239,11 @@ class Observation:
     def output_text(self, text: OutputText) -> None:
         self._text = text
 
+    def forget_output_text(self) -> None:
+        """Drop the text kept so far (usage was reported: no estimate will be needed)."""
+        if self._text is not None:
+            self._text.clear()
+
 
 class UsageReader:
     """Accumulates what one response says; created per exchange by a provider."""
@@ -253,6 +258,16 @@ class UsageReader:
         A provider may override it to read only what it needs from the bytes.
         """
         self.on_json(json.loads(body))
+
+    @classmethod
+    def reads_document(cls) -> bool:
+        """True when :meth:`on_body` reads just what ``on_json(json.loads(body))`` reads.
+
+        The observer may then parse a body itself, once for tokenbudget and the
+        caller, and hand the document to :meth:`on_json`. True for a reader that
+        keeps the default :meth:`on_body`; one that overrides it says so itself.
+        """
+        return cls.on_body is _READ_AS_DOCUMENT
 
     def on_json(self, document: Any) -> None:
         """Read a complete JSON response body (or one element of a JSON-array stream)."""
@@ -274,3 +289,7 @@ class UsageReader:
     def result(self) -> Observation:
         """What was observed; called once when the response ends."""
         return self.observation
+
+
+#: The default :meth:`UsageReader.on_body` (as defined: one patched over it reads otherwise).
+_READ_AS_DOCUMENT = UsageReader.on_body

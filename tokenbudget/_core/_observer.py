@@ -29,11 +29,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from enum import Enum
 from time import perf_counter
+from typing import Any
 
 from ._decoders import IDENTITY, BodyDecodingError, ContentDecoder, UnsupportedEncoding, decoder_for
 from ._endpoint import DataFilter, Endpoint, Observation, UsageReader
 from ._filtering import FilteredStream
 from ._headers import header_items, wanted_headers
+from ._json import loads
 from ._log import warn_once
 from ._ports import CallGuard, StoredResponse
 from ._sse import MAX_EVENT_BYTES, SSEDecoder, SSEError, usual_event_data
@@ -86,12 +88,14 @@ class ResponseObserver(FilteredStream):
         "_may_direct",
         "_mode",
         "_reader",
+        "_shared",
         "_stored_headers",
         "_watchers",
         "cache_key",
         "endpoint",
         "first_chunk_at",
         "request_id",
+        "share_json",
         "status_code",
     )
 
@@ -121,6 +125,10 @@ class ResponseObserver(FilteredStream):
         self._body_copy: list[bytes] | None = None
         #: The ``perf_counter`` when a stream's first body chunk arrived (``None`` before).
         self.first_chunk_at: float | None = None
+        #: Set by an adapter that can hand the caller the JSON document read here
+        #: (:meth:`take_shared_json`): the body is then parsed whole, once for both.
+        self.share_json = False
+        self._shared: tuple[Any, bytes] | None = None
         # The rest is set by start_response for the mode it picks, and read only in it:
         # _decoder; _body_size and _stored_headers with a body copy; _json_chunks and
         # _json_size for JSON; for an event stream FilteredStream's _sse, _filter,
@@ -131,6 +139,22 @@ class ResponseObserver(FilteredStream):
         """What the provider's reader has learnt so far (``None`` before the response)."""
         reader = self._reader
         return reader.observation if reader is not None else None
+
+    @property
+    def reads_json(self) -> bool:
+        """True when the response is read as one whole JSON body (known from its head on)."""
+        return self._mode is _JSON
+
+    def take_shared_json(self) -> tuple[Any, bytes] | None:
+        """The document parsed from the whole body and that body, once, for the caller.
+
+        Only with :attr:`share_json` set, and once the call is recorded: ``None`` when
+        the body was not parsed whole (a reader that reads its own way, damage). The
+        record's ``raw_usage`` is the document's own usage object, not a copy (a copy
+        would cost a quarter of what sharing saves).
+        """
+        shared, self._shared = self._shared, None
+        return shared
 
     @property
     def broken(self) -> bool:
@@ -356,7 +380,12 @@ class ResponseObserver(FilteredStream):
             body = raw if decoder is IDENTITY else decoder.decode(raw) + decoder.flush()
             if self._body_copy is not None:
                 self._copy(body)
-            reader.on_body(body)
+            if self.share_json and type(reader).reads_document():
+                document = loads(body)
+                reader.on_json(document)
+                self._shared = (document, body)
+            else:
+                reader.on_body(body)
         except Exception:
             self._fail("json body")
 

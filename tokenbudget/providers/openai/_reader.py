@@ -62,7 +62,7 @@ class OpenAIReader(UsageReader):
             self.observation.usage = normalised
             self.observation.raw_usage = usage
             if not normalised.estimated:  # else the text counts what was dropped
-                self.observation.output_text.clear()  # no estimate needed any more
+                self.observation.forget_output_text()  # no estimate needed any more
 
     def _take_head(self, document: Mapping[str, Any]) -> None:
         obs = self.observation
@@ -91,6 +91,11 @@ class OpenAIReader(UsageReader):
                 obs.complete = True
                 return
         self.on_json(json.loads(body))
+
+    @classmethod
+    def reads_document(cls) -> bool:
+        # on_body's scan reads what on_json reads of the whole document, or parses it.
+        return cls.on_body is _SCAN_OR_DOCUMENT
 
     def on_json(self, document: Any) -> None:
         if type(document) is not dict and not isinstance(document, Mapping):
@@ -200,6 +205,10 @@ class OpenAIReader(UsageReader):
                 self.observation.output_text.append(event["delta"])
         elif kind == "error":
             self.observation.error = str(event.get("message") or "error event")
+
+
+#: OpenAIReader.on_body as defined (one patched over it reads otherwise).
+_SCAN_OR_DOCUMENT = OpenAIReader.on_body
 
 
 def _loads(data: bytes) -> Any:
