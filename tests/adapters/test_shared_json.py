@@ -16,7 +16,7 @@ import pickle
 from collections.abc import Iterator
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, ClassVar
 
 import anthropic
 import openai
@@ -167,7 +167,7 @@ def test_a_gzip_answer_from_a_real_server_is_shared(family: str, parses: list[by
 class _OwnReader(OpenAIReader):
     """Reads a body its own way: the observer must hand it the bytes."""
 
-    bodies: list[bytes] = []
+    bodies: ClassVar[list[bytes]] = []
 
     def on_body(self, body: bytes) -> None:
         self.bodies.append(body)
