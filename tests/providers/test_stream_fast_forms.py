@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tokenbudget._core import Endpoint, ServerSentEvent
+from tokenbudget._core import Endpoint, Observation, ServerSentEvent
 from tokenbudget.providers import OpenAIProvider
 from tokenbudget.providers._base import DEFER_LIMIT
 from tokenbudget.providers.compatible import CompatibleProvider, GroqProvider
@@ -151,19 +151,36 @@ def _state(reader: OpenAIReader) -> tuple[Any, ...]:
 
 
 def _outcome(reader: OpenAIReader, feed: Any, items: list[bytes]) -> Any:
-    states = []
+    """What the call is recorded from: each chunk fed as the observer feeds it (a reader
+    that raises is fed nothing more), then the reader's result, as the record reads it.
+
+    Only the result is compared: the stream's first content chunk is read when a later
+    chunk is or at the end, not on arrival (``OpenAIReader._read_head``).
+    """
     for data in items:
         try:
             feed(reader, data)
-        except ValueError as error:  # not JSON: both raise it, and the observer goes on
-            states.append(type(error).__name__)
-        states.append(_state(reader))
+        except Exception:  # the observer stops reading this response
+            break
+    else:
+        try:
+            reader.catch_up()  # (the observer's, at the end: a failure stops the reading)
+        except Exception:
+            pass
     try:
         final = reader.result()
-        states.append((final.usage, final.model, final.error, list(final.output_text)))
-    except ValueError as error:
-        states.append(type(error).__name__)
-    return states
+    except Exception:  # the observer records the call from an empty observation
+        final = Observation()
+    return (
+        final.usage,
+        final.model,
+        final.response_id,
+        final.service_tier,
+        final.raw_usage,
+        final.error,
+        final.complete,
+        list(final.output_text),
+    )
 
 
 @settings(max_examples=400, deadline=None)

@@ -286,6 +286,15 @@ class UsageReader:
         """
         self.on_event(ServerSentEvent("message", data.decode("utf-8", "replace")))
 
+    def catch_up(self) -> None:
+        """Read what was put off that an event's arrival would have read (by default: nothing).
+
+        The observer calls it when the response ends, before :meth:`result`, unless
+        the reading broke already. Raising here is a failure to read the stream (the
+        call is recorded as estimated from what was read), as it would have been on
+        the event's arrival.
+        """
+
     def result(self) -> Observation:
         """What was observed; called once when the response ends."""
         return self.observation

@@ -360,6 +360,11 @@ class ResponseObserver(FilteredStream):
             return Observation()
         if self._mode is _JSON and self._json_chunks and not self._broken:
             self._read_json(reader)
+        elif self._mode is _SSE and not self._broken:
+            try:
+                reader.catch_up()
+            except Exception:
+                self._fail("stream event")
         try:
             return reader.result()
         except Exception:

@@ -36,6 +36,8 @@ __all__ = ["OpenAIReader"]
 _TOOL_UNITS = {"web_search_call": "web_search_requests", "file_search_call": "file_search_requests"}
 #: Bytes that only a body with such an item can hold (quotes are escaped inside strings).
 _TOOL_MARKS = (b'"web_search_call"', b'"file_search_call"')
+#: ``OpenAIReader._head`` once the first content chunk was read.
+_READ: Any = b""
 
 
 class OpenAIReader(UsageReader):
@@ -48,6 +50,9 @@ class OpenAIReader(UsageReader):
         self._normalise = normalise if is_validating(normalise) else checking(normalise)
         self._deferred: list[bytes] = []
         self._deferred_size = 0
+        # The stream's first content chunk, read when a later chunk is, or at the end
+        # (_read_head): None before it, _READ once read.
+        self._head: bytes | None = None
         self._tool_calls: dict[str, int] | None = None
         self._responses = endpoint.kind == "responses"
         if endpoint.watch_output:
@@ -133,19 +138,60 @@ class OpenAIReader(UsageReader):
             self.observation.final = True  # only the usage chunk and [DONE] follow
         if (
             self._deferred_size < DEFER_LIMIT
-            and self.observation.model is not None
             and '"usage":{' not in text
             and '"usage": {' not in text
             and '"error"' not in text
         ):
-            # An ordinary content chunk: its text matters only if usage never
-            # arrives, so parse it then (in result()), not now.
-            self._deferred.append(data)  # (the bytes: a str of one emoji takes 4 per char)
-            self._deferred_size += len(data)
-        else:
-            self._on_chunk(json.loads(text))
+            head = self._head
+            if head is None:
+                # The first content chunk: it names the model, which later chunks are put
+                # off for, but nothing needs it before the stream's end or its next parsed
+                # chunk. Read then, not on the way to the caller's first chunk.
+                self._head = data
+                return
+            if head is not _READ or self.observation.model is not None:
+                # An ordinary content chunk: its text matters only if usage never
+                # arrives, so parse it then (in result()), not now.
+                self._deferred.append(data)  # (the bytes: a str of one emoji takes 4 per char)
+                self._deferred_size += len(data)
+                return
+        self._read_head()
+        self._on_chunk(json.loads(text))
+
+    def catch_up(self) -> None:
+        self._read_head()
+
+    def _read_head(self) -> None:
+        """Read the first content chunk, put off until now, and so every chunk in order.
+
+        Chunks after it were put off on the promise of its model; when it names
+        none, those are read now, in order, until one does, as they would have
+        been read on arrival.
+        """
+        head = self._head
+        if head is _READ:
+            return
+        self._head = _READ
+        if head is None:
+            return
+        deferred = self._deferred
+        taken = -1  # the head, then what was put off after it while no model is known
+        try:
+            self._on_chunk(_loads(head))
+            taken = 0
+            while self.observation.model is None and taken < len(deferred):
+                self._on_chunk(_loads(deferred[taken]))
+                self._deferred_size -= len(deferred[taken])
+                taken += 1
+        except BaseException:
+            # Read on arrival, this chunk would have stopped the reading there: nothing
+            # after it would have been read either.
+            deferred.clear()
+            raise
+        del deferred[:taken]
 
     def result(self) -> Observation:
+        self._read_head()
         deferred, self._deferred = self._deferred, []
         obs = self.observation
         usage = obs.usage
