@@ -10,6 +10,7 @@ the same observation, put off the same chunks and give the caller the same bytes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from typing import Any
@@ -163,10 +164,8 @@ def _outcome(reader: OpenAIReader, feed: Any, items: list[bytes]) -> Any:
         except Exception:  # the observer stops reading this response
             break
     else:
-        try:
-            reader.catch_up()  # (the observer's, at the end: a failure stops the reading)
-        except Exception:
-            pass
+        with contextlib.suppress(Exception):  # the observer's, at the end
+            reader.catch_up()
     try:
         final = reader.result()
     except Exception:  # the observer records the call from an empty observation
