@@ -21,7 +21,9 @@ median time per call and, per case, the median [interquartile range] of the
 per-round ratios case / untracked: a hit at 0.11 costs 11% of an untracked call.
 
 With the default instant server a hit's ratio has floors no cache can pass: at the
-sdk level the SDK's own work is paid by the hit too. ``--server-delay-ms`` models a
+sdk level the SDK's own work is paid by the hit too. The ``floor`` case measures it:
+an untracked call whose answer, recorded from the server once, is handed over again
+with no network and no cache (:class:`Recorded`). ``--server-delay-ms`` models a
 provider's answer time (a real one takes hundreds of milliseconds) to show what a
 hit saves in practice.
 
@@ -188,6 +190,57 @@ def transport_call(host: str, tracker: TokenTracker | None, stream: bool) -> Cal
     return call
 
 
+class Recorded(httpx2.BaseTransport):
+    """Hands over the server's first answer again and again, built afresh, no network:
+    what a call costs at its level when nothing is tracked and no cache works at all."""
+
+    def __init__(self) -> None:
+        self._network = httpx2.HTTPTransport()
+        self._answer: tuple[int, list[tuple[bytes, bytes]], list[bytes]] | None = None
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        if self._answer is None:
+            response = self._network.handle_request(request)
+            chunks = list(response.stream)
+            response.close()
+            self._answer = (response.status_code, response.headers.raw, chunks)
+        status, headers, chunks = self._answer
+        return httpx2.Response(status, headers=headers, stream=_Chunks(chunks))
+
+
+class _Chunks(httpx2.SyncByteStream):
+    def __init__(self, chunks: list[bytes]) -> None:
+        self._chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._chunks)
+
+
+def floor_call(level: str, host: str, stream: bool) -> Callable[[], object]:
+    """The ``floor`` case: an untracked call whose answer is handed over by :class:`Recorded`."""
+    if level == "transport":
+        recorded = Recorded()
+        body = json.dumps({"model": "gpt-4o", "messages": MESSAGES, "stream": stream}).encode()
+        request = httpx2.Request("POST", f"http://{host}/v1/chat/completions", content=body)
+
+        def handle() -> object:
+            response = recorded.handle_request(request)
+            try:
+                return sum(len(chunk) for chunk in response.stream)
+            finally:
+                response.close()
+
+        return handle
+    http = httpx2.Client(transport=Recorded())
+    client = openai.OpenAI(api_key="sk-bench", base_url=f"http://{host}/v1", http_client=http)
+
+    def call() -> object:
+        made = client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=stream)
+        return sum(1 for _ in made) if stream else made
+
+    return call
+
+
 LEVELS = {"sdk": (sdk_call, 40), "transport": (transport_call, 100)}
 ROWS = ("sdk,json", "sdk,stream", "transport,json", "transport,stream")
 
@@ -217,10 +270,11 @@ def timing(args: argparse.Namespace) -> None:
             build, repeat = LEVELS[level]
             label = f"{level}, {'stream' if stream else 'JSON'}"
             calls = {name: build(server.host, t, stream) for name, t in tracked.items()}
+            calls["floor"] = floor_call(level, server.host, stream)
             table.append((label, compare(calls, repeat, args.rounds)))
         stats = {name: t.cache_stats for name, t in tracked.items() if t is not None}
     print("time per call, and the ratio to an untracked call: median [interquartile range]")
-    print_times(table, list(tracked))
+    print_times(table, [*tracked, "floor"])
     delay = f", server delay {args.server_delay_ms:g} ms" if args.server_delay_ms else ""
     load = ", ".join(f"{figure:.2f}" for figure in os.getloadavg())
     print(f"\nserver requests: {server.requests}; {args.rounds} rounds{delay}; load average {load}")
