@@ -10,6 +10,7 @@ instrumenting helpers put them under httpx clients: new ones, existing ones
 
 from __future__ import annotations
 
+from ._early import arm_early_refusal
 from ._families import (
     FAMILY_NAMES,
     Family,
@@ -45,6 +46,7 @@ __all__ = [
     "Family",
     "FamilyConflict",
     "accepted_families",
+    "arm_early_refusal",
     "available_families",
     "build_family",
     "building_own_client",

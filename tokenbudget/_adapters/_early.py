@@ -13,7 +13,9 @@ build with ``self.build_request`` too. An exception raised there reaches the
 caller as it is, at once, on every generation.
 
 So every client tokenbudget instruments gets an instance-level
-``build_request`` (:func:`install_early_refusal`): after the client's own, it
+``build_request`` (:func:`install_early_refusal`) once the process has a budget
+or a tracker that refuses without one (:func:`arm_early_refusal`; until then no
+code of this module runs when a request is built): after the client's own, it
 finds the transport that will carry the request; when that is a tracking
 transport whose tracker may refuse calls in this context (one cheap check,
 ``tracker.may_refuse()``: without budgets nothing else runs), it begins an
@@ -36,26 +38,69 @@ a budget pay for the second match.
 
 from __future__ import annotations
 
+import sys
+import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
 
-from .._core import logger, warn_once
+from .._core import logger, renew_after_fork, warn_once
 from .._data import TokenBudgetError
+from ..budgets import when_budgets_exist
 from ._transport import CallSource, request_view
 
-__all__ = ["install_early_refusal"]
+__all__ = ["arm_early_refusal", "install_early_refusal"]
 
 #: Set on the ``build_request`` wrappers installed here, so a client is wrapped once.
 _MARK = "__tokenbudget_early__"
+
+_lock = threading.Lock()
+renew_after_fork(sys.modules[__name__], "_lock", threading.Lock)
+#: True once a call may be refused in this process (:func:`arm_early_refusal`).
+_armed = False
+#: Clients instrumented before that, each with its tracking classes and whether it is async.
+_waiting: weakref.WeakKeyDictionary[Any, tuple[tuple[type, ...], bool]]
+_waiting = weakref.WeakKeyDictionary()
 
 
 def install_early_refusal(client: Any, tracking: tuple[type, ...], *, is_async: bool) -> None:
     """Make ``client.build_request`` raise the refusal a request's budgets would give it.
 
     ``tracking`` are the tracking transport classes of the client's family.
-    Idempotent: a client already wrapped is left as it is.
+    Idempotent: a client already wrapped is left as it is. Before the process
+    can refuse a call (:func:`arm_early_refusal`), the client waits for it,
+    wrapped by nothing.
     """
+    if not _armed:
+        with _lock:
+            if not _armed:
+                try:
+                    _waiting[client] = (tracking, is_async)
+                    return
+                except TypeError:  # a client class that cannot be weakly referenced: now
+                    pass
+    _install(client, tracking, is_async)
+
+
+def arm_early_refusal() -> None:
+    """From now on calls may be refused: every client instrumented so far, and every one
+    from now on, refuses early. Run when the process makes its first budget, and by
+    trackers that may refuse without one (a subclass with its own ``may_refuse``)."""
+    global _armed
+    with _lock:
+        if _armed:
+            return
+        _armed = True
+        waiting = list(_waiting.items())
+        _waiting.clear()
+    for client, (tracking, is_async) in waiting:
+        _install(client, tracking, is_async)
+
+
+when_budgets_exist(arm_early_refusal)
+
+
+def _install(client: Any, tracking: tuple[type, ...], is_async: bool) -> None:
     own = vars(client).get("build_request")
     if own is not None and getattr(own, _MARK, False):
         return

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+from .._adapters import arm_early_refusal
 from .._core import CallGuard, Exchange, Ports, RequestView, logger, renew_after_fork, warn_once
 from .._data import CallRecord, check_usage, make_usage, units_mapping
 from ..budgets import Budget, active_budgets, covering, hold, tracker_budgets, would_refuse
@@ -116,6 +117,8 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
     ) -> None:
         self.name = name
         self.inject_stream_usage = inject_stream_usage
+        if type(self).may_refuse is not TokenTracker.may_refuse:
+            arm_early_refusal()  # it may refuse calls without a budget (the pytest plugin's)
         self._ledger = Ledger(max_records, max_tag_values)
         self._prices = TrackerPrices(prices)
         self._registry = ProviderRegistry(parent=default_registry)

@@ -18,7 +18,8 @@ for integrations that add gates of their own (the pytest plugin does), and its
 dry run, :func:`would_refuse`, which trackers ask when a request is built so
 that a refusal is raised before any SDK can wrap or retry it.
 :func:`budget_refusal` finds a refusal inside an exception that a framework
-(or an old SDK) wrapped it in.
+(or an old SDK) wrapped it in. :func:`when_budgets_exist` runs a callback once the
+process has its first budget: work only budgets need can wait for it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ._arguments import OnExceed, Preflight, parse_dollars
 from ._backends import BackendFactory, register_backend_scheme
 from ._budget import Budget
 from ._find import budget_refusal
+from ._first import when_budgets_exist
 from ._gate import covering, hold, tracker_budgets, would_refuse
 from ._refusal import budget_error
 from ._scope import active_budgets, current_budget
@@ -70,6 +72,7 @@ __all__ = [
     "parse_dollars",
     "register_backend_scheme",
     "tracker_budgets",
+    "when_budgets_exist",
     "would_refuse",
 ]
 

@@ -33,6 +33,7 @@ from .._data import UsageSummary, plain_decimal
 from ._admission import left
 from ._arguments import OnExceed, Preflight, check_arguments, parse_dollars
 from ._backends import shared_backend
+from ._first import budget_made
 from ._scope import enter, leave
 from ._state import BudgetBackend, BudgetState, InMemoryBackend, Limits, OnBackendError
 from ._window import Clock, Period, Window, utc_now
@@ -127,6 +128,7 @@ class Budget:
     ) -> None:
         #: Everything given, to build this budget's twin for each call of a decorated function.
         self._settings = {key: value for key, value in locals().items() if key != "self"}
+        budget_made()
         check_arguments(
             max_tokens=max_tokens,
             preflight=preflight,
