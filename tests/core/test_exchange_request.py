@@ -93,3 +93,12 @@ def test_overrides_on_a_body_that_is_not_json_send_it_unchanged(
 
     assert exchange.request_body() is None
     assert len(tb_warnings()) == 1
+
+
+@pytest.mark.parametrize("body", [b"[" * 4095, b"[" * 100_000 + b"]" * 100_000])
+def test_a_body_nested_past_what_json_can_read_is_not_json(body: bytes) -> None:
+    # json.loads raises RecursionError there, valid JSON or not: the request is read as
+    # not JSON (no provider matches it; a cache keys its bytes), never an error of ours.
+    view = RequestView("POST", "api.openai.com", "/v1/chat/completions", body=body)
+    assert view.json is None
+    assert view.body == body

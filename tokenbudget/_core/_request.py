@@ -66,7 +66,8 @@ class RequestView:
 
     @property
     def json(self) -> Any:
-        """The body parsed as JSON, or ``None`` when it is empty or not JSON."""
+        """The body parsed as JSON, or ``None`` when it is empty, not JSON, or nested
+        deeper than Python's JSON reader goes (it raises ``RecursionError`` there)."""
         document = self._json
         if document is _UNSET:
             body = self._body  # (an SDK's body is in memory: no second property call)
@@ -74,7 +75,7 @@ class RequestView:
                 body = self.body
             try:
                 document = loads(body) if body else None
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested past what can be read
                 document = None
             self._json = document
         return document
