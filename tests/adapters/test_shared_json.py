@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import marshal
 import pickle
 from collections.abc import Iterator
 from decimal import Decimal
@@ -23,7 +24,7 @@ import openai
 import pytest
 
 from tokenbudget import TokenTracker, Usage
-from tokenbudget._adapters._shared_json import SharedJson, json_reads_content
+from tokenbudget._adapters._shared_json import SharedJson, StoredJson, json_reads_content
 from tokenbudget.providers.openai import OpenAIProvider, OpenAIReader
 
 from ..loopback import LoopbackServer
@@ -249,3 +250,41 @@ def test_the_shared_json_pickles_on_its_own() -> None:
     copy = pickle.loads(pickle.dumps(shared))
     assert copy() == {"a": [1]} and copy() == {"a": [1]}
     assert shared() == {"a": [1]}
+
+
+# -- cache hits -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cache", ["memory", "disk"])
+def test_a_hit_hands_the_sdk_a_fresh_document_it_need_not_parse(
+    family: str, cache: str, parses: list[bytes], tmp_path: Any
+) -> None:
+    tracker = TokenTracker(cache=cache, cache_dir=str(tmp_path) if cache == "disk" else None)
+    client = _openai(tracker, family, json_answer(family))
+    first = client.chat.completions.create(model="gpt-4o", messages=MESSAGES)  # type: ignore[arg-type]
+    raws = []
+    for _ in range(2):
+        raw = client.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES)  # type: ignore[arg-type]
+        assert raw.parse() == first
+        raws.append(raw.http_response)
+    assert parses.count(CHAT) == 0  # neither the call nor its hits parsed it twice
+    assert tracker.cache_stats.hits == 2 and tracker.usage.cached_calls == 2
+    kind = StoredJson if cache == "memory" else SharedJson
+    assert all(isinstance(vars(response)["json"], kind) for response in raws)
+    # Each hit's document is its own: changing one changes no other, nor the cache.
+    mine = raws[0].json()
+    mine["usage"]["prompt_tokens"] = 0
+    assert raws[1].json()["usage"]["prompt_tokens"] == 19
+    again = client.chat.completions.create(model="gpt-4o", messages=MESSAGES)  # type: ignore[arg-type]
+    assert again.usage is not None and again.usage.prompt_tokens == 19
+    copy = pickle.loads(pickle.dumps(raws[1]))
+    assert copy.json() == json.loads(CHAT)
+
+
+def test_a_stored_json_honours_arguments_and_pickles() -> None:
+    body = b'{"a": [1, 2.5, "x"], "b": null}'
+    stored = StoredJson(marshal.dumps(json.loads(body)), body)
+    copy = pickle.loads(pickle.dumps(stored))
+    assert stored(parse_float=Decimal) == {"a": [1, Decimal("2.5"), "x"], "b": None}
+    assert stored() == copy() == json.loads(body)
+    assert stored() == json.loads(body)  # later calls parse the body

@@ -7,7 +7,9 @@ exchange's :meth:`~tokenbudget._core.ResponseObserver.take_shared_json`), the
 tracked stream gives its response a :class:`SharedJson` as an instance-level
 ``json``: its first call without arguments returns that document, which
 nothing else holds, so the caller gets a fresh parse as ever; any other call
-parses the body again, as the response's own ``json()`` does.
+parses the body again, as the response's own ``json()`` does. A memory cache hit
+hands over a fresh copy of the document read when its answer was stored
+(:class:`StoredJson`), and a hit read as before shares its reading like a call.
 
 Only for families whose ``Response.json`` is ``json.loads(self.content, **kwargs)``
 (httpx 0.25+, httpx2; :func:`json_reads_content`): earlier ones decode the text by
@@ -17,9 +19,10 @@ its charset first, which a document parsed from the bytes could contradict.
 from __future__ import annotations
 
 import json
+import marshal
 from typing import Any
 
-__all__ = ["SharedJson", "json_reads_content"]
+__all__ = ["SharedJson", "StoredJson", "json_reads_content"]
 
 
 class SharedJson:
@@ -47,6 +50,31 @@ class SharedJson:
 
     def __setstate__(self, state: tuple[Any, bytes]) -> None:
         self.document, self.body = state
+
+
+class StoredJson:
+    """A cache hit's ``json``: the stored answer's document, kept marshalled when it was
+    stored (``Replay.document``), loaded afresh for the first call without arguments;
+    any other call parses the body, as the response's own ``json()`` does."""
+
+    __slots__ = ("blob", "body")
+
+    def __init__(self, blob: bytes, body: bytes) -> None:
+        self.blob: bytes | None = blob
+        self.body = body
+
+    def __call__(self, **kwargs: Any) -> Any:
+        blob = self.blob
+        if blob is None or kwargs:
+            return json.loads(self.body, **kwargs)
+        self.blob = None
+        return marshal.loads(blob)
+
+    def __getstate__(self) -> tuple[bytes | None, bytes]:
+        return self.blob, self.body
+
+    def __setstate__(self, state: tuple[bytes | None, bytes]) -> None:
+        self.blob, self.body = state
 
 
 def json_reads_content(module: Any) -> bool:

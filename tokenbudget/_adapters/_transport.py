@@ -29,6 +29,7 @@ from .._core import (
     replay_pieces,
     start_replay,
 )
+from ._shared_json import StoredJson
 
 __all__ = [
     "AsyncTrackingTransportLogic",
@@ -292,24 +293,31 @@ class _Adapter:
             head = replay.forms.get(module)
             if head is None:  # this answer's first hit through this library: its head, once
                 head = replay.forms[module] = module.Headers(replay.head)
-            return module.Response(
+            response = module.Response(
                 replay.status_code,
                 headers=head,  # (a response copies the headers it is given)
                 stream=self._replay_stream(pieces, exchange, replay.timed),
                 extensions={"tokenbudget.exchange": exchange},
                 request=request,
             )
+            if replay.document is not None and self._shares_json:
+                response.json = StoredJson(replay.document, b"".join(replay.events))
+            return response
         exchange.request_body()  # lets the provider set up its event filter
         headers = start_replay(exchange, answer)
         # A memory cache's answer comes cut into its events already (its ``events``).
         chunks = answer.events or replay_pieces(answer)
-        return self._module.Response(
+        stream = self._tracked_stream(self._replay_stream(chunks), exchange)
+        response = self._module.Response(
             answer.status_code,
             headers=header_bytes(headers),  # the bytes received, not text httpx would re-encode
-            stream=self._tracked_stream(self._replay_stream(chunks), exchange),
+            stream=stream,
             extensions={"tokenbudget.exchange": exchange},
             request=request,
         )
+        if self._shares_json and exchange.reads_json:
+            stream.share_json(response)
+        return response
 
 
 class TrackingTransportLogic(_Adapter):
