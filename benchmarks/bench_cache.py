@@ -157,9 +157,12 @@ def trackers(host: str, directory: str) -> dict[str, TokenTracker | None]:
     }
 
 
-def sdk_call(host: str, tracker: TokenTracker | None, stream: bool) -> Callable[[], object]:
-    """One chat completion through the openai SDK, tracked by ``tracker`` (``None``: plain)."""
-    http = tracker.httpx_client() if tracker is not None else httpx2.Client()
+def sdk_call(
+    host: str, tracker: TokenTracker | None, stream: bool, inner: Any = None
+) -> Callable[[], object]:
+    """One chat completion through the openai SDK, tracked by ``tracker`` (``None``: plain,
+    over ``inner`` when given)."""
+    http = tracker.httpx_client() if tracker is not None else httpx2.Client(transport=inner)
     client = openai.OpenAI(api_key="sk-bench", base_url=f"http://{host}/v1", http_client=http)
 
     def call() -> object:
@@ -169,15 +172,18 @@ def sdk_call(host: str, tracker: TokenTracker | None, stream: bool) -> Callable[
     return call
 
 
-def transport_call(host: str, tracker: TokenTracker | None, stream: bool) -> Callable[[], object]:
-    """One request handled by the transport, its body read (``tracker`` ``None``: plain)."""
+def transport_call(
+    host: str, tracker: TokenTracker | None, stream: bool, inner: Any = None
+) -> Callable[[], object]:
+    """One request handled by the transport, its body read (``tracker`` ``None``: plain,
+    ``inner`` when given)."""
     body = json.dumps({"model": "gpt-4o", "messages": MESSAGES, "stream": stream}).encode()
     headers = {"authorization": "Bearer sk-bench", "content-type": "application/json"}
     # One request object, sent again and again: its building is no part of either path.
     request = httpx2.Request(
         "POST", f"http://{host}/v1/chat/completions", headers=headers, content=body
     )
-    plain = httpx2.HTTPTransport()
+    plain = inner or httpx2.HTTPTransport()
     transport = tracker.transport(family="httpx2") if tracker is not None else plain
 
     def call() -> object:
@@ -218,27 +224,7 @@ class _Chunks(httpx2.SyncByteStream):
 
 def floor_call(level: str, host: str, stream: bool) -> Callable[[], object]:
     """The ``floor`` case: an untracked call whose answer is handed over by :class:`Recorded`."""
-    if level == "transport":
-        recorded = Recorded()
-        body = json.dumps({"model": "gpt-4o", "messages": MESSAGES, "stream": stream}).encode()
-        request = httpx2.Request("POST", f"http://{host}/v1/chat/completions", content=body)
-
-        def handle() -> object:
-            response = recorded.handle_request(request)
-            try:
-                return sum(len(chunk) for chunk in response.stream)
-            finally:
-                response.close()
-
-        return handle
-    http = httpx2.Client(transport=Recorded())
-    client = openai.OpenAI(api_key="sk-bench", base_url=f"http://{host}/v1", http_client=http)
-
-    def call() -> object:
-        made = client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=stream)
-        return sum(1 for _ in made) if stream else made
-
-    return call
+    return LEVELS[level][0](host, None, stream, Recorded())
 
 
 LEVELS = {"sdk": (sdk_call, 40), "transport": (transport_call, 100)}

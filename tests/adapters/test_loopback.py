@@ -9,6 +9,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import openai
 import pytest
@@ -68,8 +69,15 @@ def test_sse_chunks_reach_the_caller_one_by_one(server: LoopbackServer, family: 
     assert json.loads(server.requests[0][1])["stream_options"] == {"include_usage": True}
 
 
-def test_gzip_json_from_a_real_server(server: LoopbackServer, family: str) -> None:
-    body = gzip.compress(fixture_bytes("openai/chat.json"))
+def test_gzip_json_from_a_real_server(
+    server: LoopbackServer, family: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decoded for the reading, and that reading is the SDK's document (parsed once)."""
+    plain = fixture_bytes("openai/chat.json")
+    body = gzip.compress(plain)
+    parsed: list[Any] = []
+    loads = json.loads
+    monkeypatch.setattr(json, "loads", lambda data, **kw: parsed.append(data) or loads(data, **kw))
 
     def route(handler: BaseHTTPRequestHandler) -> None:
         handler.send_response(200)
@@ -85,11 +93,13 @@ def test_gzip_json_from_a_real_server(server: LoopbackServer, family: str) -> No
         client = openai.OpenAI(
             api_key="sk-test", base_url=server.base_url, http_client=tracker.httpx_client(family)
         )
-        result = client.chat.completions.create(
+        raw = client.chat.completions.with_raw_response.create(
             model="gpt-4o", messages=[{"role": "user", "content": "Hi"}]
         )
+        result = raw.parse()
     assert result.usage is not None and result.usage.total_tokens == 29
     assert tracker.records[-1].usage == Usage(input_tokens=19, output_tokens=10)
+    assert raw.http_response.content == plain and plain not in parsed
 
 
 def test_50mb_stream_in_flat_memory(server: LoopbackServer) -> None:
