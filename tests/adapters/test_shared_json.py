@@ -259,3 +259,24 @@ def test_a_stored_json_honours_arguments_and_pickles() -> None:
     assert stored(parse_float=Decimal) == {"a": [1, Decimal("2.5"), "x"], "b": None}
     assert stored() == copy() == json.loads(body)
     assert stored() == json.loads(body)  # later calls parse the body
+
+
+def test_a_response_class_with_its_own_json_keeps_it(family: str) -> None:
+    base = module(family).Response
+
+    class Decorated(base):  # type: ignore[misc, valid-type]
+        def json(self, **kwargs: Any) -> Any:
+            return {"decorated": super().json(**kwargs)}
+
+    def handler(request: Any) -> Any:
+        return Decorated(200, headers={"content-type": "application/json"}, stream=_Stream())
+
+    class _Stream(module(family).SyncByteStream):  # type: ignore[misc, name-defined]
+        def __iter__(self) -> Iterator[bytes]:
+            yield CHAT
+
+    tracker = TokenTracker()
+    result = sync_client(tracker, family, handler).post(CHAT_URL, json=CHAT_BODY)
+    assert "json" not in vars(result)
+    assert result.json() == {"decorated": json.loads(CHAT)}
+    assert tracker.usage.total_tokens == 29

@@ -249,7 +249,11 @@ class _Adapter:
                 self._remove_headers(response.headers, drop)
             response.stream = stream
             response.extensions["tokenbudget.exchange"] = exchange
-            if self._shares_json and exchange.reads_json:
+            if (
+                self._shares_json
+                and exchange.reads_json
+                and type(response).json is self._module.Response.json  # not a subclass's own
+            ):
                 stream.share_json(response)
             return response
         # A response read already (mock transports) would never be iterated again:
