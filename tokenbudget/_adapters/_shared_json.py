@@ -12,8 +12,10 @@ hands over a fresh copy of the document read when its answer was stored
 (:class:`StoredJson`), and a hit read as before shares its reading like a call.
 
 Only for families whose ``Response.json`` is ``json.loads(self.content, **kwargs)``
-(httpx 0.25+, httpx2; :func:`json_reads_content`): earlier ones decode the text by
-its charset first, which a document parsed from the bytes could contradict.
+(:func:`json_reads_content`: httpx since 0.25, httpx2). httpx before 0.25 decoded the
+text by its charset first, which a document parsed from the bytes could contradict;
+tokenbudget needs httpx 0.27 or later, so the probe guards a family that would
+change it again.
 """
 
 from __future__ import annotations
