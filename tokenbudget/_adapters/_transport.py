@@ -249,12 +249,8 @@ class _Adapter:
                 self._remove_headers(response.headers, drop)
             response.stream = stream
             response.extensions["tokenbudget.exchange"] = exchange
-            if (
-                self._shares_json
-                and exchange.reads_json
-                and type(response).json is self._module.Response.json  # not a subclass's own
-            ):
-                stream.share_json(response)
+            if self._shares_json:
+                self._share_json(stream, response, exchange)
             return response
         # A response read already (mock transports) would never be iterated again:
         # build a fresh one.
@@ -272,9 +268,15 @@ class _Adapter:
             extensions=extensions,
             request=request,
         )
-        if self._shares_json and exchange.reads_json:
-            stream.share_json(fresh)
+        if self._shares_json:
+            self._share_json(stream, fresh, exchange)
         return fresh
+
+    def _share_json(self, stream: Any, response: Any, exchange: Exchange) -> None:
+        """Have ``stream`` hand ``response`` the document ``exchange`` parses from a whole
+        JSON body (``_shared_json``), unless the response's class has a ``json()`` of its own."""
+        if exchange.reads_json and type(response).json is self._module.Response.json:
+            stream.share_json(response)
 
     def _remove_headers(self, headers: Any, names: list[str]) -> None:
         """Remove every header called one of ``names`` (lower-case) from ``headers``."""
@@ -319,8 +321,8 @@ class _Adapter:
             extensions={"tokenbudget.exchange": exchange},
             request=request,
         )
-        if self._shares_json and exchange.reads_json:
-            stream.share_json(response)
+        if self._shares_json:
+            self._share_json(stream, response, exchange)
         return response
 
 

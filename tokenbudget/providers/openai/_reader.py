@@ -175,10 +175,9 @@ class OpenAIReader(UsageReader):
         if head is None:
             return
         deferred = self._deferred
-        taken = -1  # the head, then what was put off after it while no model is known
+        taken = 0  # of what was put off after the head while no model is known
         try:
             self._on_chunk(_loads(head))
-            taken = 0
             while self.observation.model is None and taken < len(deferred):
                 self._on_chunk(_loads(deferred[taken]))
                 self._deferred_size -= len(deferred[taken])
