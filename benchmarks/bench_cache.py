@@ -211,15 +211,7 @@ class Recorded(httpx2.BaseTransport):
             response.close()
             self._answer = (response.status_code, response.headers.raw, chunks)
         status, headers, chunks = self._answer
-        return httpx2.Response(status, headers=headers, stream=_Chunks(chunks))
-
-
-class _Chunks(httpx2.SyncByteStream):
-    def __init__(self, chunks: list[bytes]) -> None:
-        self._chunks = chunks
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self._chunks)
+        return httpx2.Response(status, headers=headers, content=iter(chunks))
 
 
 def floor_call(level: str, host: str, stream: bool) -> Callable[[], object]:
