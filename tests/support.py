@@ -222,6 +222,20 @@ def varied_records() -> list[CallRecord]:
     ]
 
 
+def record_calls(monkeypatch: Any, owner: Any, name: str, note: Callable[..., T]) -> list[T]:
+    """Wrap ``owner.name`` (a function, or a class's method) for the test: each call first
+    appends ``note(*args, **kwargs)`` to the list returned, then runs as before."""
+    seen: list[T] = []
+    original = getattr(owner, name)
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        seen.append(note(*args, **kwargs))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, recording)
+    return seen
+
+
 # -- mock transports and tracked clients, of either httpx family ------------------------------
 
 

@@ -9,7 +9,6 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
 
 import openai
 import pytest
@@ -17,7 +16,7 @@ import pytest
 from tokenbudget import TokenTracker, Usage
 
 from ..loopback import LoopbackServer, chat_chunk, start_response
-from ..support import StubBook, fixture_bytes
+from ..support import StubBook, fixture_bytes, record_calls
 
 HERE = Path(__file__).resolve().parent
 
@@ -75,9 +74,7 @@ def test_gzip_json_from_a_real_server(
     """Decoded for the reading, and that reading is the SDK's document (parsed once)."""
     plain = fixture_bytes("openai/chat.json")
     body = gzip.compress(plain)
-    parsed: list[Any] = []
-    loads = json.loads
-    monkeypatch.setattr(json, "loads", lambda data, **kw: parsed.append(data) or loads(data, **kw))
+    parsed = record_calls(monkeypatch, json, "loads", lambda data, **_: data)
 
     def route(handler: BaseHTTPRequestHandler) -> None:
         handler.send_response(200)

@@ -25,7 +25,14 @@ from tokenbudget import TokenTracker, Usage
 from tokenbudget._adapters._shared_json import SharedJson, StoredJson, json_reads_content
 from tokenbudget.providers.openai import OpenAIProvider, OpenAIReader
 
-from ..support import async_client, fixture_bytes, json_answer, module, sync_client
+from ..support import (
+    async_client,
+    fixture_bytes,
+    json_answer,
+    module,
+    record_calls,
+    sync_client,
+)
 
 CHAT = fixture_bytes("openai/chat.json")
 CHAT_URL = "https://api.openai.com/v1/chat/completions"
@@ -36,15 +43,11 @@ MESSAGES = [{"role": "user", "content": "Hi"}]
 @pytest.fixture
 def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bytes]]:
     """Every body ``json.loads`` parses (httpx's ``Response.json`` calls it)."""
-    seen: list[bytes] = []
-    loads = json.loads
+    yield record_calls(monkeypatch, json, "loads", lambda data, **_: _as_bytes(data))
 
-    def counting(data: Any, **kwargs: Any) -> Any:
-        seen.append(data if isinstance(data, bytes) else str(data).encode())
-        return loads(data, **kwargs)
 
-    monkeypatch.setattr(json, "loads", counting)
-    yield seen
+def _as_bytes(data: Any) -> bytes:
+    return data if isinstance(data, bytes) else str(data).encode()
 
 
 def _openai(tracker: TokenTracker | None, family: str, handler: Any) -> openai.OpenAI:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from typing import Any
 
 import httpx
 import httpx2
@@ -31,6 +30,7 @@ from tokenbudget.cache._control import cache_mode
 from tokenbudget.providers import RequestView
 from tokenbudget.testing import FakeLLM
 
+from ..support import record_calls
 from .helpers import CASES, make_sdk
 from .test_kept_reading import assert_same_record, kept_readings, post, read, read_as_before
 
@@ -40,15 +40,7 @@ from .test_kept_reading import assert_same_record, kept_readings, post, read, re
 @pytest.fixture
 def releases(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """One item per ``CallCache.release``: whether the released call was a hit."""
-    seen: list[bool] = []
-    original = CallCache.release
-
-    def release(self: CallCache, exchange: Any) -> None:
-        seen.append(exchange.cached)
-        original(self, exchange)
-
-    monkeypatch.setattr(CallCache, "release", release)
-    return seen
+    return record_calls(monkeypatch, CallCache, "release", lambda _, exchange: exchange.cached)
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])

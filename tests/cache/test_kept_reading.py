@@ -22,6 +22,7 @@ from tokenbudget._core._observer import ResponseObserver
 from tokenbudget.cache import CallCache, DiskBackend, MemoryBackend
 from tokenbudget.testing import FakeLLM, FakeReply
 
+from ..support import record_calls
 from .helpers import CASES, make_sdk
 
 _CLOCK = ("timestamp", "latency_ms", "first_chunk_ms")
@@ -57,15 +58,9 @@ def read_as_before(tracker: TokenTracker) -> None:
 @pytest.fixture
 def readings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """One item per response head an observer read (none for a hit from its kept reading)."""
-    seen: list[int] = []
-    original = ResponseObserver.start_response
-
-    def start_response(self: ResponseObserver, status: int, headers: Any) -> list[str]:
-        seen.append(status)
-        return original(self, status, headers)
-
-    monkeypatch.setattr(ResponseObserver, "start_response", start_response)
-    return seen
+    return record_calls(
+        monkeypatch, ResponseObserver, "start_response", lambda _, status, h: status
+    )
 
 
 # -- through the SDKs ------------------------------------------------------------------

@@ -18,7 +18,7 @@ import pytest
 from tokenbudget import TokenTracker
 from tokenbudget.providers.openai import OpenAIReader
 
-from ..support import module, sync_client
+from ..support import module, record_calls, sync_client
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
 
@@ -55,15 +55,7 @@ def _client(tracker: TokenTracker, family: str, events: list[bytes]) -> openai.O
 @pytest.fixture
 def parsed(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Every chunk the OpenAI reader parses, in order."""
-    seen: list[Any] = []
-    on_chunk = OpenAIReader._on_chunk
-
-    def recording(self: OpenAIReader, chunk: Any) -> None:
-        seen.append(chunk)
-        on_chunk(self, chunk)
-
-    monkeypatch.setattr(OpenAIReader, "_on_chunk", recording)
-    return seen
+    return record_calls(monkeypatch, OpenAIReader, "_on_chunk", lambda _, chunk: chunk)
 
 
 def test_nothing_is_parsed_before_the_caller_gets_its_first_chunk(
