@@ -50,17 +50,28 @@ def chat_stream(pieces: list[str], *, usage: bool, spaced: bool, ending: bytes) 
         if index == 0:
             chunk["choices"][0]["delta"]["role"] = "assistant"
         events.append(json.dumps(chunk, separators=separators, ensure_ascii=False).encode())
+    return stream_of(events, usage, len(pieces), separators, ending)
+
+
+def stream_of(
+    events: list[bytes], usage: bool, completion_tokens: int, separators: Any, ending: bytes
+) -> bytes:
+    """A chat stream of the content ``events`` (their data), then the usage report that
+    include_usage makes when ``usage``, then ``[DONE]``, each event ending in ``ending``."""
     if usage:
         report = {
             "id": "c-1",
             "object": "chat.completion.chunk",
             "model": MODEL,
             "choices": [],
-            "usage": {"prompt_tokens": 8, "completion_tokens": len(pieces), "total_tokens": 99},
+            "usage": {
+                "prompt_tokens": 8,
+                "completion_tokens": completion_tokens,
+                "total_tokens": 99,
+            },
         }
-        events.append(json.dumps(report, separators=separators).encode())
-    events.append(b"[DONE]")
-    return b"".join(b"data: " + event + ending + ending for event in events)
+        events = [*events, json.dumps(report, separators=separators).encode()]
+    return b"".join(b"data: " + event + ending + ending for event in [*events, b"[DONE]"])
 
 
 def event_chunks(body: bytes, ending: bytes) -> list[bytes]:

@@ -18,7 +18,7 @@ import pytest
 
 from tokenbudget._core import SSEDecoder
 
-from .test_openai_stream_direct import MODEL, Host, cut, event_chunks, facts, read
+from .test_openai_stream_direct import MODEL, Host, cut, event_chunks, facts, read, stream_of
 
 pytest.importorskip("hypothesis", reason="the property tests need hypothesis (dev extra)")
 
@@ -48,17 +48,7 @@ def choices_stream(
         if usage:
             chunk["usage"] = None
         events.append(json.dumps(chunk, separators=separators, ensure_ascii=False).encode())
-    if usage:
-        report = {
-            "id": "c-1",
-            "object": "chat.completion.chunk",
-            "model": MODEL,
-            "choices": [],
-            "usage": {"prompt_tokens": 8, "completion_tokens": len(plan), "total_tokens": 99},
-        }
-        events.append(json.dumps(report, separators=separators).encode())
-    events.append(b"[DONE]")
-    return b"".join(b"data: " + event + ending + ending for event in events)
+    return stream_of(events, usage, len(plan), separators, ending)
 
 
 plans = st.lists(
