@@ -31,6 +31,8 @@ def client(tracker):
     http = tracker.httpx_client({family!r}, transport={family}.MockTransport(handler))
     return http, openai.OpenAI(api_key="sk-test", http_client=http)
 MESSAGES = [{{"role": "user", "content": "Hi"}}]
+def ask(sdk):
+    return sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES)
 """
 
 
@@ -52,7 +54,7 @@ def test_without_a_budget_building_a_request_runs_nothing_of_ours(family: str) -
         """
         tracker = TokenTracker()
         http, sdk = client(tracker)
-        sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+        ask(sdk)
         print("build_request" in vars(http), tracker.usage.calls, len(sent))
         """,
     )
@@ -66,10 +68,10 @@ def test_the_first_budget_arms_the_clients_made_before_it(family: str) -> None:
         """
         tracker = TokenTracker()
         http, sdk = client(tracker)
-        sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+        ask(sdk)
         with tokenbudget.budget(max_tokens=1):
             try:
-                sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+                ask(sdk)
             except TokenLimitReached as refused:
                 print("refused", refused.reason, "build_request" in vars(http))
         later, sdk2 = client(TokenTracker())
@@ -96,7 +98,7 @@ def test_a_tracker_that_refuses_without_budgets_arms_at_once(family: str) -> Non
 
         http, sdk = client(Closed())
         try:
-            sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+            ask(sdk)
         except TokenLimitReached:
             print("refused", "build_request" in vars(http), len(sent))
         """,
