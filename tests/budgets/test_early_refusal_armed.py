@@ -1,10 +1,12 @@
-"""The early refusal is on a call's path only once the process can refuse a call.
+"""Budget work is on a call's path only once the process can refuse a call.
 
-A tracked client gets its ``build_request`` wrapper when the process makes its first
-budget, or a tracker that refuses without one (a subclass with its own
-``may_refuse``, as the pytest plugin's): until then building a request runs no
-tokenbudget code. Each case runs in a fresh interpreter (this suite's pytest plugin
-arms every process it runs in), through the real openai SDK on both families.
+A tracked client gets its ``build_request`` wrapper (the early refusal) when the
+process makes its first budget, or a tracker that refuses without one (a subclass
+with its own ``may_refuse``, as the pytest plugin's): until then building a request
+runs no tokenbudget code. Likewise a tracker admits its calls (``TokenTracker.admit``)
+only once the process has a budget, unless its class has an ``admit`` of its own.
+Each case runs in a fresh interpreter (this suite's pytest plugin arms every process
+it runs in), through the real openai SDK on both families.
 """
 
 from __future__ import annotations
@@ -36,9 +38,9 @@ def ask(sdk):
 """
 
 
-def run(family: str, body: str) -> str:
+def run(family: str, body: str, setup: str = "") -> str:
     chat = str(ROOT / "fixtures" / "openai" / "chat.json")
-    script = PRELUDE.format(chat=chat, family=family) + textwrap.dedent(body)
+    script = PRELUDE.format(chat=chat, family=family) + setup + textwrap.dedent(body)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
@@ -104,3 +106,60 @@ def test_a_tracker_that_refuses_without_budgets_arms_at_once(family: str) -> Non
         """,
     )
     assert out == "refused True 0"
+
+
+ADMISSIONS = """
+admitted = []
+own_admit = TokenTracker.admit
+def counted(self, exchange):
+    admitted.append(self)
+    return own_admit(self, exchange)
+TokenTracker.admit = counted
+"""
+
+
+@pytest.mark.parametrize("family", ["httpx", "httpx2"])
+def test_calls_are_admitted_once_the_process_has_a_budget(family: str) -> None:
+    out = run(
+        family,
+        setup=ADMISSIONS,
+        body="""
+        tracker = TokenTracker()
+        http, sdk = client(tracker)
+        ask(sdk)
+        print(len(admitted), tracker.usage.calls)
+        with tokenbudget.budget(max_tokens=1_000_000):
+            ask(sdk)
+        ask(sdk)  # outside the budget: still admitted (this tracker may get one any time)
+        later = TokenTracker()
+        ask(client(later)[1])
+        print(len(admitted), tracker.usage.calls, admitted.count(later))
+        """,
+    )
+    assert out.splitlines() == ["0 1", "3 3 1"]
+
+
+@pytest.mark.parametrize("family", ["httpx", "httpx2"])
+def test_a_tracker_with_a_budget_or_its_own_admit_admits_from_its_first_call(
+    family: str,
+) -> None:
+    out = run(
+        family,
+        setup=ADMISSIONS,
+        body="""
+        class Gated(TokenTracker):
+            def admit(self, exchange):
+                admitted.append("own")
+                return ()
+
+        ask(client(Gated())[1])
+        print(admitted)
+        capped = TokenTracker(max_tokens=1)
+        http, sdk = client(capped)
+        try:
+            ask(sdk)
+        except TokenLimitReached as refused:
+            print("refused", refused.reason, len(sent), capped.usage.calls)
+        """,
+    )
+    assert out.splitlines() == ["['own']", "refused preflight 1 0"]

@@ -184,8 +184,11 @@ class Exchange(ResponseObserver):
 
     def admit(self) -> None:
         """Ask every budget covering this call to let it through; may raise a budget error."""
+        admit = self.ports.admit
+        if admit is None:  # nothing can hold a call yet
+            return
         try:
-            guards = self.ports.admit(self)
+            guards = admit(self)
         except TokenBudgetError:
             self._release_cache()  # refused: never sent, never recorded
             raise

@@ -12,7 +12,8 @@ points of a call's life:
    sent; budgets are not consulted for a hit, since it costs nothing.
 2. ``admit(exchange)`` on a miss, before a byte is sent: returns the guards of
    every budget that covers the call, or raises a budget exception (the
-   request is then never sent and never recorded).
+   request is then never sent and never recorded). A tracker gives no ``admit``
+   while the process has no budget: then nothing runs here.
 3. ``guard.on_progress(exchange)`` after each batch of stream events, for
    guards that watch streams: may raise a budget exception to cut the stream.
 4. ``price(...)`` and ``record(record)`` once the call ends, however it ended.
@@ -113,8 +114,9 @@ class Ports:
     """The cost of a call (``None``: unpriced)."""
     record: Callable[[CallRecord], None]
     """Keeps the record of a finished call (the ledger)."""
-    admit: Callable[[Exchange], Sequence[CallGuard]]
-    """Holds the call in every budget covering it, or raises the refusal."""
+    admit: Callable[[Exchange], Sequence[CallGuard]] | None
+    """Holds the call in every budget covering it, or raises the refusal; ``None`` while
+    nothing can hold a call (the process has no budget yet): admission is then skipped."""
     cache: ResponseCache | None = None
     """The response cache; ``None``: calls are never cached."""
     price_version: Callable[[], str | None] = _no_version

@@ -13,14 +13,25 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from .._adapters import arm_early_refusal
 from .._core import CallGuard, Exchange, Ports, RequestView, logger, renew_after_fork, warn_once
 from .._data import CallRecord, check_usage, make_usage, units_mapping
-from ..budgets import Budget, active_budgets, covering, hold, tracker_budgets, would_refuse
+from ..budgets import (
+    Budget,
+    active_budgets,
+    budgets_exist,
+    covering,
+    hold,
+    tracker_budgets,
+    when_budgets_exist,
+    would_refuse,
+)
 from ..cache import CacheOption, build_cache
 from ..pricing import PriceBook
 from ..providers import Provider, ProviderRegistry, default_registry
@@ -143,6 +154,8 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
             self.on_record(on_record)
         self._open_store(store)
         self.budgets = tracker_budgets(name, max_cost_usd, max_tokens, budgets)
+        if type(self).admit is TokenTracker.admit:
+            _admit_once_budgets_exist(self)
 
     def __repr__(self) -> str:
         label = f" {self.name!r}" if self.name else ""
@@ -303,6 +316,35 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
         may_answer = getattr(cache, "may_answer", None)
         return may_answer is None or bool(may_answer(exchange))
 
+
+#: Trackers whose calls skip admission (their ports have no ``admit``) until the
+#: process makes its first budget: without one, :meth:`TokenTracker.admit` holds nothing.
+_unadmitted: weakref.WeakSet[TokenTracker] = weakref.WeakSet()
+_unadmitted_lock = threading.Lock()
+renew_after_fork(sys.modules[__name__], "_unadmitted_lock", threading.Lock)
+
+
+def _admit_once_budgets_exist(tracker: TokenTracker) -> None:
+    """Take admission off ``tracker``'s calls until the process has a budget."""
+    if budgets_exist():
+        return
+    with _unadmitted_lock:
+        tracker._ports = replace(tracker._ports, admit=None)
+        _unadmitted.add(tracker)
+    if budgets_exist():  # made meanwhile: its callback may have run before the add
+        _admit_from_now()
+
+
+def _admit_from_now() -> None:
+    """The process has a budget: every tracker's calls are admitted from now on."""
+    with _unadmitted_lock:
+        trackers = list(_unadmitted)
+        _unadmitted.clear()
+        for tracker in trackers:
+            tracker._ports = replace(tracker._ports, admit=tracker.admit)
+
+
+when_budgets_exist(_admit_from_now)
 
 _default_lock = threading.Lock()
 renew_after_fork(sys.modules[__name__], "_default_lock", threading.Lock)

@@ -19,7 +19,8 @@ dry run, :func:`would_refuse`, which trackers ask when a request is built so
 that a refusal is raised before any SDK can wrap or retry it.
 :func:`budget_refusal` finds a refusal inside an exception that a framework
 (or an old SDK) wrapped it in. :func:`when_budgets_exist` runs a callback once the
-process has its first budget: work only budgets need can wait for it.
+process has its first budget (:func:`budgets_exist` tells whether it has): work only
+budgets need can wait for it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from ._arguments import OnExceed, Preflight, parse_dollars
 from ._backends import BackendFactory, register_backend_scheme
 from ._budget import Budget
 from ._find import budget_refusal
-from ._first import when_budgets_exist
+from ._first import budgets_exist, when_budgets_exist
 from ._gate import covering, hold, tracker_budgets, would_refuse
 from ._refusal import budget_error
 from ._scope import active_budgets, current_budget
@@ -64,6 +65,7 @@ __all__ = [
     "budget",
     "budget_error",
     "budget_refusal",
+    "budgets_exist",
     "context_executor",
     "covering",
     "current_budget",

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from .._core import renew_after_fork
 
-__all__ = ["budget_made", "when_budgets_exist"]
+__all__ = ["budget_made", "budgets_exist", "when_budgets_exist"]
 
 _lock = threading.Lock()
 renew_after_fork(sys.modules[__name__], "_lock", threading.Lock)
@@ -29,6 +29,11 @@ def when_budgets_exist(callback: Callable[[], object]) -> None:
             _callbacks.append(callback)
             return
     callback()
+
+
+def budgets_exist() -> bool:
+    """True once this process has made a budget (it stays true)."""
+    return _made
 
 
 def budget_made() -> None:
