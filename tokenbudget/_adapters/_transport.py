@@ -249,7 +249,7 @@ class _Adapter:
                 self._remove_headers(response.headers, drop)
             response.stream = stream
             response.extensions["tokenbudget.exchange"] = exchange
-            if self._shares_json:
+            if self._shares_json and exchange.reads_json:
                 self._share_json(stream, response, exchange)
             return response
         # A response read already (mock transports) would never be iterated again:
@@ -268,20 +268,21 @@ class _Adapter:
             extensions=extensions,
             request=request,
         )
-        if self._shares_json:
+        if self._shares_json and exchange.reads_json:
             self._share_json(stream, fresh, exchange)
         return fresh
 
     def _share_json(self, stream: Any, response: Any, exchange: Exchange) -> None:
-        """Have ``stream`` hand ``response`` the document ``exchange`` parses from a whole
-        JSON body (``_shared_json``), unless the response's class has a ``json()`` of its own."""
-        if exchange.reads_json and type(response).json is self._module.Response.json:
+        """Have ``stream`` hand ``response`` the document ``exchange`` parses from its whole
+        JSON body (``_shared_json``; asked only when ``exchange.reads_json``), unless the
+        response's class has a ``json()`` of its own."""
+        if type(response).json is self._module.Response.json:
             stream.share_json(response)
 
     def _remove_headers(self, headers: Any, names: list[str]) -> None:
         """Remove every header called one of ``names`` (lower-case) from ``headers``."""
         if self._copyable:  # httpx's own list of (name, lower-case name, value) triples
-            lower = {name.encode("ascii") for name in names}
+            lower = frozenset(map(str.encode, names))  # (ASCII names: UTF-8 is the same)
             headers._list = [item for item in headers._list if item[1] not in lower]
             return
         for name in names:
@@ -321,7 +322,7 @@ class _Adapter:
             extensions={"tokenbudget.exchange": exchange},
             request=request,
         )
-        if self._shares_json:
+        if self._shares_json and exchange.reads_json:
             self._share_json(stream, response, exchange)
         return response
 

@@ -190,7 +190,8 @@ class OpenAIReader(UsageReader):
         del deferred[:taken]
 
     def result(self) -> Observation:
-        self._read_head()
+        if self._head:  # a first content chunk still put off (None: none came; _READ: read)
+            self._read_head()
         deferred, self._deferred = self._deferred, []
         obs = self.observation
         usage = obs.usage
