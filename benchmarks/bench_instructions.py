@@ -1,7 +1,7 @@
 """Instructions per call, tracked vs untracked, counted by valgrind (deterministic).
 
     python benchmarks/bench_instructions.py [--calls 200] [--cases json,stream] [--no-cache-sim]
-        [--layouts 5]
+        [--layouts 5] [--lean]
 
 Runs the same calls as ``bench_transport.py`` (the real openai SDK over an
 httpx2 mock transport) under ``valgrind --tool=cachegrind`` in child processes,
@@ -14,7 +14,8 @@ lookups that collide, and which collide depends on what was allocated before,
 so a change anywhere (an import, a class) can move a JSON call's count by tens
 of thousands of instructions either way. ``--layouts N`` counts each side under
 N layouts (``shift_layout``) and prints the median and the range: compare
-versions with it.
+versions with it. ``--lean`` counts the JSON call on ``lean_tracker.py``'s floor
+transport in place of tokenbudget's.
 
 Before the measured calls each child collects and freezes the garbage
 collector's heap (``TOKENBUDGET_BENCH_FREEZE=0`` turns that off): otherwise a
@@ -64,6 +65,10 @@ def run_child(side: str, case: str, calls: int) -> None:
 
     plain, tracked, _ = clients(1000 if case == "stream" else 1)
     client = tracked if side == "tracked" else plain
+    if side == "lean":  # lean_tracker.py's floor (JSON only)
+        from bench_transport import lean_client
+
+        client = lean_client()
     if case == "json":
 
         def call() -> object:
@@ -122,18 +127,20 @@ def per_call(side: str, case: str, calls: int, layout: int = 0) -> dict[str, flo
     return {name: (two[name] - one[name]) / calls for name in one}
 
 
-def layouts_table(case: str, calls: int, layouts: int) -> None:
+def layouts_table(case: str, calls: int, layouts: int, side: str = "tracked") -> None:
     """Instructions per call under ``layouts`` memory layouts (``shift_layout``), side
     by side per layout: the median extra and ratio, and their range."""
     extras, ratios = [], []
     for layout in range(layouts):
         plain = per_call("plain", case, calls, layout)["Ir"]
-        tracked = per_call("tracked", case, calls, layout)["Ir"]
+        tracked = per_call(side, case, calls, layout)["Ir"]
         extras.append(tracked - plain)
         ratios.append(tracked / plain)
         print(
             f"  layout {layout}: untracked {plain:,.0f}  extra {tracked - plain:,.0f}", flush=True
         )
+    if side != "tracked":
+        case = f"{case} ({side})"
     print(
         f"{case:<12}{'instr':<10}median extra {statistics.median(extras):,.0f}"
         f" ({min(extras):,.0f} to {max(extras):,.0f}), ratio {statistics.median(ratios):.3f}"
@@ -156,6 +163,11 @@ def main() -> None:
         help="count each side under this many memory layouts and print the median and range"
         " (instructions only; see shift_layout)",
     )
+    parser.add_argument(
+        "--lean",
+        action="store_true",
+        help="count the JSON call on lean_tracker.py's floor transport instead of tokenbudget",
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -168,18 +180,21 @@ def main() -> None:
     if args.no_cache_sim:
         CACHE_SIM = "no"
     cases = set(args.cases.split(","))
+    side = "lean" if args.lean else "tracked"
+    if args.lean:
+        cases &= {"json"}
     if args.layouts > 1:
         CACHE_SIM = "no"
         for case, calls in (("json", args.calls), ("stream", args.stream_calls)):
             if case in cases:
-                layouts_table(case, calls, args.layouts)
+                layouts_table(case, calls, args.layouts, side)
         return
     print(f"{'case':<12}{'what':<10}{'untracked':>14}{'tracked':>14}{'extra':>12}{'ratio':>8}")
     for case, calls in (("json", args.calls), ("stream", args.stream_calls)):
         if case not in cases:
             continue
         plain = per_call("plain", case, calls)
-        tracked = per_call("tracked", case, calls)
+        tracked = per_call(side, case, calls)
         for name, label in (("Ir", "instr"), ("I1mr", "I1 miss"), ("D1mr", "D1 miss")):
             if name not in plain:
                 continue

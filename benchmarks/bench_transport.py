@@ -1,13 +1,15 @@
 """Tracked vs untracked: the real openai SDK over a mock transport, side by side in one run.
 
-    python benchmarks/bench_transport.py [--rounds 41] [--cases json,stream]
+    python benchmarks/bench_transport.py [--rounds 41] [--cases json,stream,lean]
 
 Each round times the same short batch of calls through a plain httpx2 client and
 through a tracked one, alternating which goes first; the table shows the median
 time per call of each, the median of the per-round ratios (tracked / untracked)
 and that ratio's interquartile range. Short, many rounds keep a noisy shared
 machine's pauses from landing on one side only: a pause spoils one round's
-ratio, which the median then ignores.
+ratio, which the median then ignores. The ``lean`` case times the JSON call on
+``lean_tracker.py``'s floor transport instead: the least a tracker recording what
+tokenbudget records can add.
 """
 
 from __future__ import annotations
@@ -89,6 +91,14 @@ def handler_for(chunks: int) -> Callable[[httpx2.Request], httpx2.Response]:
     return handler
 
 
+def lean_client() -> openai.OpenAI:
+    """An openai client on the floor transport of ``lean_tracker.py`` (JSON calls only)."""
+    from lean_tracker import LeanTracker
+
+    transport = LeanTracker(httpx2.MockTransport(handler_for(1)), TokenTracker())
+    return openai.OpenAI(api_key="sk-bench", http_client=httpx2.Client(transport=transport))
+
+
 def clients(chunks: int) -> tuple[openai.OpenAI, openai.OpenAI, TokenTracker]:
     handler = handler_for(chunks)
     tracker = TokenTracker()
@@ -105,7 +115,11 @@ def clients(chunks: int) -> tuple[openai.OpenAI, openai.OpenAI, TokenTracker]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=41)
-    parser.add_argument("--cases", default="json,stream", help="comma-separated: json, stream")
+    parser.add_argument(
+        "--cases",
+        default="json,stream",
+        help="comma-separated: json, stream, lean (the JSON call on lean_tracker.py's floor)",
+    )
     args = parser.parse_args()
     cases = set(args.cases.split(","))
 
@@ -128,6 +142,10 @@ def main() -> None:
     rows = []
     if "json" in cases:
         rows.append(compare("chat, JSON", chat(plain), chat(tracked), 50, args.rounds))
+    if "lean" in cases:
+        rows.append(
+            compare("chat, JSON, lean floor", chat(plain), chat(lean_client()), 50, args.rounds)
+        )
     if "stream" in cases:
         rows.append(
             compare("chat, 1,000-chunk stream", stream(plain), stream(tracked), 1, args.rounds)
