@@ -92,7 +92,7 @@ def handler_for(chunks: int) -> Callable[[httpx2.Request], httpx2.Response]:
 
 
 def lean_client() -> openai.OpenAI:
-    """An openai client on the floor transport of ``lean_tracker.py`` (JSON calls only)."""
+    """An openai client on the floor transport of ``lean_tracker.py`` (chat calls only)."""
     from lean_tracker import LeanTracker
 
     transport = LeanTracker(httpx2.MockTransport(handler_for(1)), TokenTracker())

@@ -1,6 +1,6 @@
 """Time to first chunk of a stream, tracked vs untracked, side by side in one run.
 
-    python benchmarks/bench_ttfc.py [--rounds 41] [--repeat 20]
+    python benchmarks/bench_ttfc.py [--rounds 41] [--repeat 20] [--lean]
 
 Each round times, for the same openai SDK stream over the same httpx2 mock
 transport as ``bench_transport.py``, the time from the ``create`` call to the
@@ -18,6 +18,8 @@ Two cases, which differ in what happens after the timed first chunk:
   locally (tiktoken) when the stream closes: untimed too, but that work runs
   between two timed calls and leaves its traces in the machine's caches, so this
   case also measures what abandoning a stream costs the calls after it.
+
+``--lean`` times ``lean_tracker.py``'s floor transport in place of tokenbudget.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import time
 from collections.abc import Callable
 
 import openai
-from bench_transport import MESSAGES, clients
+from bench_transport import MESSAGES, clients, lean_client
 
 
 def first_chunk(client: openai.OpenAI, read_on: bool) -> Callable[[], float]:
@@ -75,8 +77,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=41)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument(
+        "--lean", action="store_true", help="time lean_tracker.py's floor instead of tokenbudget"
+    )
     args = parser.parse_args()
     plain, tracked, _ = clients(1)  # a short stream: the handler's own work stays small
+    if args.lean:
+        tracked = lean_client()
     print(f"{'time to first chunk':<24}{'untracked':>14}{'tracked':>14}{'ratio':>9}{'IQR':>16}")
     for case, read_on in (("stream read on", True), ("stream closed", False)):
         a, b, ratio, low, high = compare(
