@@ -23,10 +23,10 @@ is a floor for the benchmarks' targets
 (``bench_transport.py --cases lean``, ``bench_instructions.py --lean``,
 ``bench_ttfc.py --lean``).
 
-The pricing, record and ledger steps use private names on purpose (``_prices``,
-``_ledger``, ``make_record``): the floor must cost what the library's own pieces cost,
-and its public entry points (``PriceBook.cost``, ``CallRecord(...)``, ``add_record``)
-take slower paths made for occasional use.
+The request copy, pricing, record and ledger steps use private names on purpose
+(``_with_body``, ``_prices``, ``_ledger``, ``make_record``): the floor must cost what the
+library's own pieces cost, and the public ways (``httpx2.Request(...)``, ``PriceBook.cost``,
+``CallRecord(...)``, ``add_record``) take slower paths made for occasional use.
 """
 
 from __future__ import annotations
@@ -48,10 +48,10 @@ _ROUTES = {("api.openai.com", "/v1/chat/completions"): "chat"}
 _NO_TAGS: dict[str, str] = {}
 
 
-class _LeanBody(httpx2.SyncByteStream):
-    """The response body: passed on chunk by chunk, read and recorded at close."""
+class _LeanStream(httpx2.SyncByteStream):
+    """What a call's body keeps for its record: the call's model, timestamp and clock."""
 
-    __slots__ = ("chunks", "document", "inner", "model", "owner", "started", "timestamp")
+    __slots__ = ("inner", "model", "owner", "started", "timestamp")
 
     def __init__(self, inner: Any, owner: LeanTracker, model: Any, timestamp: datetime) -> None:
         self.inner = inner
@@ -59,6 +59,15 @@ class _LeanBody(httpx2.SyncByteStream):
         self.model = model
         self.timestamp = timestamp
         self.started = time.perf_counter()
+
+
+class _LeanBody(_LeanStream):
+    """A JSON body: passed on chunk by chunk, read and recorded at close."""
+
+    __slots__ = ("chunks", "document")
+
+    def __init__(self, inner: Any, owner: LeanTracker, model: Any, timestamp: datetime) -> None:
+        super().__init__(inner, owner, model, timestamp)
         self.chunks: list[bytes] = []
         self.document: Any = None
 
@@ -79,19 +88,15 @@ class _LeanBody(httpx2.SyncByteStream):
         self.owner.record(self, document)
 
 
-class _LeanEvents(httpx2.SyncByteStream):
+class _LeanEvents(_LeanStream):
     """A chat stream that asked for usage: each event passed on without the usage the
     caller did not ask for (one event per chunk, as the benchmarks' server sends them);
     the usage report is read, and the call recorded, at close."""
 
-    __slots__ = ("inner", "model", "owner", "report", "started", "timestamp")
+    __slots__ = ("report",)
 
     def __init__(self, inner: Any, owner: LeanTracker, model: Any, timestamp: datetime) -> None:
-        self.inner = inner
-        self.owner = owner
-        self.model = model
-        self.timestamp = timestamp
-        self.started = time.perf_counter()
+        super().__init__(inner, owner, model, timestamp)
         self.report: Any = None
 
     def __iter__(self) -> Any:
@@ -120,6 +125,10 @@ class LeanTracker(httpx2.BaseTransport):
     def __init__(self, inner: Any, tracker: TokenTracker) -> None:
         self.inner = inner
         self.tracker = tracker
+        # A request copied with a new body as tokenbudget's transports copy it: field by
+        # field (building a new httpx2.Request encodes and parses everything again, which
+        # would put 3% of a call on this floor's time to first chunk).
+        self._with_body = tracker.httpx_client("httpx2", transport=inner)._transport._with_body
 
     def handle_request(self, request: Any) -> Any:
         url = request.url
@@ -129,7 +138,8 @@ class LeanTracker(httpx2.BaseTransport):
         model = sent.get("model")
         timestamp = datetime.now(timezone.utc)
         if sent.get("stream") is True:  # ask for usage, on a copy of the request
-            response = self.inner.handle_request(_with_usage(request))
+            body = request.content[:-1] + _ASK_USAGE  # (a compact body: "}" ends it)
+            response = self.inner.handle_request(self._with_body(request, body))
             response.stream = _LeanEvents(response.stream, self, model, timestamp)
             return response
         response = self.inner.handle_request(request)
@@ -137,7 +147,7 @@ class LeanTracker(httpx2.BaseTransport):
         response.json = body.json
         return response
 
-    def record(self, body: _LeanBody | _LeanEvents, document: Any, stream: bool = False) -> None:
+    def record(self, body: _LeanStream, document: Any, stream: bool = False) -> None:
         """Read, price and record the call ``body`` ended, from its ``document``."""
         raw_usage = document["usage"]
         model = document["model"]
@@ -169,18 +179,3 @@ class LeanTracker(httpx2.BaseTransport):
             None,
         )
         self.tracker._ledger.record(record)
-
-
-def _with_usage(request: Any) -> Any:
-    """A copy of ``request`` whose compact JSON body also asks for the stream's usage."""
-    body = request.content[:-1] + _ASK_USAGE
-    headers = httpx2.Headers(request.headers)
-    headers["Content-Length"] = str(len(body))
-    sent = object.__new__(httpx2.Request)
-    for name, value in vars(request).items():
-        setattr(sent, name, value)
-    sent.headers = headers
-    sent.extensions = dict(request.extensions)
-    sent.stream = httpx2.ByteStream(body)
-    sent._content = body
-    return sent
