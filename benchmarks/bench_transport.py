@@ -91,11 +91,12 @@ def handler_for(chunks: int) -> Callable[[httpx2.Request], httpx2.Response]:
     return handler
 
 
-def lean_client() -> openai.OpenAI:
-    """An openai client on the floor transport of ``lean_tracker.py`` (chat calls only)."""
+def lean_client(tracker: TokenTracker | None = None) -> openai.OpenAI:
+    """An openai client on the floor transport of ``lean_tracker.py`` (chat calls only),
+    recording into ``tracker`` (a new one by default)."""
     from lean_tracker import LeanTracker
 
-    transport = LeanTracker(httpx2.MockTransport(handler_for(1)), TokenTracker())
+    transport = LeanTracker(httpx2.MockTransport(handler_for(1)), tracker or TokenTracker())
     return openai.OpenAI(api_key="sk-bench", http_client=httpx2.Client(transport=transport))
 
 

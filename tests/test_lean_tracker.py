@@ -4,6 +4,7 @@ untracked call gives and records what tokenbudget records, save the call's own c
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,23 +16,22 @@ sys.path.insert(0, str(BENCHMARKS))
 
 from bench_transport import MESSAGES, clients, lean_client  # noqa: E402
 
+from tokenbudget import TokenTracker  # noqa: E402
+
 #: What differs between two records of the same answer: when and how fast it came.
 CLOCK = {"timestamp", "latency_ms", "first_chunk_ms"}
 
 
 def recorded(record: Any) -> dict[str, Any]:
-    fields = type(record).__slots__
+    fields = (field.name for field in dataclasses.fields(record))
     return {name: getattr(record, name) for name in fields if name not in CLOCK}
-
-
-def floor_tracker(client: Any) -> Any:
-    return client._client._transport.tracker
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
 def test_the_floor_answers_and_records_as_tokenbudget_does(stream: bool) -> None:
     plain, tracked, tracker = clients(1)
-    lean = lean_client()
+    floor = TokenTracker()
+    lean = lean_client(floor)
 
     def ask(client: Any) -> Any:
         answer = client.chat.completions.create(
@@ -40,8 +40,8 @@ def test_the_floor_answers_and_records_as_tokenbudget_does(stream: bool) -> None
         return [chunk.model_dump() for chunk in answer] if stream else answer.model_dump()
 
     assert ask(lean) == ask(plain) == ask(tracked)
-    [on_floor] = floor_tracker(lean).records
+    [on_floor] = floor.records
     [by_tokenbudget] = tracker.records
     assert recorded(on_floor) == recorded(by_tokenbudget)
     assert on_floor.cost_usd > 0 and on_floor.stream is stream
-    assert floor_tracker(lean).usage == tracker.usage
+    assert floor.usage == tracker.usage
