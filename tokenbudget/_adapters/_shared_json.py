@@ -54,29 +54,19 @@ class SharedJson:
         self.document, self.body = state
 
 
-class StoredJson:
+class StoredJson(SharedJson):
     """A cache hit's ``json``: the stored answer's document, kept marshalled when it was
     stored (``Replay.document``), loaded afresh for the first call without arguments;
     any other call parses the body, as the response's own ``json()`` does."""
 
-    __slots__ = ("blob", "body")
-
-    def __init__(self, blob: bytes, body: bytes) -> None:
-        self.blob: bytes | None = blob
-        self.body = body
+    __slots__ = ()
 
     def __call__(self, **kwargs: Any) -> Any:
-        blob = self.blob
+        blob = self.document
         if blob is None or kwargs:
             return json.loads(self.body, **kwargs)
-        self.blob = None
+        self.document = None
         return marshal.loads(blob)
-
-    def __getstate__(self) -> tuple[bytes | None, bytes]:
-        return self.blob, self.body
-
-    def __setstate__(self, state: tuple[bytes | None, bytes]) -> None:
-        self.blob, self.body = state
 
 
 def json_reads_content(module: Any) -> bool:
