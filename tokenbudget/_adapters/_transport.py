@@ -249,8 +249,7 @@ class _Adapter:
                 self._remove_headers(response.headers, drop)
             response.stream = stream
             response.extensions["tokenbudget.exchange"] = exchange
-            if self._shares_json and exchange.reads_json:
-                self._share_json(stream, response, exchange)
+            self._share_json(stream, response, exchange)
             return response
         # A response read already (mock transports) would never be iterated again:
         # build a fresh one.
@@ -268,15 +267,18 @@ class _Adapter:
             extensions=extensions,
             request=request,
         )
-        if self._shares_json and exchange.reads_json:
-            self._share_json(stream, fresh, exchange)
+        self._share_json(stream, fresh, exchange)
         return fresh
 
     def _share_json(self, stream: Any, response: Any, exchange: Exchange) -> None:
-        """Have ``stream`` hand ``response`` the document ``exchange`` parses from its whole
-        JSON body (``_shared_json``; asked only when ``exchange.reads_json``), unless the
-        response's class has a ``json()`` of its own."""
-        if type(response).json is self._module.Response.json:
+        """Have ``stream`` hand ``response`` the document ``exchange`` parses from a whole
+        JSON body (``_shared_json``), when the family allows it and the response's class
+        has no ``json()`` of its own."""
+        if (
+            self._shares_json
+            and exchange.reads_json
+            and type(response).json is self._module.Response.json
+        ):
             stream.share_json(response)
 
     def _remove_headers(self, headers: Any, names: list[str]) -> None:
@@ -322,8 +324,7 @@ class _Adapter:
             extensions={"tokenbudget.exchange": exchange},
             request=request,
         )
-        if self._shares_json and exchange.reads_json:
-            self._share_json(stream, response, exchange)
+        self._share_json(stream, response, exchange)
         return response
 
 
