@@ -163,3 +163,30 @@ def test_a_tracker_with_a_budget_or_its_own_admit_admits_from_its_first_call(
         """,
     )
     assert out.splitlines() == ["['own']", "refused preflight 1 0"]
+
+
+def test_callbacks_wait_for_the_first_budget_and_forget_owners_gone_before_it() -> None:
+    out = run(
+        "httpx2",
+        """
+        import gc
+        from tokenbudget.budgets import budgets_exist, when_budgets_exist
+
+        class Owner:
+            pass
+
+        calls = []
+        kept, gone = Owner(), Owner()
+        when_budgets_exist(lambda: calls.append("plain"))
+        when_budgets_exist(lambda owner: calls.append(owner is kept), owner=kept)
+        when_budgets_exist(lambda owner: calls.append("gone"), owner=gone)
+        del gone
+        gc.collect()
+        print(budgets_exist(), calls)
+        tokenbudget.budget(max_tokens=10)
+        tokenbudget.budget(max_tokens=10)  # the first budget only
+        when_budgets_exist(lambda owner: calls.append("late"), owner=kept)
+        print(budgets_exist(), calls)
+        """,
+    )
+    assert out.splitlines() == ["False []", "True ['plain', True, 'late']"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -317,34 +316,18 @@ class TokenTracker(TrackerResults, TrackerClients, TrackerHistory):
         return may_answer is None or bool(may_answer(exchange))
 
 
-#: Trackers whose calls skip admission (their ports have no ``admit``) until the
-#: process makes its first budget: without one, :meth:`TokenTracker.admit` holds nothing.
-_unadmitted: weakref.WeakSet[TokenTracker] = weakref.WeakSet()
-_unadmitted_lock = threading.Lock()
-renew_after_fork(sys.modules[__name__], "_unadmitted_lock", threading.Lock)
-
-
 def _admit_once_budgets_exist(tracker: TokenTracker) -> None:
-    """Take admission off ``tracker``'s calls until the process has a budget."""
-    if budgets_exist():
-        return
-    with _unadmitted_lock:
+    """Take admission off ``tracker``'s calls until the process has a budget: without one,
+    :meth:`TokenTracker.admit` holds nothing."""
+    if not budgets_exist():
         tracker._ports = replace(tracker._ports, admit=None)
-        _unadmitted.add(tracker)
-    if budgets_exist():  # made meanwhile: its callback may have run before the add
-        _admit_from_now()
+        when_budgets_exist(_admit_from_now, owner=tracker)  # (now, if one came meanwhile)
 
 
-def _admit_from_now() -> None:
-    """The process has a budget: every tracker's calls are admitted from now on."""
-    with _unadmitted_lock:
-        trackers = list(_unadmitted)
-        _unadmitted.clear()
-        for tracker in trackers:
-            tracker._ports = replace(tracker._ports, admit=tracker.admit)
+def _admit_from_now(tracker: TokenTracker) -> None:
+    """The process has a budget: ``tracker``'s calls are admitted from now on."""
+    tracker._ports = replace(tracker._ports, admit=tracker.admit)
 
-
-when_budgets_exist(_admit_from_now)
 
 _default_lock = threading.Lock()
 renew_after_fork(sys.modules[__name__], "_default_lock", threading.Lock)
